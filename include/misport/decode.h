@@ -1,0 +1,110 @@
+/* decode.h: bounds-checked L2-L4 decoder (Ethernet/802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD null;
+ * IPv4 RFC 791, IPv6 RFC 8200, TCP RFC 9293, UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
+#ifndef MISPORT_DECODE_H
+#define MISPORT_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Link types misport decodes (libpcap DLT/LINKTYPE values). */
+#define MP_DLT_NULL 0
+#define MP_DLT_EN10MB 1
+#define MP_DLT_RAW 12       /* DLT_RAW on most platforms */
+#define MP_DLT_RAW_OPENBSD 14
+#define MP_DLT_LOOP 108
+#define MP_DLT_LINKTYPE_RAW 101
+#define MP_DLT_LINUX_SLL 113
+#define MP_DLT_IPV4 228
+#define MP_DLT_IPV6 229
+#define MP_DLT_LINUX_SLL2 276
+
+/* Outcome of decoding one packet. MP_DEC_OK and the MP_DEC_SKIP_* kinds are not malformed:
+ * they are valid packets misport does not analyse. Every MP_DEC_BAD_* kind is a malformed packet
+ * and is named after the Suricata decoder event it corresponds to (stats.decoder.event.*). */
+enum mp_decode_result {
+	MP_DEC_OK = 0,
+	MP_DEC_SKIP_NON_IP,          /* ARP, LLDP, STP, other ethertypes */
+	MP_DEC_SKIP_FRAGMENT,        /* IPv4/IPv6 fragment other than the first */
+	MP_DEC_SKIP_NO_L4,           /* IPv6 "no next header" */
+	MP_DEC_BAD_ETHERNET,         /* ethernet.pkt_too_small */
+	MP_DEC_BAD_SLL,              /* sll.pkt_too_small */
+	MP_DEC_BAD_SLL2,             /* sll2.pkt_too_small */
+	MP_DEC_BAD_NULL,             /* ltnull.pkt_too_small */
+	MP_DEC_BAD_VLAN,             /* vlan.header_too_small */
+	MP_DEC_BAD_VLAN_LAYERS,      /* vlan.too_many_layers */
+	MP_DEC_BAD_MPLS,             /* mpls.header_too_small */
+	MP_DEC_BAD_PPPOE,            /* pppoe.pkt_too_small */
+	MP_DEC_BAD_RAW_VERSION,      /* ipraw.invalid_ip_version */
+	MP_DEC_BAD_IPV4_SMALL,       /* ipv4.pkt_too_small: fewer than 20 bytes */
+	MP_DEC_BAD_IPV4_VERSION,     /* ipv4.wrong_ip_version */
+	MP_DEC_BAD_IPV4_HLEN,        /* ipv4.hlen_too_small: IHL < 5 */
+	MP_DEC_BAD_IPV4_TRUNC,       /* ipv4.trunc_pkt: header longer than the captured bytes */
+	MP_DEC_BAD_IPV4_IPLEN,       /* ipv4.iplen_smaller_than_hlen */
+	MP_DEC_BAD_IPV6_SMALL,       /* ipv6.pkt_too_small: fewer than 40 bytes */
+	MP_DEC_BAD_IPV6_VERSION,     /* ipv6.wrong_ip_version */
+	MP_DEC_BAD_IPV6_EXTHDR,      /* ipv6.trunc_exthdr: extension chain truncated or too long */
+	MP_DEC_BAD_TCP_SMALL,        /* tcp.pkt_too_small */
+	MP_DEC_BAD_TCP_HLEN,         /* tcp.hlen_too_small: data offset < 5 or beyond the data */
+	MP_DEC_BAD_UDP_SMALL,        /* udp.pkt_too_small */
+	MP_DEC_BAD_UDP_LEN,          /* udp.len_invalid: length field below 8 */
+	MP_DEC_BAD_ICMPV4_SMALL,     /* icmpv4.pkt_too_small */
+	MP_DEC_BAD_ICMPV6_SMALL,     /* icmpv6.pkt_too_small */
+	MP_DEC_RESULT_COUNT
+};
+
+/* TCP flag bits as on the wire. */
+#define MP_TH_FIN 0x01
+#define MP_TH_SYN 0x02
+#define MP_TH_RST 0x04
+#define MP_TH_PSH 0x08
+#define MP_TH_ACK 0x10
+#define MP_TH_URG 0x20
+#define MP_TH_ECE 0x40
+#define MP_TH_CWR 0x80
+
+/* The 5-tuple of a packet quoted inside an ICMP error (the probe it answers). */
+struct mp_quoted {
+	bool valid;
+	uint8_t ip_proto;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+};
+
+/* A decoded packet. Pointers point into the caller's packet buffer and are valid only as long
+ * as it is. Addresses are 16 bytes; IPv4 uses the first 4 and zeroes the rest. */
+struct mp_packet {
+	uint64_t ts_us;      /* capture timestamp, microseconds since the epoch */
+	uint32_t caplen;     /* bytes captured */
+	uint32_t wirelen;    /* bytes on the wire */
+	uint16_t vlan;       /* outermost VLAN id, 0 when untagged */
+	uint8_t family;      /* 4 or 6 */
+	uint8_t ip_proto;    /* 6, 17, 1 or 58 */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport; /* ICMP: sport = id/0, dport = type<<8|code, see decode.c */
+	uint8_t tcp_flags;
+	uint32_t tcp_seq, tcp_ack;
+	const uint8_t *l3;   /* start of the IP header */
+	uint32_t l3_len;     /* IP bytes available: min(captured, IP total length) */
+	const uint8_t *payload;
+	uint32_t payload_len; /* L4 payload bytes available (captured and within IP length) */
+	uint32_t payload_wire_len; /* L4 payload length the headers claim (>= payload_len) */
+	uint8_t icmp_type, icmp_code;
+	struct mp_quoted quoted; /* for ICMP/ICMPv6 errors */
+};
+
+/* Decodes one captured frame of link type dlt. Returns MP_DEC_OK with *out filled, or another
+ * enum mp_decode_result saying why the packet is skipped. Never reads outside data[0..caplen). */
+enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+				    struct mp_packet *out);
+
+/* Returns true when decode_packet supports link type dlt. */
+bool decode_link_supported(int dlt);
+
+/* Returns the stable name of a decode result: the Suricata decoder event ("tcp.pkt_too_small")
+ * for malformed kinds, "non_ip", "ip_fragment", "no_l4" or "ok" otherwise. */
+const char *decode_result_name(enum mp_decode_result r);
+
+/* Returns true when r counts as a malformed packet. */
+bool decode_result_malformed(enum mp_decode_result r);
+
+#endif

@@ -1,0 +1,62 @@
+/* dpi.h: the nDPI 4.2 wrapper; the only module that includes nDPI headers. */
+#ifndef MISPORT_DPI_H
+#define MISPORT_DPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dpi_engine;
+struct dpi_flow;
+
+/* What nDPI concluded about a flow. Names are nDPI's own ("TLS", "Google", "TLS.Google"). */
+struct dpi_result {
+	uint16_t master_id, app_id;
+	char master[32];   /* "" when nDPI reported only one protocol */
+	char app[32];      /* "Unknown" when nothing was detected */
+	char name[48];     /* as ndpiReader prints it: "TLS.Google", "HTTP", "Unknown" */
+	char category[32]; /* nDPI category name */
+	bool guessed;      /* protocol came from give-up guessing (ports), not payload */
+	bool known_proto_wrong_port; /* nDPI's own NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT risk */
+};
+
+struct dpi_limits {
+	uint32_t max_tcp_packets; /* packets per flow before give-up; 0: MP_DPI_MAX_TCP_PACKETS */
+	uint32_t max_udp_packets; /* likewise for UDP and others; 0: MP_DPI_MAX_UDP_PACKETS */
+	bool guess;               /* guess from ports at give-up (ndpiReader's default: on) */
+};
+
+/* Creates an nDPI detection module with every protocol enabled. Returns 0, or -1 with err filled.
+ * The caller owns *out and frees it with dpi_engine_free. */
+int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *err, size_t errlen);
+
+/* Frees the engine; every dpi_flow made by it must be freed first. NULL is allowed. */
+void dpi_engine_free(struct dpi_engine *e);
+
+/* Allocates per-flow detection state, or returns NULL when out of memory. Owned by the caller,
+ * released with dpi_flow_free. */
+struct dpi_flow *dpi_flow_new(struct dpi_engine *e);
+
+/* Releases per-flow detection state. NULL is allowed. */
+void dpi_flow_free(struct dpi_engine *e, struct dpi_flow *f);
+
+/* Feeds one packet (IP header onwards, l3_len bytes) of a flow to nDPI. flow_pkts is the number of
+ * packets the flow has had including this one, ip_proto its transport. Returns true when detection
+ * is final (protocol found and no extra dissection wanted, or the packet budget is spent, in which
+ * case it has given up and guessed); *res then holds the result. Lengths above 65535 are clamped. */
+bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, uint32_t l3_len, uint64_t ts_us,
+		 uint64_t flow_pkts, uint8_t ip_proto, struct dpi_result *res);
+
+/* Ends detection for a flow that finished before dpi_process returned true: gives up, guessing
+ * when enabled, and fills *res. */
+void dpi_giveup(struct dpi_engine *e, struct dpi_flow *f, struct dpi_result *res);
+
+/* Number of protocols nDPI knows, and the name of protocol id i (NULL when unused). */
+unsigned dpi_protocol_count(const struct dpi_engine *e);
+const char *dpi_protocol_name(const struct dpi_engine *e, unsigned id);
+
+/* Bytes nDPI has allocated and not freed through its malloc hooks, and the peak. */
+uint64_t dpi_memory_in_use(void);
+uint64_t dpi_memory_peak(void);
+
+#endif

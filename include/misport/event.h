@@ -1,0 +1,63 @@
+/* event.h: the neutral records misport emits (alerts, finished flows, statistics); sinks
+ * serialize them, detectors and the pipeline fill them. */
+#ifndef MISPORT_EVENT_H
+#define MISPORT_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "misport/alert.h"
+#include "misport/decode.h"
+
+/* A finished flow, client -> server. Plain data. */
+struct mp_flow_record {
+	uint64_t flow_id;
+	uint64_t first_us, last_us;
+	uint8_t family, ip_proto;
+	uint16_t vlan;
+	uint8_t src_ip[16], dst_ip[16];
+	uint16_t src_port, dst_port;
+	uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
+	uint8_t tcp_flags_ts, tcp_flags_tc;
+	char app_proto[48];     /* nDPI name as ndpiReader prints it */
+	char category[32];      /* nDPI category */
+	bool guessed;           /* protocol guessed at give-up */
+	bool alerted;
+	const char *state;      /* "new", "established", "closed" */
+	const char *reason;     /* "timeout", "forced" (evicted), "shutdown" */
+};
+
+/* Counters for a stats record; a snapshot, plain data. */
+struct mp_stats_record {
+	uint64_t ts_us;          /* capture time of the snapshot */
+	uint64_t uptime_s;
+	uint64_t pkts, bytes;    /* every packet read */
+	uint64_t decoded[MP_DEC_RESULT_COUNT]; /* packets per decode result */
+	uint64_t invalid;        /* malformed packets (sum of the MP_DEC_BAD_* kinds) */
+	uint64_t ipv4, ipv6, tcp, udp, icmpv4, icmpv6;
+	uint64_t link_ethernet, link_sll, link_sll2, link_null, link_raw, vlan;
+	uint64_t flows_total, flows_tcp, flows_udp, flows_icmpv4, flows_icmpv6;
+	uint64_t flows_active, flows_timeout, flows_evicted;
+	uint64_t alerts, alerts_suppressed;
+	bool have_capture;       /* live capture: the kernel figures below are meaningful */
+	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
+};
+
+enum mp_event_type { MP_EV_ALERT = 0, MP_EV_FLOW, MP_EV_STATS, MP_EV_TYPE_COUNT };
+
+/* Bit masks for choosing which events a sink receives. */
+#define MP_EVMASK_ALERT (1u << MP_EV_ALERT)
+#define MP_EVMASK_FLOW (1u << MP_EV_FLOW)
+#define MP_EVMASK_STATS (1u << MP_EV_STATS)
+#define MP_EVMASK_ALL (MP_EVMASK_ALERT | MP_EVMASK_FLOW | MP_EVMASK_STATS)
+
+struct mp_event {
+	enum mp_event_type type;
+	union {
+		const struct mp_alert *alert;
+		const struct mp_flow_record *flow;
+		const struct mp_stats_record *stats;
+	} u;
+};
+
+#endif

@@ -1,0 +1,51 @@
+/* pipeline.h: wires decode -> flow table -> dpi -> classify -> alerts -> outputs for one worker. */
+#ifndef MISPORT_PIPELINE_H
+#define MISPORT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "misport/capture.h"
+#include "misport/event.h"
+#include "misport/flow.h"
+
+struct outputs;
+struct rules;
+
+struct pipeline_config {
+	struct outputs *outputs;       /* borrowed; events go here */
+	const struct rules *rules;     /* borrowed; NULL: no verdicts (flows only) */
+	bool emit_flows;               /* send a flow record for every finished flow */
+	uint32_t max_flows;            /* flow table cap; 0: default */
+	uint32_t dpi_max_tcp_packets;  /* 0: default */
+	uint32_t dpi_max_udp_packets;  /* 0: default */
+	bool dpi_no_guess;             /* do not guess protocols from ports at give-up */
+	uint64_t seed;                 /* hash seed */
+};
+
+struct pipeline;
+
+/* Creates a pipeline. Returns 0, or -1 with err filled. The caller owns *out (pipeline_free). */
+int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char *err, size_t errlen);
+
+/* Processes one captured frame of link type dlt. Never fails: malformed packets are counted. */
+void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt);
+
+/* capture_cb adapter: user is the pipeline. Always returns 0. */
+int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
+
+/* Ends every open flow (their verdicts and flow records are emitted) and emits a stats record. */
+void pipeline_finish(struct pipeline *pl);
+
+/* Fills a snapshot of the counters. */
+void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out);
+
+/* Prints the human summary (packets, flows, protocols, malformed packets) to fp. */
+void pipeline_print_summary(const struct pipeline *pl, FILE *fp);
+
+/* Frees the pipeline (flows still open are ended as at shutdown, without output). NULL allowed. */
+void pipeline_free(struct pipeline *pl);
+
+#endif

@@ -1,0 +1,26 @@
+/* summary.h: per-protocol flow tallies and the human-readable end-of-run tables. */
+#ifndef MISPORT_SUMMARY_H
+#define MISPORT_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "misport/event.h"
+
+struct summary;
+
+/* Creates an empty tally, owned by the caller (summary_free); NULL when out of memory. */
+struct summary *summary_new(void);
+void summary_free(struct summary *s);
+
+/* Counts one finished flow of protocol name (copied) with its packets and bytes. Names beyond
+ * MP_SUMMARY_MAX_PROTOCOLS distinct ones are counted under "(other)". */
+void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64_t bytes);
+
+/* Number of flows counted for name (0 when never seen). */
+uint64_t summary_flows(const struct summary *s, const char *name);
+
+/* Prints the run's totals, the protocol table (most flows first) and malformed-packet counts. */
+void summary_print(const struct summary *s, const struct mp_stats_record *st, FILE *fp);
+
+#endif

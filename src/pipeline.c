@@ -1,0 +1,276 @@
+/* pipeline.c: one worker's packet path: decode, flow lookup, nDPI until final, verdict, events. */
+#include "misport/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "misport/config.h"
+#include "misport/decode.h"
+#include "misport/dpi.h"
+#include "misport/log.h"
+#include "misport/output.h"
+#include "misport/summary.h"
+
+struct pipeline {
+	struct pipeline_config cfg;
+	struct flow_table *flows;
+	struct dpi_engine *dpi;
+	struct summary *summary;
+	struct mp_stats_record st;  /* packet counters; flow figures are filled on demand */
+	uint64_t now_us;            /* latest capture time seen */
+	uint64_t first_us;          /* first capture time seen, 0 before any packet */
+	uint64_t next_sweep_us;
+	bool quiet_end;             /* pipeline_free: end flows without output */
+};
+
+static void finish_flow_dpi(struct pipeline *pl, struct mp_flow *f, const struct dpi_result *res)
+{
+	size_t n = strlen(res->name);
+
+	if (n >= sizeof(f->proto_name))
+		n = sizeof(f->proto_name) - 1;
+	memcpy(f->proto_name, res->name, n);
+	f->proto_name[n] = '\0';
+	f->proto_master = res->master_id;
+	f->proto_app = res->app_id;
+	f->dpi_guessed = res->guessed;
+	f->dpi_done = 1;
+	dpi_flow_free(pl->dpi, f->dpi);
+	f->dpi = NULL;
+}
+
+static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
+{
+	struct pipeline *pl = user;
+	struct mp_flow_record r;
+	const uint8_t *cip, *sip;
+	struct mp_event ev;
+
+	if (!f->dpi_done) {
+		struct dpi_result res;
+
+		if (f->dpi != NULL) {
+			dpi_giveup(pl->dpi, f->dpi, &res);
+			finish_flow_dpi(pl, f, &res);
+		} else {
+			memcpy(f->proto_name, "Unknown", 8);
+			f->dpi_done = 1;
+		}
+	}
+	if (pl->quiet_end)
+		return;
+	summary_add_flow(pl->summary, f->proto_name, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
+	if (!pl->cfg.emit_flows)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.flow_id = f->flow_id;
+	r.first_us = f->first_us;
+	r.last_us = f->last_us;
+	r.family = f->key.family;
+	r.ip_proto = f->key.ip_proto;
+	r.vlan = f->key.vlan;
+	flow_endpoints(f, &cip, &r.src_port, &sip, &r.dst_port);
+	memcpy(r.src_ip, cip, 16);
+	memcpy(r.dst_ip, sip, 16);
+	r.pkts_toserver = f->pkts[MP_DIR_C2S];
+	r.pkts_toclient = f->pkts[MP_DIR_S2C];
+	r.bytes_toserver = f->bytes[MP_DIR_C2S];
+	r.bytes_toclient = f->bytes[MP_DIR_S2C];
+	r.tcp_flags_ts = f->tcp_flags_seen[MP_DIR_C2S];
+	r.tcp_flags_tc = f->tcp_flags_seen[MP_DIR_S2C];
+	memcpy(r.app_proto, f->proto_name, sizeof(r.app_proto));
+	r.guessed = f->dpi_guessed;
+	r.state = flow_state_name(f);
+	r.reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
+	ev.type = MP_EV_FLOW;
+	ev.u.flow = &r;
+	outputs_emit(pl->cfg.outputs, &ev);
+}
+
+int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char *err, size_t errlen)
+{
+	struct pipeline *pl;
+	struct flow_table_config fc;
+	struct dpi_limits lim;
+
+	*out = NULL;
+	pl = calloc(1, sizeof(*pl));
+	if (pl == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pl->cfg = *cfg;
+	memset(&lim, 0, sizeof(lim));
+	lim.max_tcp_packets = cfg->dpi_max_tcp_packets;
+	lim.max_udp_packets = cfg->dpi_max_udp_packets;
+	lim.guess = !cfg->dpi_no_guess;
+	if (dpi_engine_new(&lim, &pl->dpi, err, errlen) != 0)
+		goto fail;
+	memset(&fc, 0, sizeof(fc));
+	fc.max_flows = cfg->max_flows;
+	fc.seed = cfg->seed;
+	fc.on_end = on_flow_end;
+	fc.user = pl;
+	if (flow_table_new(&fc, &pl->flows, err, errlen) != 0)
+		goto fail;
+	pl->summary = summary_new();
+	if (pl->summary == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	*out = pl;
+	return 0;
+fail:
+	pipeline_free(pl);
+	return -1;
+}
+
+static void count_link(struct pipeline *pl, int dlt)
+{
+	switch (dlt) {
+	case MP_DLT_EN10MB:
+		pl->st.link_ethernet++;
+		break;
+	case MP_DLT_LINUX_SLL:
+		pl->st.link_sll++;
+		break;
+	case MP_DLT_LINUX_SLL2:
+		pl->st.link_sll2++;
+		break;
+	case MP_DLT_NULL:
+	case MP_DLT_LOOP:
+		pl->st.link_null++;
+		break;
+	default:
+		pl->st.link_raw++;
+		break;
+	}
+}
+
+static void count_l3l4(struct pipeline *pl, const struct mp_packet *p)
+{
+	if (p->family == 4)
+		pl->st.ipv4++;
+	else
+		pl->st.ipv6++;
+	if (p->vlan != 0)
+		pl->st.vlan++;
+	switch (p->ip_proto) {
+	case 6:
+		pl->st.tcp++;
+		break;
+	case 17:
+		pl->st.udp++;
+		break;
+	case 1:
+		pl->st.icmpv4++;
+		break;
+	case 58:
+		pl->st.icmpv6++;
+		break;
+	default:
+		break;
+	}
+}
+
+void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt)
+{
+	struct mp_packet p;
+	enum mp_decode_result r;
+	struct mp_flow *f;
+	bool created;
+	int dir;
+
+	pl->st.pkts++;
+	pl->st.bytes += pkt->wirelen;
+	if (pkt->ts_us > pl->now_us)
+		pl->now_us = pkt->ts_us;
+	if (pl->first_us == 0)
+		pl->first_us = pkt->ts_us;
+	if (pl->now_us >= pl->next_sweep_us) {
+		flow_expire(pl->flows, pl->now_us);
+		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
+	}
+	count_link(pl, dlt);
+	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+	pl->st.decoded[r]++;
+	if (r != MP_DEC_OK) {
+		if (decode_result_malformed(r))
+			pl->st.invalid++;
+		else if (r == MP_DEC_SKIP_FRAGMENT || r == MP_DEC_SKIP_NO_L4)
+			count_l3l4(pl, &p);
+		return;
+	}
+	p.ts_us = pkt->ts_us;
+	count_l3l4(pl, &p);
+
+	f = flow_get(pl->flows, &p, &dir, &created);
+	if (created)
+		f->dpi = dpi_flow_new(pl->dpi); /* NULL when out of memory: the flow stays Unknown */
+	if (!f->dpi_done && f->dpi != NULL) {
+		struct dpi_result res;
+
+		if (dpi_process(pl->dpi, f->dpi, p.l3, p.l3_len, p.ts_us, f->pkts[0] + f->pkts[1], p.ip_proto, &res))
+			finish_flow_dpi(pl, f, &res);
+	}
+}
+
+int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	pipeline_packet(user, dlt, pkt);
+	return 0;
+}
+
+void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
+{
+	const struct flow_stats *fs = flow_table_stats(pl->flows);
+
+	*out = pl->st;
+	out->ts_us = pl->now_us;
+	out->uptime_s = pl->now_us > pl->first_us ? (pl->now_us - pl->first_us) / 1000000u : 0;
+	out->flows_total = fs->created;
+	out->flows_tcp = fs->tcp;
+	out->flows_udp = fs->udp;
+	out->flows_icmpv4 = fs->icmpv4;
+	out->flows_icmpv6 = fs->icmpv6;
+	out->flows_active = fs->active;
+	out->flows_timeout = fs->ended_timeout;
+	out->flows_evicted = fs->ended_evicted;
+}
+
+void pipeline_finish(struct pipeline *pl)
+{
+	struct mp_stats_record st;
+	struct mp_event ev;
+
+	flow_flush(pl->flows);
+	pipeline_stats(pl, &st);
+	if (st.ts_us == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		st.ts_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	}
+	ev.type = MP_EV_STATS;
+	ev.u.stats = &st;
+	outputs_emit(pl->cfg.outputs, &ev);
+}
+
+void pipeline_print_summary(const struct pipeline *pl, FILE *fp)
+{
+	struct mp_stats_record st;
+
+	pipeline_stats(pl, &st);
+	summary_print(pl->summary, &st, fp);
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (pl == NULL)
+		return;
+	pl->quiet_end = true;
+	flow_table_free(pl->flows);
+	dpi_engine_free(pl->dpi);
+	summary_free(pl->summary);
+	free(pl);
+}
