@@ -1,0 +1,288 @@
+/* test_decode.c: the L2-L4 decoder on hand-checked frames, every truncation, and malformed headers. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "misport/decode.h"
+
+/* Ethernet II, IPv4, TCP SYN 10.0.0.1:40000 -> 10.0.0.2:3098, no payload. */
+static const uint8_t eth_tcp_syn[] = {
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* dst MAC */
+    0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* src MAC */
+    0x08, 0x00,                         /* ethertype IPv4 */
+    0x45, 0x00, 0x00, 0x28,             /* v4, IHL 5, total length 40 */
+    0x00, 0x01, 0x40, 0x00,             /* id 1, DF */
+    0x40, 0x06, 0x00, 0x00,             /* TTL 64, TCP, checksum (unchecked) */
+    0x0a, 0x00, 0x00, 0x01,             /* 10.0.0.1 */
+    0x0a, 0x00, 0x00, 0x02,             /* 10.0.0.2 */
+    0x9c, 0x40, 0x0c, 0x1a,             /* ports 40000 -> 3098 */
+    0x00, 0x00, 0x00, 0x64,             /* seq 100 */
+    0x00, 0x00, 0x00, 0x00,             /* ack 0 */
+    0x50, 0x02, 0xfa, 0xf0,             /* data offset 5, SYN, window */
+    0x00, 0x00, 0x00, 0x00,             /* checksum, urgent */
+};
+
+/* Decodes a heap copy of exactly len bytes, so ASan catches any read past the captured length. */
+static enum mp_decode_result decode_copy(int dlt, const uint8_t *bytes, size_t len, struct mp_packet *p)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	enum mp_decode_result r;
+
+	cr_assert_not_null(buf);
+	memcpy(buf, bytes, len);
+	r = decode_packet(dlt, buf, (uint32_t)len, (uint32_t)len, p);
+	free(buf);
+	return r;
+}
+
+Test(decode, ethernet_ipv4_tcp_syn)
+{
+	struct mp_packet p;
+	const uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, eth_tcp_syn, sizeof(eth_tcp_syn), &p), MP_DEC_OK);
+	cr_assert_eq(p.family, 4);
+	cr_assert_eq(p.ip_proto, 6);
+	cr_assert(memcmp(p.src, a, 4) == 0 && memcmp(p.dst, b, 4) == 0);
+	cr_assert_eq(p.sport, 40000);
+	cr_assert_eq(p.dport, 3098);
+	cr_assert_eq(p.tcp_flags, MP_TH_SYN);
+	cr_assert_eq(p.tcp_seq, 100);
+	cr_assert_eq(p.l3_len, 40);
+	cr_assert_eq(p.payload_len, 0);
+	cr_assert_eq(p.vlan, 0);
+}
+
+Test(decode, every_truncation_is_malformed_never_ok)
+{
+	struct mp_packet p;
+
+	for (size_t len = 0; len < sizeof(eth_tcp_syn); len++) {
+		enum mp_decode_result r = decode_copy(MP_DLT_EN10MB, eth_tcp_syn, len, &p);
+		cr_assert(decode_result_malformed(r), "prefix of %zu bytes gave %s", len, decode_result_name(r));
+	}
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, eth_tcp_syn, 13, &p), MP_DEC_BAD_ETHERNET);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, eth_tcp_syn, 14 + 19, &p), MP_DEC_BAD_IPV4_SMALL);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, eth_tcp_syn, 14 + 20 + 19, &p), MP_DEC_BAD_TCP_SMALL);
+}
+
+Test(decode, ethernet_padding_is_cut_by_ip_total_length)
+{
+	uint8_t f[sizeof(eth_tcp_syn) + 6];
+	struct mp_packet p;
+
+	memcpy(f, eth_tcp_syn, sizeof(eth_tcp_syn));
+	memset(f + sizeof(eth_tcp_syn), 0xee, 6); /* trailer padding bytes */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_OK);
+	cr_assert_eq(p.l3_len, 40);
+	cr_assert_eq(p.payload_len, 0, "padding must not count as TCP payload");
+}
+
+Test(decode, ip_total_length_beyond_capture_keeps_captured_payload)
+{
+	uint8_t f[sizeof(eth_tcp_syn) + 4];
+	struct mp_packet p;
+
+	memcpy(f, eth_tcp_syn, sizeof(eth_tcp_syn));
+	memcpy(f + sizeof(eth_tcp_syn), "GET ", 4);
+	f[16] = 0x05; /* total length 1400: the capture was cut by a snaplen */
+	f[17] = 0x78;
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_OK);
+	cr_assert_eq(p.payload_len, 4);
+	cr_assert_eq(p.payload_wire_len, 1400 - 40);
+}
+
+Test(decode, bad_ipv4_header_fields)
+{
+	uint8_t f[sizeof(eth_tcp_syn)];
+	struct mp_packet p;
+
+	memcpy(f, eth_tcp_syn, sizeof(f));
+	f[14] = 0x44; /* IHL 4 */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_IPV4_HLEN);
+	f[14] = 0x4f; /* IHL 15: 60 bytes, more than captured */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_IPV4_TRUNC);
+	f[14] = 0x65; /* version 6 under ethertype IPv4 */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_IPV4_VERSION);
+	memcpy(f, eth_tcp_syn, sizeof(f));
+	f[17] = 0x10; /* total length 16 < header 20 */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_IPV4_IPLEN);
+	memcpy(f, eth_tcp_syn, sizeof(f));
+	f[46] = 0x40; /* TCP data offset 4 */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_TCP_HLEN);
+	f[46] = 0x60; /* data offset 6: options beyond the packet */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_TCP_HLEN);
+}
+
+Test(decode, non_first_fragment_is_skipped_not_malformed)
+{
+	uint8_t f[sizeof(eth_tcp_syn)];
+	struct mp_packet p;
+	enum mp_decode_result r;
+
+	memcpy(f, eth_tcp_syn, sizeof(f));
+	f[20] = 0x00;
+	f[21] = 0x10; /* fragment offset 16 * 8 bytes */
+	r = decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p);
+	cr_assert_eq(r, MP_DEC_SKIP_FRAGMENT);
+	cr_assert_not(decode_result_malformed(r));
+}
+
+Test(decode, vlan_and_qinq)
+{
+	/* 802.1ad outer tag VLAN 100, 802.1Q inner tag VLAN 200, then the IPv4 SYN above. */
+	uint8_t f[sizeof(eth_tcp_syn) + 8];
+	struct mp_packet p;
+
+	memcpy(f, eth_tcp_syn, 12);
+	f[12] = 0x88, f[13] = 0xa8, f[14] = 0x00, f[15] = 100; /* S-tag, VID 100 */
+	f[16] = 0x81, f[17] = 0x00, f[18] = 0x00, f[19] = 200; /* C-tag, VID 200 */
+	memcpy(f + 20, eth_tcp_syn + 12, sizeof(eth_tcp_syn) - 12);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_OK);
+	cr_assert_eq(p.vlan, 100, "the outermost VLAN id is kept");
+	cr_assert_eq(p.dport, 3098);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, 18, &p), MP_DEC_BAD_VLAN);
+}
+
+Test(decode, too_many_vlan_tags)
+{
+	uint8_t f[64];
+	struct mp_packet p;
+
+	memset(f, 0, sizeof(f));
+	for (int i = 0; i < 6; i++) {
+		f[12 + 4 * i] = 0x81;
+		f[13 + 4 * i] = 0x00;
+	}
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_BAD_VLAN_LAYERS);
+}
+
+Test(decode, linux_sll_and_sll2)
+{
+	uint8_t sll[16 + 40], sll2[20 + 40];
+	struct mp_packet p;
+
+	/* SLL: packet type 0, ARPHRD_ETHER, addr len 6, address, protocol 0x0800 at offset 14. */
+	memset(sll, 0, 16);
+	sll[3] = 1, sll[5] = 6, sll[14] = 0x08, sll[15] = 0x00;
+	memcpy(sll + 16, eth_tcp_syn + 14, 40);
+	cr_assert_eq(decode_copy(MP_DLT_LINUX_SLL, sll, sizeof(sll), &p), MP_DEC_OK);
+	cr_assert_eq(p.dport, 3098);
+	cr_assert_eq(decode_copy(MP_DLT_LINUX_SLL, sll, 15, &p), MP_DEC_BAD_SLL);
+
+	/* SLL2: protocol 0x0800 at offset 0, 20-byte header. */
+	memset(sll2, 0, 20);
+	sll2[0] = 0x08, sll2[1] = 0x00;
+	memcpy(sll2 + 20, eth_tcp_syn + 14, 40);
+	cr_assert_eq(decode_copy(MP_DLT_LINUX_SLL2, sll2, sizeof(sll2), &p), MP_DEC_OK);
+	cr_assert_eq(p.sport, 40000);
+	cr_assert_eq(decode_copy(MP_DLT_LINUX_SLL2, sll2, 19, &p), MP_DEC_BAD_SLL2);
+}
+
+Test(decode, bsd_null_both_byte_orders_and_loop)
+{
+	uint8_t f[4 + 40];
+	struct mp_packet p;
+
+	memcpy(f + 4, eth_tcp_syn + 14, 40);
+	f[0] = 2, f[1] = f[2] = f[3] = 0; /* AF_INET little-endian */
+	cr_assert_eq(decode_copy(MP_DLT_NULL, f, sizeof(f), &p), MP_DEC_OK);
+	f[0] = f[1] = f[2] = 0, f[3] = 2; /* AF_INET big-endian */
+	cr_assert_eq(decode_copy(MP_DLT_NULL, f, sizeof(f), &p), MP_DEC_OK);
+	cr_assert_eq(decode_copy(MP_DLT_LOOP, f, sizeof(f), &p), MP_DEC_OK);
+	f[3] = 99; /* unknown family */
+	cr_assert_eq(decode_copy(MP_DLT_NULL, f, sizeof(f), &p), MP_DEC_SKIP_NON_IP);
+	cr_assert_eq(decode_copy(MP_DLT_NULL, f, 3, &p), MP_DEC_BAD_NULL);
+}
+
+/* Raw IPv6, hop-by-hop options header (8 bytes), UDP 2001:db8::1:5353 -> 2001:db8::2:53, "hi". */
+static const uint8_t raw_ipv6_udp[] = {
+    0x60, 0x00, 0x00, 0x00, /* v6 */
+    0x00, 0x12, 0x00, 0x40, /* payload length 18, next header hop-by-hop, hop limit 64 */
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* src 2001:db8::1 */
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, /* dst 2001:db8::2 */
+    0x11, 0x00, 0x01, 0x04, 0x00, 0x00, 0x00, 0x00, /* HBH: next UDP, len 0 (8 bytes), PadN */
+    0x14, 0xe9, 0x00, 0x35, /* ports 5353 -> 53 */
+    0x00, 0x0a, 0x00, 0x00, /* UDP length 10, checksum */
+    'h', 'i',
+};
+
+Test(decode, raw_ipv6_extension_header_udp)
+{
+	struct mp_packet p;
+
+	cr_assert_eq(decode_copy(MP_DLT_RAW, raw_ipv6_udp, sizeof(raw_ipv6_udp), &p), MP_DEC_OK);
+	cr_assert_eq(p.family, 6);
+	cr_assert_eq(p.ip_proto, 17);
+	cr_assert_eq(p.sport, 5353);
+	cr_assert_eq(p.dport, 53);
+	cr_assert_eq(p.payload_len, 2);
+	cr_assert(memcmp(p.payload, "hi", 2) == 0);
+	cr_assert_eq(decode_copy(MP_DLT_IPV6, raw_ipv6_udp, sizeof(raw_ipv6_udp), &p), MP_DEC_OK);
+	for (size_t len = 0; len < sizeof(raw_ipv6_udp) - 2; len++)
+		cr_assert(decode_result_malformed(decode_copy(MP_DLT_RAW, raw_ipv6_udp, len, &p)), "len %zu", len);
+}
+
+Test(decode, udp_length_field_below_header)
+{
+	uint8_t f[sizeof(raw_ipv6_udp)];
+	struct mp_packet p;
+
+	memcpy(f, raw_ipv6_udp, sizeof(f));
+	f[53] = 0x04; /* UDP length 4 */
+	cr_assert_eq(decode_copy(MP_DLT_RAW, f, sizeof(f), &p), MP_DEC_BAD_UDP_LEN);
+}
+
+Test(decode, raw_with_bad_version)
+{
+	uint8_t f[40] = {0x50};
+	struct mp_packet p;
+
+	cr_assert_eq(decode_copy(MP_DLT_RAW, f, sizeof(f), &p), MP_DEC_BAD_RAW_VERSION);
+	cr_assert_eq(decode_copy(MP_DLT_RAW, f, 0, &p), MP_DEC_BAD_RAW_VERSION);
+}
+
+/* Raw IPv4 ICMP port unreachable from 10.0.0.2 quoting a UDP probe 10.0.0.1:33000 -> 10.0.0.2:161. */
+static const uint8_t raw_icmp_unreach[] = {
+    0x45, 0x00, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, /* IPv4, total 56, ICMP */
+    10, 0, 0, 2, 10, 0, 0, 1,                              /* 10.0.0.2 -> 10.0.0.1 */
+    0x03, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,        /* type 3 code 3, unused */
+    0x45, 0x00, 0x00, 0x1c, 0, 0, 0, 0, 0x40, 0x11, 0, 0, /* quoted IPv4, UDP */
+    10, 0, 0, 1, 10, 0, 0, 2,                              /* 10.0.0.1 -> 10.0.0.2 */
+    0x80, 0xe8, 0x00, 0xa1, 0x00, 0x08, 0x00, 0x00,        /* quoted UDP 33000 -> 161 */
+};
+
+Test(decode, icmp_error_quotes_the_probe)
+{
+	struct mp_packet p;
+	const uint8_t probe_src[4] = {10, 0, 0, 1};
+
+	cr_assert_eq(decode_copy(MP_DLT_RAW, raw_icmp_unreach, sizeof(raw_icmp_unreach), &p), MP_DEC_OK);
+	cr_assert_eq(p.ip_proto, 1);
+	cr_assert_eq(p.icmp_type, 3);
+	cr_assert_eq(p.icmp_code, 3);
+	cr_assert(p.quoted.valid);
+	cr_assert_eq(p.quoted.ip_proto, 17);
+	cr_assert(memcmp(p.quoted.src, probe_src, 4) == 0);
+	cr_assert_eq(p.quoted.sport, 33000);
+	cr_assert_eq(p.quoted.dport, 161);
+	/* A quote cut short is not malformed, just not usable. */
+	cr_assert_eq(decode_copy(MP_DLT_RAW, raw_icmp_unreach, 20 + 8 + 10, &p), MP_DEC_OK);
+	cr_assert_not(p.quoted.valid);
+	cr_assert_eq(decode_copy(MP_DLT_RAW, raw_icmp_unreach, 23, &p), MP_DEC_BAD_ICMPV4_SMALL);
+}
+
+Test(decode, arp_is_non_ip_and_names_are_stable)
+{
+	uint8_t f[42] = {0};
+	struct mp_packet p;
+
+	f[12] = 0x08, f[13] = 0x06;
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, sizeof(f), &p), MP_DEC_SKIP_NON_IP);
+	cr_assert_str_eq(decode_result_name(MP_DEC_BAD_TCP_SMALL), "tcp.pkt_too_small");
+	cr_assert_str_eq(decode_result_name(MP_DEC_SKIP_NON_IP), "non_ip");
+	for (int r = 0; r < MP_DEC_RESULT_COUNT; r++)
+		cr_assert_neq(strcmp(decode_result_name((enum mp_decode_result)r), "unknown"), 0);
+	cr_assert_not(decode_link_supported(105)); /* IEEE 802.11 */
+	cr_assert(decode_link_supported(MP_DLT_LINUX_SLL2));
+}

@@ -1,0 +1,225 @@
+/* test_flow.c: flow keying, client/server sides, expiry by class, and the bounded table. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "misport/flow.h"
+
+struct ended {
+	unsigned n, timeout, evicted, shutdown;
+	uint16_t last_server_port;
+};
+
+static void on_end(struct mp_flow *f, enum mp_flow_end why, void *user)
+{
+	struct ended *e = user;
+	const uint8_t *c, *s;
+	uint16_t cp, sp;
+
+	e->n++;
+	e->timeout += why == MP_END_TIMEOUT;
+	e->evicted += why == MP_END_EVICTED;
+	e->shutdown += why == MP_END_SHUTDOWN;
+	flow_endpoints(f, &c, &cp, &s, &sp);
+	e->last_server_port = sp;
+}
+
+/* A TCP or UDP packet between 10.0.0.<a>:<sp> and 10.0.0.<b>:<dp>. */
+static struct mp_packet pkt(uint8_t proto, uint8_t a, uint16_t sp, uint8_t b, uint16_t dp, uint8_t flags,
+			    uint64_t ts_s)
+{
+	struct mp_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.family = 4;
+	p.ip_proto = proto;
+	p.src[0] = 10, p.src[3] = a;
+	p.dst[0] = 10, p.dst[3] = b;
+	p.sport = sp;
+	p.dport = dp;
+	p.tcp_flags = flags;
+	p.ts_us = ts_s * 1000000u;
+	p.wirelen = 60;
+	return p;
+}
+
+static struct flow_table *new_table(uint32_t max, struct ended *e)
+{
+	struct flow_table_config cfg;
+	struct flow_table *ft;
+	char err[128];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_flows = max;
+	cfg.seed = 42;
+	cfg.on_end = on_end;
+	cfg.user = e;
+	cr_assert_eq(flow_table_new(&cfg, &ft, err, sizeof(err)), 0, "%s", err);
+	return ft;
+}
+
+Test(flow, both_directions_share_one_flow_and_the_hash)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(16, &e);
+	struct mp_packet syn = pkt(6, 1, 40000, 2, 3098, MP_TH_SYN, 1);
+	struct mp_packet synack = pkt(6, 2, 3098, 1, 40000, MP_TH_SYN | MP_TH_ACK, 1);
+	struct mp_flow_key k1, k2;
+	struct mp_flow *f1, *f2;
+	bool created, sw1, sw2;
+	int dir;
+
+	flow_key_from_packet(&syn, &k1, &sw1);
+	flow_key_from_packet(&synack, &k2, &sw2);
+	cr_assert(memcmp(&k1, &k2, sizeof(k1)) == 0);
+	cr_assert_neq(sw1, sw2);
+	cr_assert_eq(flow_key_hash(&k1, 7), flow_key_hash(&k2, 7));
+	cr_assert_neq(flow_key_hash(&k1, 7), flow_key_hash(&k1, 8), "the seed changes the hash");
+
+	f1 = flow_get(ft, &syn, &dir, &created);
+	cr_assert(created);
+	cr_assert_eq(dir, MP_DIR_C2S);
+	f2 = flow_get(ft, &synack, &dir, &created);
+	cr_assert_not(created);
+	cr_assert_eq(f1, f2);
+	cr_assert_eq(dir, MP_DIR_S2C);
+	cr_assert_eq(f1->side_basis, MP_SIDE_SYN);
+	cr_assert_eq(f1->pkts[MP_DIR_C2S], 1);
+	cr_assert_eq(f1->pkts[MP_DIR_S2C], 1);
+	cr_assert_eq(flow_table_stats(ft)->created, 1);
+	flow_table_free(ft);
+	cr_assert_eq(e.shutdown, 1);
+	cr_assert_eq(e.last_server_port, 3098);
+}
+
+Test(flow, vlan_separates_flows)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(16, &e);
+	struct mp_packet a = pkt(17, 1, 5000, 2, 53, 0, 1), b = a;
+	bool created;
+	int dir;
+
+	b.vlan = 7;
+	cr_assert_neq(flow_get(ft, &a, &dir, &created), flow_get(ft, &b, &dir, &created));
+	cr_assert_eq(flow_table_stats(ft)->created, 2);
+	flow_table_free(ft);
+}
+
+Test(flow, synack_first_makes_the_receiver_the_client)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(16, &e);
+	struct mp_packet synack = pkt(6, 2, 8080, 1, 50000, MP_TH_SYN | MP_TH_ACK, 1);
+	const uint8_t *c, *s;
+	uint16_t cp, sp;
+	bool created;
+	int dir;
+	struct mp_flow *f = flow_get(ft, &synack, &dir, &created);
+
+	cr_assert_eq(dir, MP_DIR_S2C);
+	cr_assert_eq(f->side_basis, MP_SIDE_SYNACK);
+	flow_endpoints(f, &c, &cp, &s, &sp);
+	cr_assert_eq(cp, 50000);
+	cr_assert_eq(sp, 8080);
+	cr_assert_eq(s[3], 2);
+	flow_table_free(ft);
+}
+
+Test(flow, midstream_and_udp_use_the_port_heuristic)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(16, &e);
+	const uint8_t *c, *s;
+	uint16_t cp, sp;
+	bool created;
+	int dir;
+	/* A DNS answer seen before its query: 53 is the server although it sent first. */
+	struct mp_packet answer = pkt(17, 2, 53, 1, 40000, 0, 1);
+	struct mp_flow *f = flow_get(ft, &answer, &dir, &created);
+
+	cr_assert_eq(f->side_basis, MP_SIDE_PORT);
+	cr_assert_eq(dir, MP_DIR_S2C);
+	flow_endpoints(f, &c, &cp, &s, &sp);
+	cr_assert_eq(sp, 53);
+
+	/* TCP mid-stream between two registered ports: the lower port serves. */
+	struct mp_packet mid = pkt(6, 1, 5000, 2, 3098, MP_TH_ACK, 1);
+	f = flow_get(ft, &mid, &dir, &created);
+	flow_endpoints(f, &c, &cp, &s, &sp);
+	cr_assert_eq(sp, 3098);
+
+	/* UDP between equal ports: the first sender is the client. */
+	struct mp_packet ntp = pkt(17, 2, 123, 1, 123, 0, 1);
+	f = flow_get(ft, &ntp, &dir, &created);
+	cr_assert_eq(f->side_basis, MP_SIDE_FIRST);
+	cr_assert_eq(dir, MP_DIR_C2S);
+	flow_table_free(ft);
+}
+
+Test(flow, idle_flows_expire_by_class_in_capture_time)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(16, &e);
+	struct mp_packet udp = pkt(17, 1, 40000, 2, 53, 0, 100);
+	struct mp_packet syn = pkt(6, 1, 40001, 2, 80, MP_TH_SYN, 100);
+	struct mp_packet synack = pkt(6, 2, 80, 1, 40001, MP_TH_SYN | MP_TH_ACK, 100);
+	bool created;
+	int dir;
+
+	flow_get(ft, &udp, &dir, &created);
+	flow_get(ft, &syn, &dir, &created);
+	flow_get(ft, &synack, &dir, &created);
+	cr_assert_eq(flow_expire(ft, 159u * 1000000u), 0, "nothing is idle for 59 s of capture time");
+	cr_assert_eq(flow_expire(ft, 161u * 1000000u), 1, "the UDP flow ends after 60 s");
+	cr_assert_eq(e.timeout, 1);
+	cr_assert_eq(flow_table_stats(ft)->active, 1);
+	cr_assert_eq(flow_expire(ft, 401u * 1000000u), 1, "the established TCP flow ends after 300 s");
+	cr_assert_eq(flow_table_stats(ft)->active, 0);
+	flow_table_free(ft);
+	cr_assert_eq(e.n, 2);
+}
+
+Test(flow, full_table_evicts_the_oldest_and_counts_it)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(100, &e);
+	bool created;
+	int dir;
+
+	for (unsigned i = 0; i < 1000; i++) {
+		struct mp_packet p = pkt(17, 1, (uint16_t)(10000 + i), 2, 53, 0, 1000 + i / 100);
+		flow_get(ft, &p, &dir, &created);
+		cr_assert(created);
+		cr_assert_leq(flow_table_stats(ft)->active, 100);
+	}
+	cr_assert_eq(flow_table_stats(ft)->ended_evicted, 900);
+	cr_assert_eq(e.evicted, 900);
+	/* The survivors are the 100 newest: port 10900 is still there, 10000 is gone. */
+	struct mp_packet newest = pkt(17, 1, 10900, 2, 53, 0, 1010), oldest = pkt(17, 1, 10000, 2, 53, 0, 1010);
+	flow_get(ft, &newest, &dir, &created);
+	cr_assert_not(created);
+	flow_get(ft, &oldest, &dir, &created);
+	cr_assert(created);
+	flow_table_free(ft);
+	cr_assert_eq(e.n, 1001);
+}
+
+Test(flow, flow_ids_are_unique_and_nonzero)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(5000, &e);
+	static uint64_t ids[4000];
+	bool created;
+	int dir;
+
+	for (unsigned i = 0; i < 4000; i++) {
+		struct mp_packet p = pkt(6, (uint8_t)(i % 200), (uint16_t)(20000 + i), 250, 443, MP_TH_SYN, 1);
+		ids[i] = flow_get(ft, &p, &dir, &created)->flow_id;
+		cr_assert_neq(ids[i], 0);
+		cr_assert_lt(ids[i], 1ull << 51);
+	}
+	for (unsigned i = 0; i < 4000; i++)
+		for (unsigned j = i + 1; j < 4000; j++)
+			cr_assert_neq(ids[i], ids[j]);
+	flow_table_free(ft);
+}

@@ -1,0 +1,119 @@
+/* test_json.c: JSON escaping of hostile strings and the EVE records' shape. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "misport/json.h"
+#include "misport/output.h"
+
+static const char *esc(const char *s, size_t n)
+{
+	static char buf[512];
+	struct jbuf j;
+
+	jb_init(&j, buf, sizeof(buf));
+	json_escape(&j, s, n);
+	cr_assert_not(j.overflow);
+	return buf;
+}
+
+Test(json, quotes_backslashes_and_controls)
+{
+	cr_assert_str_eq(esc("a\"b\\c", 5), "\"a\\\"b\\\\c\"");
+	cr_assert_str_eq(esc("\n\r\t\b\f", 5), "\"\\n\\r\\t\\b\\f\"");
+	cr_assert_str_eq(esc("\x01\x1f\x7f", 3), "\"\\u0001\\u001f\x7f\"");
+	/* An embedded NUL is data, not the end of the string. */
+	cr_assert_str_eq(esc("a\0b", 3), "\"a\\u0000b\"");
+}
+
+Test(json, valid_utf8_passes_through)
+{
+	const char *s = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"; /* café € 😀 */
+
+	cr_assert_str_eq(esc(s, strlen(s)), "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+}
+
+Test(json, invalid_utf8_becomes_replacement_characters)
+{
+	cr_assert_str_eq(esc("\xff", 1), "\"\\ufffd\"");
+	cr_assert_str_eq(esc("\xc0\xaf", 2), "\"\\ufffd\\ufffd\"", "overlong '/'");
+	cr_assert_str_eq(esc("\xed\xa0\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"", "UTF-16 surrogate");
+	cr_assert_str_eq(esc("\xf4\x90\x80\x80", 4), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"", "above U+10FFFF");
+	cr_assert_str_eq(esc("ab\xe2\x82", 4), "\"ab\\ufffd\\ufffd\"", "truncated sequence");
+	cr_assert_str_eq(esc("\xe0\x80\x80", 3), "\"\\ufffd\\ufffd\\ufffd\"", "overlong 3-byte NUL");
+}
+
+Test(json, overflow_is_reported_and_buffer_stays_terminated)
+{
+	char buf[8];
+	struct jbuf j;
+
+	jb_init(&j, buf, sizeof(buf));
+	jb_obj_open(&j, NULL);
+	jb_str(&j, "key", "a long value");
+	cr_assert(j.overflow);
+	cr_assert_lt(strlen(buf), sizeof(buf));
+}
+
+Test(json, builder_nests_with_commas)
+{
+	char buf[256];
+	struct jbuf j;
+
+	jb_init(&j, buf, sizeof(buf));
+	jb_obj_open(&j, NULL);
+	jb_u64(&j, "a", 1);
+	jb_arr_open(&j, "b");
+	jb_str(&j, NULL, "x");
+	jb_bool(&j, NULL, true);
+	jb_arr_close(&j);
+	jb_obj_open(&j, "c");
+	jb_i64(&j, "d", -2);
+	jb_obj_close(&j);
+	jb_obj_close(&j);
+	cr_assert_str_eq(buf, "{\"a\":1,\"b\":[\"x\",true],\"c\":{\"d\":-2}}");
+}
+
+Test(json, eve_alert_escapes_hostile_metadata)
+{
+	struct mp_alert a;
+	struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = &a};
+	char buf[8192];
+	int n;
+
+	memset(&a, 0, sizeof(a));
+	a.ts_us = 1700000000123456ull;
+	a.flow_id = 77;
+	a.family = 4;
+	a.ip_proto = 6;
+	a.src_ip[0] = 10, a.src_ip[3] = 1;
+	a.dst_ip[0] = 10, a.dst_ip[3] = 2;
+	a.src_port = 40000;
+	a.dst_port = 3098;
+	memcpy(a.app_proto, "HTTP", 5);
+	a.signature_id = 9000001;
+	a.severity = 2;
+	memcpy(a.signature, "quote\" and \\ and \n", 19);
+	memcpy(a.category, "c", 2);
+	alert_meta_add(&a, "verdict", "port-mismatch");
+	alert_meta_add(&a, "note", "\x01\xff");
+	alert_meta_add(&a, "verdict", "second");
+	n = eve_format(&ev, buf, sizeof(buf));
+	cr_assert_gt(n, 0);
+	cr_assert_not_null(strstr(buf, "\"timestamp\":\"2023-11-14T22:13:20.123456+0000\""));
+	cr_assert_not_null(strstr(buf, "\"src_ip\":\"10.0.0.1\",\"src_port\":40000"));
+	cr_assert_not_null(strstr(buf, "\"signature\":\"quote\\\" and \\\\ and \\n\""));
+	cr_assert_not_null(strstr(buf, "\"verdict\":[\"port-mismatch\",\"second\"]"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"note\":[\"\\u0001\\ufffd\"]"));
+	cr_assert_eq(eve_format(&ev, buf, 64), -1, "a record that does not fit is refused whole");
+}
+
+Test(json, eve_addresses_and_protocol_names)
+{
+	char buf[64], tmp[8];
+	uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+	eve_addr(6, v6, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "2001:db8::1");
+	cr_assert_str_eq(eve_proto_name(58, tmp, sizeof(tmp)), "IPv6-ICMP");
+	cr_assert_str_eq(eve_proto_name(47, tmp, sizeof(tmp)), "047");
+}
