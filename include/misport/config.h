@@ -44,4 +44,12 @@
 /* Summary: the per-protocol table holds at most this many distinct protocol names. */
 #define MP_SUMMARY_MAX_PROTOCOLS 1024u
 
+/* Alert suppression: repeats of a (client, server, server port, transport, verdict) alert within this
+ * many capture-time seconds are counted, not emitted; a closing record reports the count. */
+#define MP_SUPPRESS_INTERVAL_DEFAULT 3600u
+
+/* Alert suppression: at most this many keys are tracked; at the cap the oldest key is closed early
+ * (its closing record is emitted and the early close counted). */
+#define MP_SUPPRESS_MAX 16384u
+
 #endif
