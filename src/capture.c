@@ -7,11 +7,17 @@
 
 #include <pcap/pcap.h>
 
+#include "misport/config.h"
+
 struct capture {
 	pcap_t *p;
 	char *name;
 	int dlt;
+	int live;
 	uint64_t delivered;
+	/* last raw pcap_stats() values and the 64-bit totals they were widened into */
+	uint32_t last_recv, last_drop, last_ifdrop;
+	struct capture_counters total;
 };
 
 static int apply_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
@@ -61,6 +67,100 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 fail:
 	capture_close(c);
 	return -1;
+}
+
+int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf, struct capture **out,
+		      char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct capture *c;
+	int rc;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->name = strdup(iface)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", iface);
+		goto fail;
+	}
+	c->live = 1;
+	c->p = pcap_create(iface, perr);
+	if (c->p == NULL) {
+		snprintf(err, errlen, "%s: %s", iface, perr);
+		goto fail;
+	}
+	(void)pcap_set_snaplen(c->p, o->snaplen > 0 ? o->snaplen : MP_CAPTURE_SNAPLEN);
+	(void)pcap_set_promisc(c->p, o->promisc);
+	(void)pcap_set_timeout(c->p, o->timeout_ms > 0 ? o->timeout_ms : 100);
+	if (o->immediate)
+		(void)pcap_set_immediate_mode(c->p, 1);
+	if (o->buffer_kib > 0)
+		(void)pcap_set_buffer_size(c->p, o->buffer_kib * 1024);
+	(void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_MICRO);
+	rc = pcap_activate(c->p);
+	if (rc < 0) {
+		const char *why;
+
+		switch (rc) {
+		case PCAP_ERROR_NO_SUCH_DEVICE:
+			why = "no such device";
+			break;
+		case PCAP_ERROR_PERM_DENIED:
+			why = "permission denied (run as root or grant CAP_NET_RAW, see misport(8))";
+			break;
+		case PCAP_ERROR_IFACE_NOT_UP:
+			why = "interface is down";
+			break;
+		case PCAP_ERROR_PROMISC_PERM_DENIED:
+			why = "permission denied for promiscuous mode (try -p)";
+			break;
+		default:
+			why = "cannot capture";
+			break;
+		}
+		snprintf(err, errlen, "%s: %s: %s", iface, why, pcap_geterr(c->p));
+		goto fail;
+	}
+	if (rc > 0)
+		fprintf(stderr, "misport: %s: warning: %s\n", iface, pcap_statustostr(rc));
+	c->dlt = pcap_datalink(c->p);
+	if (apply_filter(c, bpf, err, errlen) != 0)
+		goto fail;
+	if (pcap_setnonblock(c->p, 1, perr) != 0) {
+		snprintf(err, errlen, "%s: cannot make non-blocking: %s", iface, perr);
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	capture_close(c);
+	return -1;
+}
+
+int capture_fd(const struct capture *c)
+{
+	return pcap_get_selectable_fd(c->p);
+}
+
+const char *capture_name(const struct capture *c)
+{
+	return c->name;
+}
+
+int capture_counters(struct capture *c, struct capture_counters *out)
+{
+	struct pcap_stat ps;
+
+	if (!c->live || pcap_stats(c->p, &ps) != 0)
+		return -1;
+	/* pcap_stats() counters are 32-bit and wrap; add the (modular) difference since last time. */
+	c->total.received += (uint32_t)(ps.ps_recv - c->last_recv);
+	c->total.dropped += (uint32_t)(ps.ps_drop - c->last_drop);
+	c->total.ifdropped += (uint32_t)(ps.ps_ifdrop - c->last_ifdrop);
+	c->last_recv = ps.ps_recv;
+	c->last_drop = ps.ps_drop;
+	c->last_ifdrop = ps.ps_ifdrop;
+	*out = c->total;
+	return 0;
 }
 
 int capture_datalink(const struct capture *c)
@@ -125,6 +225,18 @@ int capture_run(struct capture *c, capture_cb cb, void *user, uint64_t max_packe
 		if (n == 0)
 			return 0; /* end of savefile */
 	}
+}
+
+int capture_read_ready(struct capture *c, capture_cb cb, void *user, int max, char *err, size_t errlen)
+{
+	struct run_ctx rc = {c, cb, user, 0};
+	int n = pcap_dispatch(c->p, max, on_packet, (u_char *)&rc);
+
+	if (n == PCAP_ERROR) {
+		snprintf(err, errlen, "%s: %s", c->name, pcap_geterr(c->p));
+		return -1;
+	}
+	return n < 0 ? 0 : n;
 }
 
 uint64_t capture_packets(const struct capture *c)

@@ -14,14 +14,28 @@
 #include "misport/decode.h"
 #include "misport/log.h"
 #include "misport/output.h"
+#include "misport/live.h"
 #include "misport/pipeline.h"
+#include "misport/privdrop.h"
+#include "misport/signals.h"
 
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
+#define EXIT_LIVE 3
+
+/* At most this many -i interfaces. */
+#define MAX_IFACES 16
 
 struct options {
 	const char *files[MP_MAX_INPUT_FILES];
 	size_t nfiles;
+	const char *ifaces[MAX_IFACES];
+	size_t nifaces;
+	struct capture_live_opts live;
+	uint64_t duration_s;
+	uint32_t stats_interval_s;
+	bool stats_interval_set;
+	const char *user;
 	const char *bpf;
 	const char *eve;
 	const char *fast;
@@ -38,18 +52,27 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: misport -r FILE [-r FILE ...] [options]\n"
+		"       misport -i IFACE [-i IFACE ...] [options]\n"
 		"Classify each flow with nDPI and report protocols that do not match the server port's\n"
 		"IANA registration.\n\n"
 		"input:\n"
 		"  -r, --read FILE       read a pcap or pcapng file ('-' for stdin); repeatable, one flow\n"
 		"                        table across all files, in order\n"
-		"  -f, --filter EXPR     BPF capture filter\n"
+		"  -i, --interface IFACE capture live from IFACE; repeatable\n"
+		"  -f, --filter EXPR     BPF capture filter (files and interfaces)\n"
 		"  -c, --count N         stop after N packets\n"
+		"      --duration SEC    stop live capture after SEC seconds\n"
+		"  -s, --snaplen N       live: bytes captured per packet (default %d)\n"
+		"  -B, --buffer-size KIB live: kernel capture buffer in KiB\n"
+		"  -p, --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
+		"      --no-immediate    live: let the kernel batch packets (less CPU, more latency)\n"
+		"  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"
 		"output:\n"
 		"      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
 		"      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
 		"                        --eve is given)\n"
 		"      --flows           also write an EVE flow record for every finished flow\n"
+		"      --stats-interval SEC  EVE stats record every SEC seconds (live default 60; 0 off)\n"
 		"  -q, --quiet           no summary at the end\n"
 		"tuning:\n"
 		"      --max-flows N     flow table cap (default %u)\n"
@@ -57,8 +80,10 @@ static void usage(FILE *fp)
 		"  -v, --verbose         more diagnostics (repeatable)\n"
 		"  -h, --help            this help\n"
 		"  -V, --version         print the version\n"
-		"\nexit status: 0 ok, 1 usage or setup error, 2 some input could not be read\n",
-		MP_FLOW_MAX_DEFAULT);
+		"\nsignals: INT/TERM stop and flush, HUP reopens outputs, USR1 writes a stats record\n"
+		"exit status: 0 ok, 1 usage or setup error, 2 some input could not be read,\n"
+		"             3 a live interface failed\n",
+		MP_CAPTURE_SNAPLEN, MP_FLOW_MAX_DEFAULT);
 }
 
 /* Parses a decimal unsigned number in [min, max]; returns 0 or -1. */
@@ -77,13 +102,21 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS };
+enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 	    {"read", required_argument, NULL, 'r'},
+	    {"interface", required_argument, NULL, 'i'},
 	    {"filter", required_argument, NULL, 'f'},
+	    {"duration", required_argument, NULL, OPT_DURATION},
+	    {"snaplen", required_argument, NULL, 's'},
+	    {"buffer-size", required_argument, NULL, 'B'},
+	    {"no-promiscuous-mode", no_argument, NULL, 'p'},
+	    {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
+	    {"relinquish-privileges", required_argument, NULL, 'Z'},
+	    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	    {"count", required_argument, NULL, 'c'},
 	    {"eve", required_argument, NULL, OPT_EVE},
 	    {"fast", required_argument, NULL, OPT_FAST},
@@ -99,7 +132,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "r:f:c:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:c:s:B:pZ:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nfiles >= MP_MAX_INPUT_FILES) {
@@ -108,8 +141,52 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->files[o->nfiles++] = optarg;
 			break;
+		case 'i':
+			if (o->nifaces >= MAX_IFACES) {
+				log_warnx("too many -i interfaces (at most %d)", MAX_IFACES);
+				return -1;
+			}
+			o->ifaces[o->nifaces++] = optarg;
+			break;
 		case 'f':
 			o->bpf = optarg;
+			break;
+		case OPT_DURATION:
+			if (parse_u64(optarg, 1, UINT32_MAX, &o->duration_s) != 0) {
+				log_warnx("--duration: '%s' is not a positive number of seconds", optarg);
+				return -1;
+			}
+			break;
+		case 's':
+			if (parse_u64(optarg, 64, 262144, &v) != 0) {
+				log_warnx("-s: '%s' is not a snap length in 64..262144", optarg);
+				return -1;
+			}
+			o->live.snaplen = (int)v;
+			break;
+		case 'B':
+			if (parse_u64(optarg, 1, 4u << 20, &v) != 0) {
+				log_warnx("-B: '%s' is not a buffer size in KiB (1..4194304)", optarg);
+				return -1;
+			}
+			o->live.buffer_kib = (int)v;
+			break;
+		case 'p':
+			o->live.promisc = 0;
+			break;
+		case OPT_NO_IMMEDIATE:
+			o->live.immediate = 0;
+			break;
+		case 'Z':
+			o->user = optarg;
+			break;
+		case OPT_STATS_INTERVAL:
+			if (parse_u64(optarg, 0, 86400, &v) != 0) {
+				log_warnx("--stats-interval: '%s' is not a number of seconds in 0..86400", optarg);
+				return -1;
+			}
+			o->stats_interval_s = (uint32_t)v;
+			o->stats_interval_set = true;
 			break;
 		case 'c':
 			if (parse_u64(optarg, 1, UINT64_MAX, &o->count) != 0) {
@@ -161,12 +238,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 		log_warnx("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	if (o->nfiles == 0) {
-		log_warnx("nothing to read: give -r FILE");
+	if (o->nfiles == 0 && o->nifaces == 0) {
+		log_warnx("nothing to read: give -r FILE or -i IFACE");
 		usage(stderr);
 		return -1;
 	}
+	if (o->nfiles != 0 && o->nifaces != 0) {
+		log_warnx("-r and -i cannot be combined");
+		return -1;
+	}
+	if (o->user != NULL && o->nifaces == 0) {
+		log_warnx("-Z applies to live capture (-i) only");
+		return -1;
+	}
+	if (!o->stats_interval_set)
+		o->stats_interval_s = o->nifaces != 0 ? 60 : 0;
 	return 0;
+}
+
+/* capture_cb for files: feeds the pipeline and honours SIGINT/SIGTERM and SIGUSR1. */
+static int file_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	struct pipeline *pl = user;
+
+	pipeline_packet(pl, dlt, pkt);
+	if (sig_take_stats())
+		pipeline_emit_stats(pl, NULL);
+	return sig_stop_requested();
 }
 
 /* Reads every input file through pl. Returns the number of files that failed (unreadable,
@@ -193,7 +291,7 @@ static int run_files(const struct options *o, struct pipeline *pl)
 			failed++;
 			continue;
 		}
-		rc = capture_run(cap, pipeline_capture_cb, pl, o->count != 0 ? o->count - total : 0, err,
+		rc = capture_run(cap, file_cb, pl, o->count != 0 ? o->count - total : 0, err,
 				 sizeof(err));
 		total += capture_packets(cap);
 		capture_close(cap);
@@ -201,10 +299,50 @@ static int run_files(const struct options *o, struct pipeline *pl)
 			log_warnx("%s", err);
 			failed++;
 		}
-		if (o->count != 0 && total >= o->count)
+		if ((o->count != 0 && total >= o->count) || sig_stop_requested())
 			break;
 	}
 	return failed;
+}
+
+/* State that the SIGHUP reload needs. */
+struct reload_ctx {
+	struct outputs *outs;
+};
+
+static int reload_all(void *user)
+{
+	struct reload_ctx *rc = user;
+	char err[512];
+
+	if (outputs_reopen(rc->outs, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens every -i interface; returns the number opened, or -1 after logging the failure. */
+static int open_ifaces(const struct options *o, struct capture **caps)
+{
+	char err[512];
+
+	for (size_t i = 0; i < o->nifaces; i++) {
+		if (capture_open_live(o->ifaces[i], &o->live, o->bpf, &caps[i], err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			for (size_t k = 0; k < i; k++)
+				capture_close(caps[k]);
+			return -1;
+		}
+		if (!decode_link_supported(capture_datalink(caps[i]))) {
+			log_warnx("%s: unsupported link type %s (%d)", o->ifaces[i],
+				  capture_datalink_name(capture_datalink(caps[i])), capture_datalink(caps[i]));
+			for (size_t k = 0; k <= i; k++)
+				capture_close(caps[k]);
+			return -1;
+		}
+	}
+	return (int)o->nifaces;
 }
 
 int main(int argc, char **argv)
@@ -213,25 +351,37 @@ int main(int argc, char **argv)
 	struct outputs *outs = NULL;
 	struct pipeline *pl = NULL;
 	struct pipeline_config pc;
+	struct capture *caps[MAX_IFACES] = {NULL};
+	struct capture_counters kc;
+	struct reload_ctx rctx;
 	char err[512];
 	int failed, status = EXIT_USAGE;
 	bool stdout_taken;
+	FILE *summary_fp;
 
 	memset(&o, 0, sizeof(o));
+	o.live.promisc = 1;
+	o.live.immediate = 1;
 	log_init("misport", 0);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	log_init("misport", o.verbose);
+	if (sig_install() != 0) {
+		log_warn("sigaction");
+		return EXIT_USAGE;
+	}
 	if (!o.have_seed && getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
 		o.seed = (uint64_t)(uintptr_t)&o ^ 0x6d6973706f7274ull;
 
+	/* Interfaces and output files are opened before privileges are dropped. */
+	if (o.nifaces != 0 && open_ifaces(&o, caps) < 0)
+		return EXIT_LIVE;
 	outs = outputs_new();
 	if (outs == NULL) {
 		log_warnx("out of memory");
 		goto done;
 	}
-	if (o.eve != NULL &&
-	    outputs_add(outs, "eve", o.eve, MP_EVMASK_ALL, err, sizeof(err)) != 0) {
+	if (o.eve != NULL && outputs_add(outs, "eve", o.eve, MP_EVMASK_ALL, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
 	}
@@ -242,6 +392,11 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	stdout_taken = (o.eve != NULL && strcmp(o.eve, "-") == 0);
+	summary_fp = stdout_taken ? stderr : stdout;
+	if (o.user != NULL && priv_drop(o.user, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto done;
+	}
 
 	memset(&pc, 0, sizeof(pc));
 	pc.outputs = outs;
@@ -252,15 +407,35 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto done;
 	}
-	failed = run_files(&o, pl);
-	pipeline_finish(pl);
-	if (!o.quiet)
-		pipeline_print_summary(pl, stdout_taken ? stderr : stdout);
+	if (o.nifaces != 0) {
+		struct live_opts lo = {o.count, o.duration_s, o.stats_interval_s};
+
+		rctx.outs = outs;
+		status = 0;
+		if (live_run(caps, o.nifaces, pl, &lo, reload_all, &rctx, &kc, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			status = EXIT_LIVE;
+		}
+		if (!o.quiet)
+			pipeline_print_summary(pl, summary_fp);
+		/* tcpdump's closing lines */
+		fprintf(stderr, "%llu packets received by filter\n%llu packets dropped by kernel\n"
+				"%llu packets dropped by interface\n",
+			(unsigned long long)kc.received, (unsigned long long)kc.dropped,
+			(unsigned long long)kc.ifdropped);
+	} else {
+		failed = run_files(&o, pl);
+		pipeline_finish(pl, NULL);
+		if (!o.quiet)
+			pipeline_print_summary(pl, summary_fp);
+		status = failed != 0 ? EXIT_INPUT : 0;
+	}
 	if (outputs_dropped(outs) != 0)
 		log_warnx("%llu events could not be written", outputs_dropped(outs));
-	status = failed != 0 ? EXIT_INPUT : 0;
 done:
 	pipeline_free(pl);
 	outputs_free(outs);
+	for (size_t i = 0; i < o.nifaces; i++)
+		capture_close(caps[i]);
 	return status;
 }

@@ -174,6 +174,24 @@ static void count_l3l4(struct pipeline *pl, const struct mp_packet *p)
 	}
 }
 
+/* Runs the time-driven work due at the current clock: idle flow expiry. */
+static void run_timers(struct pipeline *pl)
+{
+	if (pl->now_us >= pl->next_sweep_us) {
+		flow_expire(pl->flows, pl->now_us);
+		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
+	}
+}
+
+void pipeline_tick(struct pipeline *pl, uint64_t now_us)
+{
+	if (now_us > pl->now_us)
+		pl->now_us = now_us;
+	if (pl->first_us == 0)
+		pl->first_us = now_us;
+	run_timers(pl);
+}
+
 void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt)
 {
 	struct mp_packet p;
@@ -188,10 +206,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 		pl->now_us = pkt->ts_us;
 	if (pl->first_us == 0)
 		pl->first_us = pkt->ts_us;
-	if (pl->now_us >= pl->next_sweep_us) {
-		flow_expire(pl->flows, pl->now_us);
-		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
-	}
+	run_timers(pl);
 	count_link(pl, dlt);
 	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
 	pl->st.decoded[r]++;
@@ -239,13 +254,18 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	out->flows_evicted = fs->ended_evicted;
 }
 
-void pipeline_finish(struct pipeline *pl)
+void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel)
 {
 	struct mp_stats_record st;
 	struct mp_event ev;
 
-	flow_flush(pl->flows);
 	pipeline_stats(pl, &st);
+	if (kernel != NULL) {
+		st.have_capture = true;
+		st.kernel_packets = kernel->received;
+		st.kernel_drops = kernel->dropped;
+		st.kernel_ifdrops = kernel->ifdropped;
+	}
 	if (st.ts_us == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -254,6 +274,12 @@ void pipeline_finish(struct pipeline *pl)
 	ev.type = MP_EV_STATS;
 	ev.u.stats = &st;
 	outputs_emit(pl->cfg.outputs, &ev);
+}
+
+void pipeline_finish(struct pipeline *pl, const struct capture_counters *kernel)
+{
+	flow_flush(pl->flows);
+	pipeline_emit_stats(pl, kernel);
 }
 
 void pipeline_print_summary(const struct pipeline *pl, FILE *fp)

@@ -22,6 +22,39 @@ typedef int (*capture_cb)(void *user, int dlt, const struct capture_pkt *pkt);
  * with err filled (naming the file). The caller owns *out and closes it with capture_close. */
 int capture_open_file(const char *path, const char *bpf, struct capture **out, char *err, size_t errlen);
 
+/* Live capture settings (tcpdump's -s -B -p --immediate-mode). */
+struct capture_live_opts {
+	int snaplen;        /* bytes per packet; 0: MP_CAPTURE_SNAPLEN */
+	int buffer_kib;     /* kernel buffer in KiB; 0: libpcap's default */
+	int promisc;        /* 1 promiscuous (default), 0 not */
+	int immediate;      /* 1 deliver packets at once (default), 0 let the kernel batch them */
+	int timeout_ms;     /* read timeout when not immediate; 0: 100 ms */
+};
+
+/* Opens interface iface for live capture, applies bpf, and makes the handle non-blocking so
+ * capture_poll() can multiplex several interfaces. Returns 0, or -1 with err naming the interface
+ * and the cause (no such device, permission denied, interface down). The caller owns *out. */
+int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf, struct capture **out,
+		      char *err, size_t errlen);
+
+/* Returns the descriptor to poll for readability, or -1 when the source cannot be polled. */
+int capture_fd(const struct capture *c);
+
+/* Reads whatever packets are ready on a live source without blocking (at most max per call).
+ * Returns the number delivered (0 when none were ready), or -1 on an error with err filled (e.g.
+ * the interface went down). */
+int capture_read_ready(struct capture *c, capture_cb cb, void *user, int max, char *err, size_t errlen);
+
+/* Kernel counters of a live source widened to 64 bits across the 32-bit wraparound of
+ * pcap_stats(). Returns 0, or -1 when the source has none (savefiles). */
+struct capture_counters {
+	uint64_t received, dropped, ifdropped;
+};
+int capture_counters(struct capture *c, struct capture_counters *out);
+
+/* Returns the source's name (file path or interface). */
+const char *capture_name(const struct capture *c);
+
 /* Returns the link type (DLT) of the source, and its libpcap name and description. */
 int capture_datalink(const struct capture *c);
 const char *capture_datalink_name(int dlt);

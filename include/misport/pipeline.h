@@ -36,8 +36,17 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 /* capture_cb adapter: user is the pipeline. Always returns 0. */
 int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
 
-/* Ends every open flow (their verdicts and flow records are emitted) and emits a stats record. */
-void pipeline_finish(struct pipeline *pl);
+/* Advances the pipeline's clock to now_us (wall-clock time when live) without a packet, so idle
+ * flows end and pending alerts close even when traffic stops. Time never goes backwards. */
+void pipeline_tick(struct pipeline *pl, uint64_t now_us);
+
+/* Emits a stats record now. kernel may be NULL (offline); otherwise its figures go in
+ * stats.capture. */
+void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel);
+
+/* Ends every open flow (their verdicts and flow records are emitted) and emits a stats record
+ * (with kernel figures when kernel is not NULL). */
+void pipeline_finish(struct pipeline *pl, const struct capture_counters *kernel);
 
 /* Fills a snapshot of the counters. */
 void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out);

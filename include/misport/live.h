@@ -1,0 +1,27 @@
+/* live.h: the run loop for live interfaces: polls every capture, drives the pipeline's clock from
+ * the wall clock, emits periodic stats, and acts on stop/reload/stats signals. */
+#ifndef MISPORT_LIVE_H
+#define MISPORT_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "misport/capture.h"
+#include "misport/pipeline.h"
+
+struct live_opts {
+	uint64_t max_packets;     /* stop after this many packets (0: no limit) */
+	uint64_t duration_s;      /* stop after this many seconds (0: no limit) */
+	uint32_t stats_interval_s;/* periodic stats records (0: only at exit and on SIGUSR1) */
+};
+
+/* Called on SIGHUP; returns 0, or -1 when the reload failed (the old configuration stays). */
+typedef int (*live_reload_cb)(void *user);
+
+/* Runs until a stop signal, a limit, or an interface error. On return every flow has been
+ * finished and the final stats record emitted; *totals holds the summed kernel counters.
+ * Returns 0 on a requested stop or limit, -1 on an interface error (err filled). */
+int live_run(struct capture **caps, size_t ncaps, struct pipeline *pl, const struct live_opts *o,
+	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err, size_t errlen);
+
+#endif

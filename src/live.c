@@ -1,0 +1,126 @@
+/* live.c: live capture run loop (poll over pcap descriptors, wall-clock timers, signals). */
+#include "misport/live.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "misport/log.h"
+#include "misport/signals.h"
+
+/* Poll timeout: the longest the loop sleeps before running timers and checking signals. */
+#define LIVE_POLL_MS 200
+/* Packets read from one interface per wake-up before serving the others. */
+#define LIVE_BATCH 512
+/* At most this many interfaces. */
+#define LIVE_MAX_IFACES 64
+
+struct live_ctx {
+	struct pipeline *pl;
+	uint64_t seen, max;
+};
+
+static int live_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	struct live_ctx *lc = user;
+
+	pipeline_packet(lc->pl, dlt, pkt);
+	lc->seen++;
+	return lc->max != 0 && lc->seen >= lc->max;
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void sum_counters(struct capture **caps, size_t n, struct capture_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t i = 0; i < n; i++) {
+		struct capture_counters c;
+
+		if (capture_counters(caps[i], &c) == 0) {
+			sum->received += c.received;
+			sum->dropped += c.dropped;
+			sum->ifdropped += c.ifdropped;
+		}
+	}
+}
+
+int live_run(struct capture **caps, size_t ncaps, struct pipeline *pl, const struct live_opts *o,
+	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err, size_t errlen)
+{
+	struct pollfd pfd[LIVE_MAX_IFACES];
+	struct live_ctx lc = {pl, 0, o->max_packets};
+	uint64_t start = mono_s(), next_stats;
+	int rc = 0;
+
+	if (ncaps > LIVE_MAX_IFACES) {
+		snprintf(err, errlen, "too many interfaces (at most %d)", LIVE_MAX_IFACES);
+		return -1;
+	}
+	for (size_t i = 0; i < ncaps; i++) {
+		pfd[i].fd = capture_fd(caps[i]);
+		pfd[i].events = POLLIN;
+	}
+	next_stats = o->stats_interval_s ? start + o->stats_interval_s : 0;
+	while (!sig_stop_requested()) {
+		int n = poll(pfd, (nfds_t)ncaps, LIVE_POLL_MS);
+		struct capture_counters cc;
+		uint64_t now;
+
+		if (n < 0 && errno != EINTR) {
+			snprintf(err, errlen, "poll: %s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		/* Read every source each round: a poll timeout may hide packets the kernel batched. */
+		for (size_t i = 0; i < ncaps && rc == 0; i++) {
+			if (capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) < 0)
+				rc = -1;
+		}
+		if (rc != 0)
+			break;
+		pipeline_tick(pl, wall_us());
+		now = mono_s();
+		if (sig_take_stats() || (next_stats != 0 && now >= next_stats)) {
+			sum_counters(caps, ncaps, &cc);
+			pipeline_emit_stats(pl, &cc);
+			if (next_stats != 0)
+				next_stats = now + o->stats_interval_s;
+		}
+		if (sig_take_reload() && reload != NULL) {
+			if (reload(reload_user) != 0)
+				log_warnx("reload failed; the previous configuration stays in force");
+			else
+				log_info("reloaded");
+		}
+		if (lc.max != 0 && lc.seen >= lc.max)
+			break;
+		if (o->duration_s != 0 && now - start >= o->duration_s)
+			break;
+	}
+	/* Drain what the kernel already holds so a stop loses nothing that was captured. */
+	if (rc == 0)
+		for (size_t i = 0; i < ncaps; i++)
+			while ((lc.max == 0 || lc.seen < lc.max) &&
+			       capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) > 0)
+				;
+	sum_counters(caps, ncaps, totals);
+	pipeline_finish(pl, totals);
+	return rc;
+}
