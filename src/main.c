@@ -13,6 +13,7 @@
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/log.h"
+#include "misport/outconf.h"
 #include "misport/output.h"
 #include "misport/live.h"
 #include "misport/pipeline.h"
@@ -37,9 +38,7 @@ struct options {
 	bool stats_interval_set;
 	const char *user;
 	const char *bpf;
-	const char *eve;
-	const char *fast;
-	bool flows;
+	struct outconf_cli out;
 	bool quiet;
 	uint64_t count;
 	uint64_t seed;
@@ -195,13 +194,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			break;
 		case OPT_EVE:
-			o->eve = optarg;
+			o->out.eve = optarg;
 			break;
 		case OPT_FAST:
-			o->fast = optarg;
+			o->out.fast = optarg;
 			break;
 		case OPT_FLOWS:
-			o->flows = true;
+			o->out.flows = true;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -356,7 +355,6 @@ int main(int argc, char **argv)
 	struct reload_ctx rctx;
 	char err[512];
 	int failed, status = EXIT_USAGE;
-	bool stdout_taken;
 	FILE *summary_fp;
 
 	memset(&o, 0, sizeof(o));
@@ -381,18 +379,11 @@ int main(int argc, char **argv)
 		log_warnx("out of memory");
 		goto done;
 	}
-	if (o.eve != NULL && outputs_add(outs, "eve", o.eve, MP_EVMASK_ALL, err, sizeof(err)) != 0) {
+	if (outconf_apply(&o.out, outs, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
 	}
-	if (o.fast == NULL && o.eve == NULL)
-		o.fast = "-";
-	if (o.fast != NULL && outputs_add(outs, "fast", o.fast, MP_EVMASK_ALERT, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		goto done;
-	}
-	stdout_taken = (o.eve != NULL && strcmp(o.eve, "-") == 0);
-	summary_fp = stdout_taken ? stderr : stdout;
+	summary_fp = outconf_uses_stdout(&o.out) ? stderr : stdout;
 	if (o.user != NULL && priv_drop(o.user, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
@@ -400,7 +391,7 @@ int main(int argc, char **argv)
 
 	memset(&pc, 0, sizeof(pc));
 	pc.outputs = outs;
-	pc.emit_flows = o.flows;
+	pc.emit_flows = o.out.flows;
 	pc.max_flows = o.max_flows;
 	pc.seed = o.seed;
 	if (pipeline_new(&pc, &pl, err, sizeof(err)) != 0) {
