@@ -253,3 +253,69 @@ void capture_close(struct capture *c)
 	free(c->name);
 	free(c);
 }
+
+struct capture_writer {
+	pcap_t *dead;
+	pcap_dumper_t *d;
+	int dlt;
+};
+
+int capture_writer_open(const char *path, int dlt, int append, struct capture_writer **out, char *err,
+			size_t errlen)
+{
+	struct capture_writer *w;
+
+	*out = NULL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	w->dlt = dlt;
+	w->dead = pcap_open_dead_with_tstamp_precision(dlt, MP_CAPTURE_SNAPLEN, PCAP_TSTAMP_PRECISION_MICRO);
+	if (w->dead == NULL) {
+		snprintf(err, errlen, "%s: cannot create a writer for link type %d", path, dlt);
+		free(w);
+		return -1;
+	}
+	w->d = append ? pcap_dump_open_append(w->dead, path) : pcap_dump_open(w->dead, path);
+	if (w->d == NULL) {
+		snprintf(err, errlen, "%s", pcap_geterr(w->dead));
+		pcap_close(w->dead);
+		free(w);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}
+
+int capture_writer_write(struct capture_writer *w, const struct capture_pkt *pkt)
+{
+	struct pcap_pkthdr h;
+
+	h.ts.tv_sec = (time_t)(pkt->ts_us / 1000000u);
+	h.ts.tv_usec = (suseconds_t)(pkt->ts_us % 1000000u);
+	h.caplen = pkt->caplen;
+	h.len = pkt->wirelen;
+	pcap_dump((u_char *)w->d, &h, pkt->data);
+	return ferror(pcap_dump_file(w->d)) ? -1 : 0;
+}
+
+int capture_writer_dlt(const struct capture_writer *w)
+{
+	return w->dlt;
+}
+
+int capture_writer_close(struct capture_writer *w)
+{
+	int rc = 0;
+
+	if (w == NULL)
+		return 0;
+	if (pcap_dump_flush(w->d) != 0)
+		rc = -1;
+	pcap_dump_close(w->d);
+	pcap_close(w->dead);
+	free(w);
+	return rc;
+}

@@ -67,6 +67,23 @@ int capture_run(struct capture *c, capture_cb cb, void *user, uint64_t max_packe
 /* Number of packets delivered so far by this source. */
 uint64_t capture_packets(const struct capture *c);
 
+struct capture_writer;
+
+/* Creates (truncating) a pcap file at path for frames of link type dlt, or appends to an existing
+ * one when append is non-zero and the file exists with the same link type. Returns 0, or -1 with
+ * err filled. The caller owns *out (capture_writer_close). */
+int capture_writer_open(const char *path, int dlt, int append, struct capture_writer **out, char *err,
+			size_t errlen);
+
+/* Writes one frame as captured. Returns 0, or -1 on a write error. */
+int capture_writer_write(struct capture_writer *w, const struct capture_pkt *pkt);
+
+/* Returns the writer's link type. */
+int capture_writer_dlt(const struct capture_writer *w);
+
+/* Flushes and closes the file. NULL is allowed. Returns 0, or -1 when the flush failed. */
+int capture_writer_close(struct capture_writer *w);
+
 /* Closes the source. NULL is allowed. */
 void capture_close(struct capture *c);
 

@@ -32,6 +32,10 @@
 /* Decoder: at most this many IPv6 extension headers are skipped; more is malformed. */
 #define MP_DECODE_MAX_IPV6_EXT 8u
 
+/* Decoder: at most this many IP-in-IP tunnel headers (IPv4/IPv6 in IPv4/IPv6) are unwrapped; a packet
+ * nested deeper is analysed as a flow of the tunnel protocol between the deepest decoded endpoints. */
+#define MP_DECODE_MAX_TUNNEL_DEPTH 4u
+
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 
@@ -44,6 +48,16 @@
 /* Summary: the per-protocol table holds at most this many distinct protocol names. */
 #define MP_SUMMARY_MAX_PROTOCOLS 1024u
 
+/* Evidence (-w, --evidence-dir): packets of a flow are buffered until its verdict is known, at most
+ * this many bytes per flow; later packets of an unalerted flow are not kept (counted as truncated). */
+#define MP_EVIDENCE_FLOW_MAX_BYTES (1024u * 1024u)
+
+/* Evidence: at most this many bytes buffered over all flows; beyond it nothing more is buffered. */
+#define MP_EVIDENCE_TOTAL_MAX_BYTES (64u * 1024u * 1024u)
+
+/* Evidence: at most this many per-alert pcap files kept open for a flow's later packets. */
+#define MP_EVIDENCE_MAX_OPEN 128u
+
 /* Alert suppression: repeats of a (client, server, server port, transport, verdict) alert within this
  * many capture-time seconds are counted, not emitted; a closing record reports the count. */
 #define MP_SUPPRESS_INTERVAL_DEFAULT 3600u
@@ -51,5 +65,132 @@
 /* Alert suppression: at most this many keys are tracked; at the cap the oldest key is closed early
  * (its closing record is emitted and the early close counted). */
 #define MP_SUPPRESS_MAX 16384u
+
+/* --- Rules subsystem: registry, protocol map, legacy list, policy (src/registry.c, src/rules.c ...) --- */
+
+/* Rule and registry files: largest file read whole (IANA's CSV is about 1.1 MB). */
+#define MP_RULES_MAX_FILE_SIZE (16u * 1024u * 1024u)
+
+/* Longest line of a line-oriented rule file (TSV, protomap, legacy, policy), newline excluded. */
+#define MP_RULES_MAX_LINE 4096u
+
+/* Longest record of IANA's CSV; quoted fields may hold newlines, so one record spans several lines. */
+#define MP_REG_MAX_CSV_RECORD 16384u
+
+/* Registry: most entries (one per service name, port or range, and transport). */
+#define MP_REG_MAX_ENTRIES 131072u
+
+/* Registry: most port slots, i.e. entries counted once per port of their range. */
+#define MP_REG_MAX_SLOTS 1048576u
+
+/* Protocol map: most proto lines, IANA names on one line, vocabulary words, defacto lines. */
+#define MP_PMAP_MAX_PROTOCOLS 1024u
+#define MP_PMAP_MAX_NAMES 64u
+#define MP_PMAP_MAX_VOCAB 32u
+#define MP_PMAP_MAX_DEFACTO 256u
+
+/* Legacy list: most entries over legacy.tsv and legacy-iana.tsv. */
+#define MP_LEGACY_MAX_ENTRIES 8192u
+
+/* Policy: most rules in policy.conf (matched in order, once per classified flow). */
+#define MP_POLICY_MAX_RULES 4096u
+
+/* ---- outputs: network sinks (syslog, Redis, EVE to a Unix socket); src/output/sinkq.c ---------------- */
+
+/* Network sink queue: at most this many serialized records wait per sink; beyond it events are dropped
+ * (counted per sink). Overridable per sink with the option queue=N. */
+#define MP_OUT_QUEUE_RECORDS 16384u
+
+/* Network sink queue: at most this many bytes of serialized records wait per sink (bounds memory). */
+#define MP_OUT_QUEUE_BYTES (32u << 20)
+
+/* At exit, queued records are flushed for at most this many milliseconds over all sinks together;
+ * what is left is counted as dropped at exit. */
+#define MP_OUT_FLUSH_TIMEOUT_MS 5000u
+
+/* Reconnect backoff: the first retry after a failure waits this long, each further failure doubles it. */
+#define MP_OUT_BACKOFF_MIN_MS 100u
+
+/* Reconnect backoff: the wait between connection attempts never exceeds this. */
+#define MP_OUT_BACKOFF_MAX_MS 5000u
+
+/* One connect, send or acknowledgement (Redis reply) waits at most this long before the connection is
+ * treated as broken. */
+#define MP_OUT_IO_TIMEOUT_MS 3000u
+
+/* A sender thread hands at most this many queued records to its transport at once (one write batch, one
+ * Redis RPUSH or pipeline). */
+#define MP_OUT_BATCH_RECORDS 256u
+
+/* A stream sender batch (syslog over TCP/TLS, Unix stream) is written in chunks of at most this many bytes. */
+#define MP_OUT_SEND_CHUNK 65536u
+
+/* Redis streams: default MAXLEN ~ for XADD (Suricata's default is 100000). */
+#define MP_OUT_REDIS_STREAM_MAXLEN 100000u
+
+/* Output configuration file: longest line, and most options in one sink section. */
+#define MP_OUTCONF_LINE_MAX 4096u
+#define MP_OUTCONF_MAX_OPTS 32u
+
+/* ---- scan detector (include/misport/scan.h, docs/scan.md, rules/scan.conf) ---- */
+
+/* Scan detector: sources tracked at once; at the cap one is evicted (sources seen only once first), counted. */
+#define MP_SCAN_MAX_SOURCES_DEFAULT 65536u
+
+/* Scan detector: bytes for all per-source sets (targets, ports, pairs, contacts); beyond it the least
+ * recently active sources are evicted, counted. */
+#define MP_SCAN_MEM_MAX_DEFAULT (64ull * 1024u * 1024u)
+
+/* Scan detector: distinct targets stored per source and window; more are counted as overflow. */
+#define MP_SCAN_MAX_TARGETS 4096u
+
+/* Scan detector: distinct (target, transport, port) pairs stored per source and window; more are counted. */
+#define MP_SCAN_MAX_PAIRS 131072u
+
+/* Scan detector: distinct (transport, port) entries stored per source and window (all TCP and UDP ports). */
+#define MP_SCAN_MAX_PORTS 131072u
+
+/* Scan detector: targets remembered per source for TRW's first-contact test, across windows. */
+#define MP_SCAN_MAX_CONTACTS 1024u
+
+/* Scan detector: mismatches ("probed 22/tcp with HTTP") kept per source and window; more are counted. */
+#define MP_SCAN_MAX_MISMATCHES 8u
+
+/* Scan detector: "host X initiated a connection to Y" pairs remembered (fixed table of 4-way sets; the
+ * oldest entry of a full set is replaced, counted). */
+#define MP_SCAN_CONTACT_PAIRS 65536u
+
+/* Scan detector: scanners kept for the summary after their state is gone; more are counted, not listed. */
+#define MP_SCAN_MAX_REPORTS 256u
+
+/* Scan detector: CIDR entries per policy list (ignore-scanner, never-flag, ignore-target). */
+#define MP_SCAN_MAX_POLICY 256u
+
+/* Scan detector: open ports named one by one in an alert ("22/tcp,80/tcp"); the rest are counted. */
+#define MP_SCAN_MAX_OPEN_LISTED 32u
+
+/* Scan detector defaults (rules/scan.conf overrides them): aggregation window in capture seconds
+ * (Zeek scan.zeek uses 5 min); grace after the window end before it closes, so that flow records
+ * finishing late still count (the UDP flow timeout); how long a flagged source stays a scanner after
+ * its last record; how long a silent source's state (TRW, contacts) is kept. */
+#define MP_SCAN_WINDOW_S 300u
+#define MP_SCAN_GRACE_S 60u
+#define MP_SCAN_HOLD_S 3600u
+#define MP_SCAN_IDLE_S 3600u
+
+/* Scan detector thresholds per window: vertical portscan = failed ports on one target (Zeek
+ * port_scan_threshold 15); horizontal portsweep = failed targets on one port (Zeek addr_scan_threshold
+ * 25); ping sweep = targets sent ICMP echo/timestamp requests (Snort sfPortscan low ICMP sweep, 5). */
+#define MP_SCAN_PORTSCAN_PORTS 15u
+#define MP_SCAN_PORTSWEEP_HOSTS 25u
+#define MP_SCAN_PINGSWEEP_HOSTS 5u
+
+/* Scan detector: Threshold Random Walk (Jung, Paxson, Berger, Balakrishnan 2004) defaults: success
+ * probability of a first contact for a benign source (theta0) and a scanner (theta1), detection and
+ * false-positive probabilities (PD, PF). With these, 4 failed first contacts in a row flag a scanner. */
+#define MP_SCAN_TRW_THETA0 0.8
+#define MP_SCAN_TRW_THETA1 0.2
+#define MP_SCAN_TRW_PD 0.99
+#define MP_SCAN_TRW_PF 0.01
 
 #endif

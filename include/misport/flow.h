@@ -44,6 +44,7 @@ enum mp_flow_class {
 enum mp_flow_end { MP_END_TIMEOUT = 0, MP_END_EVICTED, MP_END_SHUTDOWN };
 
 struct dpi_flow;
+struct evid_flow;
 
 /* One flow. The table owns it; callers may read all fields and write the "user" section. */
 struct mp_flow {
@@ -63,6 +64,9 @@ struct mp_flow {
 	uint8_t dpi_guessed;                 /* protocol was guessed at give-up */
 	uint16_t proto_master, proto_app;    /* nDPI protocol ids */
 	char proto_name[48];                 /* nDPI's name as ndpiReader prints it ("TLS.Google") */
+	uint8_t alerted;                     /* an alert was raised for this flow */
+	uint8_t verdict;                     /* enum mp_verdict of the flow, 0 when none */
+	struct evid_flow *evid;              /* evidence packets, owned by the pipeline */
 	/* table internals */
 	struct mp_flow *hnext;               /* hash chain */
 	struct mp_flow *lprev, *lnext;       /* expiry list of its class, oldest first */
