@@ -23,6 +23,9 @@ struct mp_flow_record {
 	char category[32];      /* nDPI category */
 	bool guessed;           /* protocol guessed at give-up */
 	bool alerted;
+	char verdict[24];       /* "match", "port-mismatch", ... or "" when the flow had no verdict */
+	char registered_service[48]; /* IANA service of the server port, "" when unassigned/unknown */
+	int severity;           /* of the flow's alert, 0 when none */
 	const char *state;      /* "new", "established", "closed" */
 	const char *reason;     /* "timeout", "forced" (evicted), "shutdown" */
 };
