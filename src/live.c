@@ -18,7 +18,7 @@
 #define LIVE_MAX_IFACES 64
 
 struct live_ctx {
-	struct pipeline *pl;
+	struct workers *pl;
 	uint64_t seen, max;
 };
 
@@ -26,7 +26,7 @@ static int live_cb(void *user, int dlt, const struct capture_pkt *pkt)
 {
 	struct live_ctx *lc = user;
 
-	pipeline_packet(lc->pl, dlt, pkt);
+	wk_packet(lc->pl, dlt, pkt);
 	lc->seen++;
 	return lc->max != 0 && lc->seen >= lc->max;
 }
@@ -61,7 +61,7 @@ static void sum_counters(struct capture **caps, size_t n, struct capture_counter
 	}
 }
 
-int live_run(struct capture **caps, size_t ncaps, struct pipeline *pl, const struct live_opts *o,
+int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
 	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err, size_t errlen)
 {
 	struct pollfd pfd[LIVE_MAX_IFACES];
@@ -95,11 +95,11 @@ int live_run(struct capture **caps, size_t ncaps, struct pipeline *pl, const str
 		}
 		if (rc != 0)
 			break;
-		pipeline_tick(pl, wall_us());
+		wk_tick(pl, wall_us());
 		now = mono_s();
 		if (sig_take_stats() || (next_stats != 0 && now >= next_stats)) {
 			sum_counters(caps, ncaps, &cc);
-			pipeline_emit_stats(pl, &cc);
+			wk_emit_stats(pl, &cc);
 			if (next_stats != 0)
 				next_stats = now + o->stats_interval_s;
 		}
@@ -121,6 +121,6 @@ int live_run(struct capture **caps, size_t ncaps, struct pipeline *pl, const str
 			       capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) > 0)
 				;
 	sum_counters(caps, ncaps, totals);
-	pipeline_finish(pl, totals);
+	wk_finish(pl, totals);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "misport/pipeline.h"
 #include "misport/privdrop.h"
 #include "misport/signals.h"
+#include "misport/workers.h"
 
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
@@ -44,6 +45,7 @@ struct options {
 	uint64_t seed;
 	bool have_seed;
 	uint32_t max_flows;
+	unsigned workers;
 	int verbose;
 };
 
@@ -71,10 +73,19 @@ static void usage(FILE *fp)
 		"      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
 		"                        --eve is given)\n"
 		"      --flows           also write an EVE flow record for every finished flow\n"
+		"      --eve unix:PATH   EVE JSON lines to a Unix socket (stream or datagram)\n"
+		"      --syslog URL      RFC 5424 syslog to udp://, tcp:// or tls:// HOST:PORT\n"
+		"      --syslog-format F  syslog MSG: eve (EVE JSON, default) or cef\n"
+		"      --syslog-facility F  syslog facility (default local5)\n"
+		"      --cef PATH        ArcSight CEF lines (alerts) to PATH ('-' for stdout)\n"
+		"      --redis URL       EVE JSON to redis://HOST:PORT/list/KEY or .../stream/KEY\n"
+		"      --output-config FILE  more outputs from FILE (docs/outputs.md)\n"
+		"      --check-config FILE   validate an output configuration file and exit\n"
 		"      --stats-interval SEC  EVE stats record every SEC seconds (live default 60; 0 off)\n"
 		"  -q, --quiet           no summary at the end\n"
 		"tuning:\n"
 		"      --max-flows N     flow table cap (default %u)\n"
+		"      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
 		"      --seed N          hash and flow-id seed (default: random)\n"
 		"  -v, --verbose         more diagnostics (repeatable)\n"
 		"  -h, --help            this help\n"
@@ -101,7 +112,8 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL };
+enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS };
+enum { OPT_SYSLOG = 512, OPT_SYSLOG_FORMAT, OPT_SYSLOG_FACILITY, OPT_CEF, OPT_REDIS, OPT_OUTPUT_CONFIG, OPT_CHECK_CONFIG };
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -120,9 +132,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"eve", required_argument, NULL, OPT_EVE},
 	    {"fast", required_argument, NULL, OPT_FAST},
 	    {"flows", no_argument, NULL, OPT_FLOWS},
+	    {"syslog", required_argument, NULL, OPT_SYSLOG},
+	    {"syslog-format", required_argument, NULL, OPT_SYSLOG_FORMAT},
+	    {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
+	    {"cef", required_argument, NULL, OPT_CEF},
+	    {"redis", required_argument, NULL, OPT_REDIS},
+	    {"output-config", required_argument, NULL, OPT_OUTPUT_CONFIG},
+	    {"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+	    {"workers", required_argument, NULL, OPT_WORKERS},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -202,6 +222,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_FLOWS:
 			o->out.flows = true;
 			break;
+		case OPT_SYSLOG:
+			o->out.syslog = optarg;
+			break;
+		case OPT_SYSLOG_FORMAT:
+			o->out.syslog_format = optarg;
+			break;
+		case OPT_SYSLOG_FACILITY:
+			o->out.syslog_facility = optarg;
+			break;
+		case OPT_CEF:
+			o->out.cef = optarg;
+			break;
+		case OPT_REDIS:
+			o->out.redis = optarg;
+			break;
+		case OPT_OUTPUT_CONFIG:
+			o->out.config = optarg;
+			break;
+		case OPT_CHECK_CONFIG: {
+			char cerr[512];
+
+			if (outconf_check_file(optarg, stdout, cerr, sizeof(cerr)) != 0) {
+				log_warnx("%s", cerr);
+				exit(EXIT_USAGE);
+			}
+			exit(0);
+		}
 		case 'q':
 			o->quiet = true;
 			break;
@@ -218,6 +265,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->max_flows = (uint32_t)v;
+			break;
+		case OPT_WORKERS:
+			if (parse_u64(optarg, 1, MP_MAX_WORKERS, &v) != 0) {
+				log_warnx("--workers: '%s' is not a number in 1..%u", optarg, MP_MAX_WORKERS);
+				return -1;
+			}
+			o->workers = (unsigned)v;
 			break;
 		case 'v':
 			o->verbose++;
@@ -258,17 +312,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* capture_cb for files: feeds the pipeline and honours SIGINT/SIGTERM and SIGUSR1. */
 static int file_cb(void *user, int dlt, const struct capture_pkt *pkt)
 {
-	struct pipeline *pl = user;
+	struct workers *w = user;
 
-	pipeline_packet(pl, dlt, pkt);
+	wk_packet(w, dlt, pkt);
 	if (sig_take_stats())
-		pipeline_emit_stats(pl, NULL);
+		wk_emit_stats(w, NULL);
 	return sig_stop_requested();
 }
 
 /* Reads every input file through pl. Returns the number of files that failed (unreadable,
  * unsupported link type, or a read error part-way). */
-static int run_files(const struct options *o, struct pipeline *pl)
+static int run_files(const struct options *o, struct workers *pl)
 {
 	char err[512];
 	int failed = 0;
@@ -348,7 +402,7 @@ int main(int argc, char **argv)
 {
 	struct options o;
 	struct outputs *outs = NULL;
-	struct pipeline *pl = NULL;
+	struct workers *pl = NULL;
 	struct pipeline_config pc;
 	struct capture *caps[MAX_IFACES] = {NULL};
 	struct capture_counters kc;
@@ -360,6 +414,7 @@ int main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.live.promisc = 1;
 	o.live.immediate = 1;
+	o.workers = 1;
 	log_init("misport", 0);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -394,7 +449,7 @@ int main(int argc, char **argv)
 	pc.emit_flows = o.out.flows;
 	pc.max_flows = o.max_flows;
 	pc.seed = o.seed;
-	if (pipeline_new(&pc, &pl, err, sizeof(err)) != 0) {
+	if (wk_new(&pc, o.workers, &pl, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
 	}
@@ -408,7 +463,7 @@ int main(int argc, char **argv)
 			status = EXIT_LIVE;
 		}
 		if (!o.quiet)
-			pipeline_print_summary(pl, summary_fp);
+			wk_print_summary(pl, summary_fp);
 		/* tcpdump's closing lines */
 		fprintf(stderr, "%llu packets received by filter\n%llu packets dropped by kernel\n"
 				"%llu packets dropped by interface\n",
@@ -416,15 +471,15 @@ int main(int argc, char **argv)
 			(unsigned long long)kc.ifdropped);
 	} else {
 		failed = run_files(&o, pl);
-		pipeline_finish(pl, NULL);
+		wk_finish(pl, NULL);
 		if (!o.quiet)
-			pipeline_print_summary(pl, summary_fp);
+			wk_print_summary(pl, summary_fp);
 		status = failed != 0 ? EXIT_INPUT : 0;
 	}
 	if (outputs_dropped(outs) != 0)
 		log_warnx("%llu events could not be written", outputs_dropped(outs));
 done:
-	pipeline_free(pl);
+	wk_free(pl);
 	outputs_free(outs);
 	for (size_t i = 0; i < o.nifaces; i++)
 		capture_close(caps[i]);

@@ -1,6 +1,7 @@
 /* pipeline.c: one worker's packet path: decode, flow lookup, nDPI until final, verdict, events. */
 #include "misport/pipeline.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,18 @@ struct pipeline {
 	uint64_t next_sweep_us;
 	bool quiet_end;             /* pipeline_free: end flows without output */
 };
+
+/* Sends ev to the outputs, serialized with other workers when they share them. */
+static void emit(struct pipeline *pl, const struct mp_event *ev)
+{
+	pthread_mutex_t *m = pl->cfg.emit_lock;
+
+	if (m != NULL)
+		pthread_mutex_lock(m);
+	outputs_emit(pl->cfg.outputs, ev);
+	if (m != NULL)
+		pthread_mutex_unlock(m);
+}
 
 static void finish_flow_dpi(struct pipeline *pl, struct mp_flow *f, const struct dpi_result *res)
 {
@@ -85,7 +98,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	r.reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
 	ev.type = MP_EV_FLOW;
 	ev.u.flow = &r;
-	outputs_emit(pl->cfg.outputs, &ev);
+	emit(pl, &ev);
 }
 
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char *err, size_t errlen)
@@ -206,7 +219,8 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 		pl->now_us = pkt->ts_us;
 	if (pl->first_us == 0)
 		pl->first_us = pkt->ts_us;
-	run_timers(pl);
+	if (!pl->cfg.external_clock)
+		run_timers(pl);
 	count_link(pl, dlt);
 	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
 	pl->st.decoded[r]++;
@@ -273,12 +287,22 @@ void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *ker
 	}
 	ev.type = MP_EV_STATS;
 	ev.u.stats = &st;
-	outputs_emit(pl->cfg.outputs, &ev);
+	emit(pl, &ev);
+}
+
+void pipeline_flush(struct pipeline *pl)
+{
+	flow_flush(pl->flows);
+}
+
+const struct summary *pipeline_summary(const struct pipeline *pl)
+{
+	return pl->summary;
 }
 
 void pipeline_finish(struct pipeline *pl, const struct capture_counters *kernel)
 {
-	flow_flush(pl->flows);
+	pipeline_flush(pl);
 	pipeline_emit_stats(pl, kernel);
 }
 

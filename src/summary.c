@@ -65,6 +65,32 @@ void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64
 	r->bytes += bytes;
 }
 
+void summary_merge(struct summary *dst, const struct summary *src)
+{
+	for (size_t i = 0; i <= MP_SUMMARY_MAX_PROTOCOLS; i++) {
+		const struct proto_row *r = &src->rows[i];
+		struct proto_row *d;
+		size_t k;
+
+		if (i < MP_SUMMARY_MAX_PROTOCOLS && i >= src->n)
+			continue;
+		if (r->flows == 0)
+			continue;
+		k = find_row(dst, r->name);
+		if (k < dst->n) {
+			d = &dst->rows[k];
+		} else if (dst->n < MP_SUMMARY_MAX_PROTOCOLS && i < MP_SUMMARY_MAX_PROTOCOLS) {
+			d = &dst->rows[dst->n++];
+			memcpy(d->name, r->name, sizeof(d->name));
+		} else {
+			d = &dst->rows[MP_SUMMARY_MAX_PROTOCOLS];
+		}
+		d->flows += r->flows;
+		d->pkts += r->pkts;
+		d->bytes += r->bytes;
+	}
+}
+
 uint64_t summary_flows(const struct summary *s, const char *name)
 {
 	size_t i = find_row(s, name);

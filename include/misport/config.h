@@ -39,6 +39,12 @@
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 
+/* Workers (--workers): at most this many worker threads. */
+#define MP_MAX_WORKERS 64u
+
+/* Workers: bytes of the ring between the reader and each worker (a power of two). */
+#define MP_WORKER_RING_BYTES (16u * 1024u * 1024u)
+
 /* Input files: at most this many -r files in one run. */
 #define MP_MAX_INPUT_FILES 256u
 
@@ -168,6 +174,9 @@
 
 /* Scan detector: open ports named one by one in an alert ("22/tcp,80/tcp"); the rest are counted. */
 #define MP_SCAN_MAX_OPEN_LISTED 32u
+
+/* Scan detector: longest line of rules/scan.conf, in bytes. */
+#define MP_SCAN_CONF_LINE_MAX 1024u
 
 /* Scan detector defaults (rules/scan.conf overrides them): aggregation window in capture seconds
  * (Zeek scan.zeek uses 5 min); grace after the window end before it closes, so that flow records

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "misport/capture.h"
-#include "misport/pipeline.h"
+#include "misport/workers.h"
 
 struct live_opts {
 	uint64_t max_packets;     /* stop after this many packets (0: no limit) */
@@ -21,7 +21,7 @@ typedef int (*live_reload_cb)(void *user);
 /* Runs until a stop signal, a limit, or an interface error. On return every flow has been
  * finished and the final stats record emitted; *totals holds the summed kernel counters.
  * Returns 0 on a requested stop or limit, -1 on an interface error (err filled). */
-int live_run(struct capture **caps, size_t ncaps, struct pipeline *pl, const struct live_opts *o,
+int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
 	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err, size_t errlen);
 
 #endif

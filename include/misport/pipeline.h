@@ -23,6 +23,8 @@ struct pipeline_config {
 	uint32_t dpi_max_udp_packets;  /* 0: default */
 	bool dpi_no_guess;             /* do not guess protocols from ports at give-up */
 	uint64_t seed;                 /* hash seed */
+	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
+	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
 
 struct pipeline;
@@ -43,6 +45,13 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 /* Emits a stats record now. kernel may be NULL (offline); otherwise its figures go in
  * stats.capture. */
 void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel);
+
+/* Ends every open flow and closes pending alert state (flow records and closing alerts are emitted),
+ * without a stats record. */
+void pipeline_flush(struct pipeline *pl);
+
+/* The pipeline's per-protocol tally (for merging across workers). */
+const struct summary *pipeline_summary(const struct pipeline *pl);
 
 /* Ends every open flow (their verdicts and flow records are emitted) and emits a stats record
  * (with kernel figures when kernel is not NULL). */

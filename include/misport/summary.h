@@ -17,6 +17,9 @@ void summary_free(struct summary *s);
  * MP_SUMMARY_MAX_PROTOCOLS distinct ones are counted under "(other)". */
 void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64_t bytes);
 
+/* Adds every row of src into dst. */
+void summary_merge(struct summary *dst, const struct summary *src);
+
 /* Number of flows counted for name (0 when never seen). */
 uint64_t summary_flows(const struct summary *s, const char *name);
 

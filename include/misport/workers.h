@@ -1,0 +1,40 @@
+/* workers.h: runs the pipeline on one thread or on N worker threads. With N > 1 a reader thread
+ * shards packets by a symmetric hash of the two host addresses (so every flow, and every pair of
+ * hosts, lives in one worker) into per-worker single-producer single-consumer rings. */
+#ifndef MISPORT_WORKERS_H
+#define MISPORT_WORKERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "misport/capture.h"
+#include "misport/pipeline.h"
+
+struct workers;
+
+/* Creates n pipelines (n = 1: no threads, the caller's thread runs the pipeline). cfg->seed is
+ * shared so flow ids do not depend on n. Returns 0, or -1 with err filled; the caller owns *out. */
+int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen);
+
+/* Hands one frame to the worker that owns its flow. The frame is copied when n > 1. */
+void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt);
+
+/* capture_cb adapter: user is the workers object. Always returns 0. */
+int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
+
+/* Advances every worker's clock to now_us (wall clock when live). */
+void wk_tick(struct workers *w, uint64_t now_us);
+
+/* Emits one stats record summed over all workers (kernel may be NULL). */
+void wk_emit_stats(struct workers *w, const struct capture_counters *kernel);
+
+/* Ends every flow in every worker, stops the threads, and emits the final stats record. */
+void wk_finish(struct workers *w, const struct capture_counters *kernel);
+
+/* Prints the summary merged over all workers. Only after wk_finish. */
+void wk_print_summary(struct workers *w, FILE *fp);
+
+/* Stops the threads if running and frees everything. NULL is allowed. */
+void wk_free(struct workers *w);
+
+#endif

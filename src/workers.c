@@ -1,0 +1,457 @@
+/* workers.c: single-threaded or sharded multi-threaded pipelines. The reader thread runs shard 0
+ * itself and feeds shards 1..N-1 through single-producer single-consumer byte rings, so N workers
+ * use N threads. */
+#include "misport/workers.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "misport/config.h"
+#include "misport/decode.h"
+#include "misport/output.h"
+#include "misport/summary.h"
+
+/* Ring records are multiples of this many bytes (the header size), so the space left before the
+ * end of the buffer always fits at least a header. */
+#define REC_ALIGN 32u
+
+enum rec_type { REC_PKT = 1, REC_PAD, REC_TICK, REC_STATS, REC_FINISH };
+
+struct rec {
+	uint32_t size; /* whole record, REC_ALIGN multiple */
+	uint32_t type;
+	int32_t dlt;
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint32_t pad_;
+	uint64_t ts_us;
+};
+
+_Static_assert(sizeof(struct rec) == REC_ALIGN, "ring record header must be REC_ALIGN bytes");
+
+struct ring {
+	_Alignas(64) _Atomic uint64_t head; /* consumer position */
+	_Alignas(64) _Atomic uint64_t tail; /* producer position */
+	_Alignas(64) uint8_t *buf;
+	uint64_t cap, mask;
+};
+
+struct worker {
+	struct workers *w;
+	unsigned idx;
+	pthread_t thread;
+	int started;
+	struct pipeline *pl;
+	struct ring ring;
+	struct mp_stats_record snap;       /* filled on REC_STATS */
+	_Atomic uint64_t acked;            /* last REC_STATS generation served */
+};
+
+struct workers {
+	unsigned n;
+	struct pipeline_config cfg;
+	struct pipeline *single;           /* n == 1 */
+	struct worker *wk;                 /* n > 1 */
+	pthread_mutex_t emit_lock;
+	int lock_ready;
+	uint64_t stats_gen;
+	uint64_t now_us, next_sweep_us;
+	struct summary *merged;
+	int finished;
+};
+
+static void backoff(unsigned *spins)
+{
+	if (++*spins < 64) {
+		sched_yield();
+	} else {
+		struct timespec ts = {0, 50000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static uint32_t rec_size(uint32_t caplen)
+{
+	return (uint32_t)((sizeof(struct rec) + caplen + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN);
+}
+
+/* Appends one record, waiting while the ring is full. Only the reader thread calls this. */
+static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
+		     uint32_t wirelen)
+{
+	uint32_t need = rec_size(caplen);
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t off = tail & r->mask, contig = r->cap - off, total = need;
+	unsigned spins = 0;
+	struct rec *h;
+
+	if (contig < need)
+		total += contig; /* a pad record fills the end, the record starts at offset 0 */
+	while (r->cap - (tail - atomic_load_explicit(&r->head, memory_order_acquire)) < total)
+		backoff(&spins);
+	if (contig < need) {
+		h = (struct rec *)(r->buf + off);
+		h->size = (uint32_t)contig;
+		h->type = REC_PAD;
+		tail += contig;
+		off = 0;
+	}
+	h = (struct rec *)(r->buf + off);
+	h->size = need;
+	h->type = type;
+	h->dlt = dlt;
+	h->caplen = caplen;
+	h->wirelen = wirelen;
+	h->ts_us = ts_us;
+	if (caplen > 0)
+		memcpy(h + 1, data, caplen);
+	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct ring *r = &wk->ring;
+	unsigned spins = 0;
+
+	for (;;) {
+		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+		const struct rec *h;
+
+		if (head == atomic_load_explicit(&r->tail, memory_order_acquire)) {
+			backoff(&spins);
+			continue;
+		}
+		spins = 0;
+		h = (const struct rec *)(r->buf + (head & r->mask));
+		switch (h->type) {
+		case REC_PKT: {
+			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, (const uint8_t *)(h + 1)};
+			pipeline_packet(wk->pl, h->dlt, &pkt);
+			break;
+		}
+		case REC_TICK:
+			pipeline_tick(wk->pl, h->ts_us);
+			break;
+		case REC_STATS:
+			pipeline_stats(wk->pl, &wk->snap);
+			atomic_store_explicit(&wk->acked, h->ts_us, memory_order_release);
+			break;
+		case REC_FINISH:
+			pipeline_flush(wk->pl);
+			atomic_store_explicit(&r->head, head + h->size, memory_order_release);
+			return NULL;
+		default:
+			break;
+		}
+		atomic_store_explicit(&r->head, head + h->size, memory_order_release);
+	}
+}
+
+int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen)
+{
+	struct workers *w;
+
+	*out = NULL;
+	if (n == 0 || n > MP_MAX_WORKERS) {
+		snprintf(err, errlen, "--workers must be 1..%u", MP_MAX_WORKERS);
+		return -1;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		goto oom;
+	w->n = n;
+	w->cfg = *cfg;
+	if (n == 1) {
+		if (pipeline_new(cfg, &w->single, err, errlen) != 0)
+			goto fail;
+		*out = w;
+		return 0;
+	}
+	if (pthread_mutex_init(&w->emit_lock, NULL) != 0)
+		goto oom;
+	w->lock_ready = 1;
+	w->wk = calloc(n, sizeof(*w->wk));
+	if (w->wk == NULL)
+		goto oom;
+	for (unsigned i = 0; i < n; i++) {
+		struct worker *wk = &w->wk[i];
+		struct pipeline_config pc = *cfg;
+
+		pc.external_clock = true;
+		pc.emit_lock = &w->emit_lock;
+		/* The flow table cap is shared out so the total stays what was asked for. */
+		pc.max_flows = (cfg->max_flows != 0 ? cfg->max_flows : MP_FLOW_MAX_DEFAULT) / n;
+		if (pc.max_flows == 0)
+			pc.max_flows = 1;
+		wk->w = w;
+		wk->idx = i;
+		if (i > 0) { /* shard 0 runs in the reader's thread and needs no ring */
+			wk->ring.cap = MP_WORKER_RING_BYTES;
+			wk->ring.mask = wk->ring.cap - 1;
+			wk->ring.buf = aligned_alloc(64, wk->ring.cap);
+			if (wk->ring.buf == NULL)
+				goto oom;
+		}
+		if (pipeline_new(&pc, &wk->pl, err, errlen) != 0)
+			goto fail;
+	}
+	for (unsigned i = 1; i < n; i++) {
+		if (pthread_create(&w->wk[i].thread, NULL, worker_main, &w->wk[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker thread %u", i);
+			goto fail;
+		}
+		w->wk[i].started = 1;
+	}
+	*out = w;
+	return 0;
+oom:
+	snprintf(err, errlen, "workers: out of memory");
+fail:
+	wk_free(w);
+	return -1;
+}
+
+/* Symmetric shard of a frame: hash of the ordered pair of host addresses and the VLAN id, so both
+ * directions and every flow between two hosts land in the same worker. Undecodable frames go to
+ * worker 0, which counts them. */
+static unsigned shard_of(const struct workers *w, int dlt, const struct capture_pkt *pkt)
+{
+	struct mp_packet p;
+	enum mp_decode_result r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+	const uint8_t *lo, *hi;
+	uint64_t h = w->cfg.seed ^ 0x2545f4914f6cdd1dull;
+
+	if (r != MP_DEC_OK && r != MP_DEC_SKIP_FRAGMENT)
+		return 0;
+	if (memcmp(p.src, p.dst, 16) <= 0) {
+		lo = p.src;
+		hi = p.dst;
+	} else {
+		lo = p.dst;
+		hi = p.src;
+	}
+	for (int i = 0; i < 16; i++)
+		h = (h ^ lo[i]) * 0x100000001b3ull;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ hi[i]) * 0x100000001b3ull;
+	h = (h ^ p.vlan) * 0x100000001b3ull;
+	h ^= h >> 29;
+	return (unsigned)(h % w->n);
+}
+
+/* Sends a control record to every threaded worker and performs it on shard 0 at once. */
+static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
+{
+	for (unsigned i = 1; i < w->n; i++)
+		ring_put(&w->wk[i].ring, type, 0, ts, NULL, 0, 0);
+	switch (type) {
+	case REC_TICK:
+		pipeline_tick(w->wk[0].pl, ts);
+		break;
+	case REC_STATS:
+		pipeline_stats(w->wk[0].pl, &w->wk[0].snap);
+		atomic_store_explicit(&w->wk[0].acked, ts, memory_order_relaxed);
+		break;
+	case REC_FINISH:
+		pipeline_flush(w->wk[0].pl);
+		break;
+	default:
+		break;
+	}
+}
+
+void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
+{
+	if (w->single != NULL) {
+		pipeline_packet(w->single, dlt, pkt);
+		return;
+	}
+	unsigned s;
+
+	/* Replicate the single pipeline's sweep schedule so expiry is the same for any n. */
+	if (pkt->ts_us > w->now_us)
+		w->now_us = pkt->ts_us;
+	if (w->now_us >= w->next_sweep_us) {
+		broadcast(w, REC_TICK, w->now_us);
+		w->next_sweep_us = w->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
+	}
+	s = shard_of(w, dlt, pkt);
+	if (s == 0)
+		pipeline_packet(w->wk[0].pl, dlt, pkt);
+	else
+		ring_put(&w->wk[s].ring, REC_PKT, dlt, pkt->ts_us, pkt->data, pkt->caplen, pkt->wirelen);
+}
+
+int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	wk_packet(user, dlt, pkt);
+	return 0;
+}
+
+void wk_tick(struct workers *w, uint64_t now_us)
+{
+	if (w->single != NULL) {
+		pipeline_tick(w->single, now_us);
+		return;
+	}
+	if (now_us > w->now_us)
+		w->now_us = now_us;
+	if (w->now_us >= w->next_sweep_us) {
+		broadcast(w, REC_TICK, w->now_us);
+		w->next_sweep_us = w->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
+	}
+}
+
+static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s)
+{
+	if (s->ts_us > d->ts_us)
+		d->ts_us = s->ts_us;
+	if (s->uptime_s > d->uptime_s)
+		d->uptime_s = s->uptime_s;
+	d->pkts += s->pkts;
+	d->bytes += s->bytes;
+	for (int i = 0; i < MP_DEC_RESULT_COUNT; i++)
+		d->decoded[i] += s->decoded[i];
+	d->invalid += s->invalid;
+	d->ipv4 += s->ipv4;
+	d->ipv6 += s->ipv6;
+	d->tcp += s->tcp;
+	d->udp += s->udp;
+	d->icmpv4 += s->icmpv4;
+	d->icmpv6 += s->icmpv6;
+	d->link_ethernet += s->link_ethernet;
+	d->link_sll += s->link_sll;
+	d->link_sll2 += s->link_sll2;
+	d->link_null += s->link_null;
+	d->link_raw += s->link_raw;
+	d->vlan += s->vlan;
+	d->flows_total += s->flows_total;
+	d->flows_tcp += s->flows_tcp;
+	d->flows_udp += s->flows_udp;
+	d->flows_icmpv4 += s->flows_icmpv4;
+	d->flows_icmpv6 += s->flows_icmpv6;
+	d->flows_active += s->flows_active;
+	d->flows_timeout += s->flows_timeout;
+	d->flows_evicted += s->flows_evicted;
+	d->alerts += s->alerts;
+	d->alerts_suppressed += s->alerts_suppressed;
+}
+
+/* Collects a consistent snapshot of every worker's counters (they answer in ring order). */
+static void collect(struct workers *w, struct mp_stats_record *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	w->stats_gen++;
+	if (!w->finished)
+		broadcast(w, REC_STATS, w->stats_gen);
+	for (unsigned i = 0; i < w->n; i++) {
+		unsigned spins = 0;
+
+		if (!w->finished)
+			while (atomic_load_explicit(&w->wk[i].acked, memory_order_acquire) != w->stats_gen)
+				backoff(&spins);
+		else
+			pipeline_stats(w->wk[i].pl, &w->wk[i].snap);
+		stats_add(sum, &w->wk[i].snap);
+	}
+}
+
+static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct capture_counters *kernel)
+{
+	struct mp_event ev;
+
+	if (kernel != NULL) {
+		st->have_capture = true;
+		st->kernel_packets = kernel->received;
+		st->kernel_drops = kernel->dropped;
+		st->kernel_ifdrops = kernel->ifdropped;
+	}
+	ev.type = MP_EV_STATS;
+	ev.u.stats = st;
+	pthread_mutex_lock(&w->emit_lock);
+	outputs_emit(w->cfg.outputs, &ev);
+	pthread_mutex_unlock(&w->emit_lock);
+}
+
+void wk_emit_stats(struct workers *w, const struct capture_counters *kernel)
+{
+	struct mp_stats_record st;
+
+	if (w->single != NULL) {
+		pipeline_emit_stats(w->single, kernel);
+		return;
+	}
+	collect(w, &st);
+	emit_sum(w, &st, kernel);
+}
+
+static void stop_threads(struct workers *w)
+{
+	if (w->finished)
+		return;
+	broadcast(w, REC_FINISH, 0);
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->wk[i].started) {
+			pthread_join(w->wk[i].thread, NULL);
+			w->wk[i].started = 0;
+		}
+	w->finished = 1;
+}
+
+void wk_finish(struct workers *w, const struct capture_counters *kernel)
+{
+	struct mp_stats_record st;
+
+	if (w->single != NULL) {
+		pipeline_finish(w->single, kernel);
+		return;
+	}
+	stop_threads(w);
+	collect(w, &st);
+	emit_sum(w, &st, kernel);
+}
+
+void wk_print_summary(struct workers *w, FILE *fp)
+{
+	struct mp_stats_record st;
+
+	if (w->single != NULL) {
+		pipeline_print_summary(w->single, fp);
+		return;
+	}
+	if (w->merged == NULL && (w->merged = summary_new()) != NULL)
+		for (unsigned i = 0; i < w->n; i++)
+			summary_merge(w->merged, pipeline_summary(w->wk[i].pl));
+	collect(w, &st);
+	if (w->merged != NULL)
+		summary_print(w->merged, &st, fp);
+}
+
+void wk_free(struct workers *w)
+{
+	if (w == NULL)
+		return;
+	pipeline_free(w->single);
+	if (w->wk != NULL) {
+		/* Threads that started need their rings alive until they stop. */
+		int any = 0;
+		for (unsigned i = 0; i < w->n; i++)
+			any |= w->wk[i].started;
+		if (any)
+			stop_threads(w);
+		for (unsigned i = 0; i < w->n; i++) {
+			pipeline_free(w->wk[i].pl);
+			free(w->wk[i].ring.buf);
+		}
+		free(w->wk);
+	}
+	summary_free(w->merged);
+	if (w->lock_ready)
+		pthread_mutex_destroy(&w->emit_lock);
+	free(w);
+}
