@@ -1,5 +1,6 @@
-/* decode.c: bounds-checked L2-L4 decoder (IEEE 802.3/802.1Q, Linux SLL/SLL2, BSD loopback,
- * IPv4 RFC 791, IPv6 RFC 8200, TCP RFC 9293, UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
+/* decode.c: bounds-checked L2-L4 decoder (IEEE 802.3/802.1Q/LLC-SNAP, Linux SLL/SLL2, BSD loopback,
+ * PPP RFC 1661/1662, Cisco HDLC, IPv4 RFC 791, IPv6 RFC 8200, IP-in-IP RFC 2003/4213, TCP RFC 9293,
+ * UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
 #include "misport/decode.h"
 
 #include <string.h>
@@ -66,7 +67,8 @@ static bool is_vlan_ethertype(uint16_t t)
 	return t == ETH_P_8021Q || t == ETH_P_8021AD || t == ETH_P_QINQ_OLD;
 }
 
-static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *c, struct mp_packet *out);
+static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *c, unsigned depth,
+				       struct mp_packet *out);
 
 /* Decodes what follows an ethertype: VLAN tags, MPLS label stacks and PPPoE sessions are unwrapped. */
 static enum mp_decode_result decode_ethertype(uint16_t type, struct cursor c, struct mp_packet *out)
@@ -117,7 +119,76 @@ static enum mp_decode_result decode_ethertype(uint16_t type, struct cursor c, st
 		else
 			return MP_DEC_SKIP_NON_IP;
 	}
-	return decode_l3(type, &c, out);
+	return decode_l3(type, &c, 0, out);
+}
+
+#define LLC_SNAP_SAP 0xaa
+
+/* IEEE 802.2 LLC with a SNAP header (RFC 1042): AA AA 03, a 3-byte OUI and the ethertype. Other LLC
+ * frames (STP, CDP, NetBIOS ...) are not IP. c starts after the 802.3 length field. */
+static enum mp_decode_result decode_llc(const struct cursor *c, struct mp_packet *out)
+{
+	uint8_t dsap, ssap, ctl;
+	uint16_t type;
+
+	if (!rd_u8(c, 0, &dsap) || !rd_u8(c, 1, &ssap) || !rd_u8(c, 2, &ctl))
+		return MP_DEC_SKIP_NON_IP;
+	if (dsap != LLC_SNAP_SAP || ssap != LLC_SNAP_SAP || ctl != 0x03 || !rd_be16(c, 6, &type))
+		return MP_DEC_SKIP_NON_IP;
+	return decode_ethertype(type, cur_sub(c, 8), out);
+}
+
+#define PPP_IP 0x0021
+#define PPP_IPV6 0x0057
+#define PPP_MPLS_UC 0x0281
+#define PPP_MPLS_MC 0x0283
+
+/* Cisco HDLC (RFC 1547 section 4.3.1): address 0x0f or 0x8f, control, then an ethertype. */
+static enum mp_decode_result decode_chdlc(const struct cursor *c, struct mp_packet *out)
+{
+	uint16_t type;
+
+	if (!rd_be16(c, 2, &type))
+		return MP_DEC_BAD_CHDLC;
+	return decode_ethertype(type, cur_sub(c, 4), out);
+}
+
+/* PPP (RFC 1661): an optional HDLC-like address and control (FF 03, RFC 1662), then the protocol
+ * field, one byte when compressed (odd first byte) or two. A frame starting 0x0f or 0x8f is Cisco
+ * HDLC, which DLT_PPP_SERIAL and BSD/OS DLT_PPP captures also carry. */
+static enum mp_decode_result decode_ppp(const struct cursor *c, struct mp_packet *out)
+{
+	uint8_t b0, b1;
+	uint16_t proto;
+	uint32_t off = 0;
+
+	if (!rd_u8(c, 0, &b0))
+		return MP_DEC_BAD_PPP;
+	if (b0 == 0x0f || b0 == 0x8f)
+		return decode_chdlc(c, out);
+	if (b0 == 0xff && rd_u8(c, 1, &b1) && b1 == 0x03)
+		off = 2;
+	if (!rd_u8(c, off, &b0))
+		return MP_DEC_BAD_PPP;
+	if (b0 & 1) {
+		proto = b0;
+		off += 1;
+	} else {
+		if (!rd_be16(c, off, &proto))
+			return MP_DEC_BAD_PPP;
+		off += 2;
+	}
+	switch (proto) {
+	case PPP_IP:
+		return decode_l3(ETH_P_IP, &(struct cursor){c->p + off, c->len - off}, 0, out);
+	case PPP_IPV6:
+		return decode_l3(ETH_P_IPV6, &(struct cursor){c->p + off, c->len - off}, 0, out);
+	case PPP_MPLS_UC:
+	case PPP_MPLS_MC:
+		return decode_ethertype(ETH_P_MPLS_UC, cur_sub(c, off), out);
+	default:
+		return MP_DEC_SKIP_NON_IP;
+	}
 }
 
 /* The address-family values BSD-derived systems write in DLT_NULL/DLT_LOOP headers. */
@@ -144,9 +215,9 @@ static enum mp_decode_result decode_raw(const struct cursor *c, struct mp_packet
 		return MP_DEC_BAD_RAW_VERSION;
 	switch (v >> 4) {
 	case 4:
-		return decode_l3(ETH_P_IP, c, out);
+		return decode_l3(ETH_P_IP, c, 0, out);
 	case 6:
-		return decode_l3(ETH_P_IPV6, c, out);
+		return decode_l3(ETH_P_IPV6, c, 0, out);
 	default:
 		return MP_DEC_BAD_RAW_VERSION;
 	}
@@ -157,6 +228,9 @@ bool decode_link_supported(int dlt)
 	switch (dlt) {
 	case MP_DLT_NULL:
 	case MP_DLT_EN10MB:
+	case MP_DLT_PPP:
+	case MP_DLT_PPP_SERIAL:
+	case MP_DLT_C_HDLC:
 	case MP_DLT_RAW:
 	case MP_DLT_RAW_OPENBSD:
 	case MP_DLT_LOOP:
@@ -187,14 +261,20 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
 	out->quoted.valid = false;
 	out->payload = NULL;
 	out->payload_len = out->payload_wire_len = 0;
+	out->tunnel_depth = 0;
 
 	switch (dlt) {
 	case MP_DLT_EN10MB:
 		if (!rd_be16(&c, 12, &type))
 			return MP_DEC_BAD_ETHERNET;
-		if (type < 0x0600) /* IEEE 802.3 length field: LLC frames (STP, CDP ...) */
-			return MP_DEC_SKIP_NON_IP;
+		if (type < 0x0600) /* IEEE 802.3 length field: LLC frames (STP, CDP, SNAP-encapsulated IP) */
+			return decode_llc(&(struct cursor){c.p + 14, c.len - 14}, out);
 		return decode_ethertype(type, cur_sub(&c, 14), out);
+	case MP_DLT_PPP:
+	case MP_DLT_PPP_SERIAL:
+		return decode_ppp(&c, out);
+	case MP_DLT_C_HDLC:
+		return decode_chdlc(&c, out);
 	case MP_DLT_LINUX_SLL:
 		/* Linux cooked v1: 16-byte header, protocol at offset 14. */
 		if (!rd_be16(&c, 14, &type) || c.len < 16)
@@ -214,22 +294,22 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
 			type = null_family_to_ethertype(__builtin_bswap32(fam));
 		if (type == 0)
 			return MP_DEC_SKIP_NON_IP;
-		return decode_l3(type, &(struct cursor){c.p + 4, c.len - 4}, out);
+		return decode_l3(type, &(struct cursor){c.p + 4, c.len - 4}, 0, out);
 	case MP_DLT_LOOP:
 		if (!rd_be32(&c, 0, &fam))
 			return MP_DEC_BAD_NULL;
 		type = null_family_to_ethertype(fam);
 		if (type == 0)
 			return MP_DEC_SKIP_NON_IP;
-		return decode_l3(type, &(struct cursor){c.p + 4, c.len - 4}, out);
+		return decode_l3(type, &(struct cursor){c.p + 4, c.len - 4}, 0, out);
 	case MP_DLT_RAW:
 	case MP_DLT_RAW_OPENBSD:
 	case MP_DLT_LINKTYPE_RAW:
 		return decode_raw(&c, out);
 	case MP_DLT_IPV4:
-		return decode_l3(ETH_P_IP, &c, out);
+		return decode_l3(ETH_P_IP, &c, 0, out);
 	case MP_DLT_IPV6:
-		return decode_l3(ETH_P_IPV6, &c, out);
+		return decode_l3(ETH_P_IPV6, &c, 0, out);
 	default:
 		return MP_DEC_BAD_ETHERNET; /* unreachable for supported links; callers check first */
 	}
@@ -334,7 +414,24 @@ static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, ui
 	return MP_DEC_OK;
 }
 
-static enum mp_decode_result decode_ipv4(const struct cursor *c, struct mp_packet *out)
+#define MP_IPPROTO_IPIP 4
+#define MP_IPPROTO_IPV6 41
+
+/* Decodes what an IP header of nesting depth `depth` carries: an inner IPv4 (RFC 2003) or IPv6
+ * (RFC 4213) packet replaces the outer one in *out while fewer than MP_DECODE_MAX_TUNNEL_DEPTH
+ * headers were unwrapped; anything else is decoded as the transport. */
+static enum mp_decode_result decode_ip_payload(uint8_t proto, const struct cursor *c, uint32_t wire_len,
+					       unsigned depth, struct mp_packet *out)
+{
+	if ((proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6) && depth < MP_DECODE_MAX_TUNNEL_DEPTH) {
+		/* The inner header's own length fields bound it; the outer length only limits the view. */
+		out->tunnel_depth = (uint8_t)(depth + 1);
+		return decode_l3(proto == MP_IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6, c, depth + 1, out);
+	}
+	return decode_l4(proto, c, wire_len, out);
+}
+
+static enum mp_decode_result decode_ipv4(const struct cursor *c, unsigned depth, struct mp_packet *out)
 {
 	uint8_t vihl, proto;
 	uint16_t tot, frag;
@@ -374,7 +471,7 @@ static enum mp_decode_result decode_ipv4(const struct cursor *c, struct mp_packe
 	}
 	l4.p = c->p + ihl;
 	l4.len = avail - ihl;
-	return decode_l4(proto, &l4, tot - ihl, out);
+	return decode_ip_payload(proto, &l4, tot - ihl, depth, out);
 }
 
 static bool ipv6_is_ext(uint8_t nh)
@@ -383,7 +480,7 @@ static bool ipv6_is_ext(uint8_t nh)
 	       nh == 140;
 }
 
-static enum mp_decode_result decode_ipv6(const struct cursor *c, struct mp_packet *out)
+static enum mp_decode_result decode_ipv6(const struct cursor *c, unsigned depth, struct mp_packet *out)
 {
 	uint8_t v, nh;
 	uint16_t plen;
@@ -436,16 +533,18 @@ static enum mp_decode_result decode_ipv6(const struct cursor *c, struct mp_packe
 		return MP_DEC_SKIP_NO_L4;
 	}
 	l4 = cur_sub(&ip, off);
-	return decode_l4(nh, &l4, wire > off ? wire - off : 0, out);
+	return decode_ip_payload(nh, &l4, wire > off ? wire - off : 0, depth, out);
 }
 
-static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *c, struct mp_packet *out)
+/* Decodes an IP header of tunnel nesting depth `depth` (0: the outermost) and what it carries. */
+static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *c, unsigned depth,
+				       struct mp_packet *out)
 {
 	switch (ethertype) {
 	case ETH_P_IP:
-		return decode_ipv4(c, out);
+		return decode_ipv4(c, depth, out);
 	case ETH_P_IPV6:
-		return decode_ipv6(c, out);
+		return decode_ipv6(c, depth, out);
 	default:
 		return MP_DEC_SKIP_NON_IP;
 	}
@@ -481,6 +580,8 @@ const char *decode_result_name(enum mp_decode_result r)
 	    [MP_DEC_BAD_UDP_LEN] = "udp.len_invalid",
 	    [MP_DEC_BAD_ICMPV4_SMALL] = "icmpv4.pkt_too_small",
 	    [MP_DEC_BAD_ICMPV6_SMALL] = "icmpv6.pkt_too_small",
+	    [MP_DEC_BAD_PPP] = "ppp.pkt_too_small",
+	    [MP_DEC_BAD_CHDLC] = "chdlc.pkt_too_small",
 	};
 
 	if ((unsigned)r >= MP_DEC_RESULT_COUNT)

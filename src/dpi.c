@@ -13,6 +13,7 @@ struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
 	struct dpi_limits lim;
 	uint32_t flow_size;
+	uint64_t last_ms; /* latest packet time handed to nDPI: its clock never goes backwards */
 };
 
 struct dpi_flow {
@@ -163,11 +164,17 @@ bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, ui
 		 uint64_t flow_pkts, uint8_t ip_proto, struct dpi_result *res)
 {
 	uint32_t budget = ip_proto == 6 ? e->lim.max_tcp_packets : e->lim.max_udp_packets;
+	uint64_t ms = ts_us / 1000;
 	bool enough;
 
+	/* Captures with timestamps out of order would make nDPI's per-flow timers run backwards;
+	 * like ndpiReader, nDPI is given the latest time seen instead. */
+	if (ms < e->last_ms)
+		ms = e->last_ms;
+	e->last_ms = ms;
 	if (l3_len > MP_DPI_MAX_PACKET_LEN)
 		l3_len = MP_DPI_MAX_PACKET_LEN;
-	f->proto = ndpi_detection_process_packet(e->ndpi, f->nf, l3, (unsigned short)l3_len, ts_us / 1000);
+	f->proto = ndpi_detection_process_packet(e->ndpi, f->nf, l3, (unsigned short)l3_len, ms);
 	enough = flow_pkts > budget;
 	if (!enough && f->proto.app_protocol == NDPI_PROTOCOL_UNKNOWN)
 		return false;

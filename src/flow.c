@@ -265,6 +265,10 @@ static enum mp_flow_class flow_class_of(const struct mp_flow *f)
 		if (((c & MP_TH_SYN) && (s & MP_TH_SYN) && (s & MP_TH_ACK)) ||
 		    (f->payload_bytes[0] && f->payload_bytes[1]))
 			return MP_FC_TCP_EST;
+		/* Picked up mid-stream (no SYN either way) with acknowledgements both ways: a connection
+		 * established before the capture began, e.g. one that only exchanges keepalives. */
+		if (!((c | s) & MP_TH_SYN) && (c & MP_TH_ACK) && (s & MP_TH_ACK))
+			return MP_FC_TCP_EST;
 		return MP_FC_TCP_NEW;
 	case 17:
 		return MP_FC_UDP;

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "misport/capture.h"
+#include "misport/rules.h"
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/log.h"
@@ -47,6 +49,13 @@ struct options {
 	uint32_t max_flows;
 	unsigned workers;
 	int verbose;
+	const char *rules_dir;
+	const char *registry;
+	const char *policy;
+	bool check_rules;
+	uint32_t suppress_s;
+	const char *write_path;
+	const char *evidence_dir;
 };
 
 static void usage(FILE *fp)
@@ -73,16 +82,23 @@ static void usage(FILE *fp)
 		"      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
 		"                        --eve is given)\n"
 		"      --flows           also write an EVE flow record for every finished flow\n"
+		"  -w, --write FILE      write the packets of every alerted flow to a pcap FILE\n"
+		"      --evidence-dir DIR  one pcap per alerted flow in DIR, named by flow_id\n"
 		"      --eve unix:PATH   EVE JSON lines to a Unix socket (stream or datagram)\n"
 		"      --syslog URL      RFC 5424 syslog to udp://, tcp:// or tls:// HOST:PORT\n"
 		"      --syslog-format F  syslog MSG: eve (EVE JSON, default) or cef\n"
-		"      --syslog-facility F  syslog facility (default local5)\n"
 		"      --cef PATH        ArcSight CEF lines (alerts) to PATH ('-' for stdout)\n"
 		"      --redis URL       EVE JSON to redis://HOST:PORT/list/KEY or .../stream/KEY\n"
 		"      --output-config FILE  more outputs from FILE (docs/outputs.md)\n"
-		"      --check-config FILE   validate an output configuration file and exit\n"
 		"      --stats-interval SEC  EVE stats record every SEC seconds (live default 60; 0 off)\n"
 		"  -q, --quiet           no summary at the end\n"
+		"rules:\n"
+		"      --rules DIR       rule directory (default: $MISPORT_RULES, else the installed rules,\n"
+		"                        else the source tree's rules/)\n"
+		"      --registry FILE   IANA's service-names-port-numbers.csv instead of the shipped registry\n"
+		"      --policy FILE     site policy (default: DIR/policy.conf)\n"
+		"      --check-rules     load the rules and policy, print OK or the error, and exit\n"
+		"      --suppress-interval SEC  repeats of an alert within SEC are counted (default %u)\n"
 		"tuning:\n"
 		"      --max-flows N     flow table cap (default %u)\n"
 		"      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
@@ -93,7 +109,7 @@ static void usage(FILE *fp)
 		"\nsignals: INT/TERM stop and flush, HUP reopens outputs, USR1 writes a stats record\n"
 		"exit status: 0 ok, 1 usage or setup error, 2 some input could not be read,\n"
 		"             3 a live interface failed\n",
-		MP_CAPTURE_SNAPLEN, MP_FLOW_MAX_DEFAULT);
+		MP_CAPTURE_SNAPLEN, MP_SUPPRESS_INTERVAL_DEFAULT, MP_FLOW_MAX_DEFAULT);
 }
 
 /* Parses a decimal unsigned number in [min, max]; returns 0 or -1. */
@@ -112,7 +128,8 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS };
+enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS, OPT_RULES, OPT_REGISTRY, OPT_POLICY, OPT_CHECK_RULES,
+       OPT_SUPPRESS, OPT_EVIDENCE_DIR };
 enum { OPT_SYSLOG = 512, OPT_SYSLOG_FORMAT, OPT_SYSLOG_FACILITY, OPT_CEF, OPT_REDIS, OPT_OUTPUT_CONFIG, OPT_CHECK_CONFIG };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -134,15 +151,20 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"flows", no_argument, NULL, OPT_FLOWS},
 	    {"syslog", required_argument, NULL, OPT_SYSLOG},
 	    {"syslog-format", required_argument, NULL, OPT_SYSLOG_FORMAT},
-	    {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
 	    {"cef", required_argument, NULL, OPT_CEF},
 	    {"redis", required_argument, NULL, OPT_REDIS},
 	    {"output-config", required_argument, NULL, OPT_OUTPUT_CONFIG},
-	    {"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"rules", required_argument, NULL, OPT_RULES},
+	    {"registry", required_argument, NULL, OPT_REGISTRY},
+	    {"policy", required_argument, NULL, OPT_POLICY},
+	    {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
+	    {"suppress-interval", required_argument, NULL, OPT_SUPPRESS},
+	    {"write", required_argument, NULL, 'w'},
+	    {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -151,7 +173,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "r:i:f:c:s:B:pZ:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:i:f:c:s:B:pZ:w:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			if (o->nfiles >= MP_MAX_INPUT_FILES) {
@@ -228,9 +250,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_SYSLOG_FORMAT:
 			o->out.syslog_format = optarg;
 			break;
-		case OPT_SYSLOG_FACILITY:
-			o->out.syslog_facility = optarg;
-			break;
 		case OPT_CEF:
 			o->out.cef = optarg;
 			break;
@@ -240,15 +259,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_OUTPUT_CONFIG:
 			o->out.config = optarg;
 			break;
-		case OPT_CHECK_CONFIG: {
-			char cerr[512];
-
-			if (outconf_check_file(optarg, stdout, cerr, sizeof(cerr)) != 0) {
-				log_warnx("%s", cerr);
-				exit(EXIT_USAGE);
-			}
-			exit(0);
-		}
 		case 'q':
 			o->quiet = true;
 			break;
@@ -273,6 +283,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->workers = (unsigned)v;
 			break;
+		case OPT_RULES:
+			o->rules_dir = optarg;
+			break;
+		case OPT_REGISTRY:
+			o->registry = optarg;
+			break;
+		case OPT_POLICY:
+			o->policy = optarg;
+			break;
+		case OPT_CHECK_RULES:
+			o->check_rules = true;
+			break;
+		case OPT_SUPPRESS:
+			if (parse_u64(optarg, 0, 30u * 86400u, &v) != 0) {
+				log_warnx("--suppress-interval: '%s' is not a number of seconds in 0..2592000", optarg);
+				return -1;
+			}
+			o->suppress_s = (uint32_t)v;
+			break;
+		case 'w':
+			o->write_path = optarg;
+			break;
+		case OPT_EVIDENCE_DIR:
+			o->evidence_dir = optarg;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -291,6 +326,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		log_warnx("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
+	if (o->check_rules)
+		return 0;
 	if (o->nfiles == 0 && o->nifaces == 0) {
 		log_warnx("nothing to read: give -r FILE or -i IFACE");
 		usage(stderr);
@@ -302,6 +339,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (o->user != NULL && o->nifaces == 0) {
 		log_warnx("-Z applies to live capture (-i) only");
+		return -1;
+	}
+	if (o->workers > 1 && (o->write_path != NULL || o->evidence_dir != NULL)) {
+		log_warnx("-w and --evidence-dir need --workers 1");
 		return -1;
 	}
 	if (!o->stats_interval_set)
@@ -358,21 +399,52 @@ static int run_files(const struct options *o, struct workers *pl)
 	return failed;
 }
 
+/* Picks the rule directory: --rules, $MISPORT_RULES, the installed rules, the source tree's. */
+static const char *rules_dir(const struct options *o)
+{
+	const char *env = getenv("MISPORT_RULES");
+	char probe[4096];
+	int n;
+
+	if (o->rules_dir != NULL)
+		return o->rules_dir;
+	if (env != NULL && env[0] != '\0')
+		return env;
+	n = snprintf(probe, sizeof(probe), "%s/registry.tsv", MISPORT_RULES_DIR);
+	if (n > 0 && (size_t)n < sizeof(probe) && access(probe, R_OK) == 0)
+		return MISPORT_RULES_DIR;
+	return MISPORT_SOURCE_RULES_DIR;
+}
+
 /* State that the SIGHUP reload needs. */
 struct reload_ctx {
+	const struct options *o;
 	struct outputs *outs;
+	struct workers *w;
+	struct rules **rules; /* the rule set in force; replaced on a good reload */
 };
 
 static int reload_all(void *user)
 {
 	struct reload_ctx *rc = user;
+	struct rules *fresh;
 	char err[512];
+	int rcode = 0;
 
-	if (outputs_reopen(rc->outs, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		return -1;
+	if (rules_load(rules_dir(rc->o), rc->o->registry, rc->o->policy, &fresh, err, sizeof(err)) != 0) {
+		log_warnx("reload: %s; keeping the previous rules", err);
+		rcode = -1;
+	} else {
+		wk_set_rules(rc->w, fresh);
+		rules_free(*rc->rules);
+		*rc->rules = fresh;
+		log_info("reload: rules from %s", rules_dir(rc->o));
 	}
-	return 0;
+	if (outputs_reopen(rc->outs, err, sizeof(err)) != 0) {
+		log_warnx("reload: %s", err);
+		rcode = -1;
+	}
+	return rcode;
 }
 
 /* Opens every -i interface; returns the number opened, or -1 after logging the failure. */
@@ -407,6 +479,7 @@ int main(int argc, char **argv)
 	struct capture *caps[MAX_IFACES] = {NULL};
 	struct capture_counters kc;
 	struct reload_ctx rctx;
+	struct rules *rules = NULL;
 	char err[512];
 	int failed, status = EXIT_USAGE;
 	FILE *summary_fp;
@@ -415,6 +488,7 @@ int main(int argc, char **argv)
 	o.live.promisc = 1;
 	o.live.immediate = 1;
 	o.workers = 1;
+	o.suppress_s = MP_SUPPRESS_INTERVAL_DEFAULT;
 	log_init("misport", 0);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
@@ -423,12 +497,23 @@ int main(int argc, char **argv)
 		log_warn("sigaction");
 		return EXIT_USAGE;
 	}
+	if (rules_load(rules_dir(&o), o.registry, o.policy, &rules, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return EXIT_USAGE;
+	}
+	if (o.check_rules) {
+		printf("OK: rules from %s\n", rules_dir(&o));
+		rules_free(rules);
+		return 0;
+	}
 	if (!o.have_seed && getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
 		o.seed = (uint64_t)(uintptr_t)&o ^ 0x6d6973706f7274ull;
 
 	/* Interfaces and output files are opened before privileges are dropped. */
-	if (o.nifaces != 0 && open_ifaces(&o, caps) < 0)
+	if (o.nifaces != 0 && open_ifaces(&o, caps) < 0) {
+		rules_free(rules);
 		return EXIT_LIVE;
+	}
 	outs = outputs_new();
 	if (outs == NULL) {
 		log_warnx("out of memory");
@@ -449,6 +534,10 @@ int main(int argc, char **argv)
 	pc.emit_flows = o.out.flows;
 	pc.max_flows = o.max_flows;
 	pc.seed = o.seed;
+	pc.rules = rules;
+	pc.suppress_interval_s = o.suppress_s;
+	pc.evidence_path = o.write_path;
+	pc.evidence_dir = o.evidence_dir;
 	if (wk_new(&pc, o.workers, &pl, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
@@ -456,7 +545,10 @@ int main(int argc, char **argv)
 	if (o.nifaces != 0) {
 		struct live_opts lo = {o.count, o.duration_s, o.stats_interval_s};
 
+		rctx.o = &o;
 		rctx.outs = outs;
+		rctx.w = pl;
+		rctx.rules = &rules;
 		status = 0;
 		if (live_run(caps, o.nifaces, pl, &lo, reload_all, &rctx, &kc, err, sizeof(err)) != 0) {
 			log_warnx("%s", err);
@@ -481,6 +573,7 @@ int main(int argc, char **argv)
 done:
 	wk_free(pl);
 	outputs_free(outs);
+	rules_free(rules);
 	for (size_t i = 0; i < o.nifaces; i++)
 		capture_close(caps[i]);
 	return status;

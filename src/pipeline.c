@@ -6,9 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "misport/alert.h"
+#include "misport/classify.h"
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/dpi.h"
+#include "misport/evidence.h"
+#include "misport/suppress.h"
 #include "misport/log.h"
 #include "misport/output.h"
 #include "misport/summary.h"
@@ -18,6 +22,9 @@ struct pipeline {
 	struct flow_table *flows;
 	struct dpi_engine *dpi;
 	struct summary *summary;
+	struct supp_table *supp;
+	struct evidence *evid;      /* NULL unless -w or --evidence-dir */
+	const struct rules *rules;  /* borrowed; NULL: no verdicts */
 	struct mp_stats_record st;  /* packet counters; flow figures are filled on demand */
 	uint64_t now_us;            /* latest capture time seen */
 	uint64_t first_us;          /* first capture time seen, 0 before any packet */
@@ -53,6 +60,84 @@ static void finish_flow_dpi(struct pipeline *pl, struct mp_flow *f, const struct
 	f->dpi = NULL;
 }
 
+static bool verdict_alerts(enum mp_verdict v)
+{
+	return v == MP_VERDICT_PORT_MISMATCH || v == MP_VERDICT_UNREGISTERED_PORT || v == MP_VERDICT_LEGACY_PORT;
+}
+
+/* Emits a closing record of the suppression table (called back by supp_*). */
+static void on_supp_close(const struct mp_alert *a, void *user)
+{
+	struct pipeline *pl = user;
+	struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = a};
+
+	emit(pl, &ev);
+}
+
+/* Decides the verdict of flow f once its protocol is final (res), raises its alert if any. Flows
+ * whose protocol was only guessed from ports, or that carried no payload, get no verdict. */
+static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_result *res)
+{
+	struct classify_in in;
+	struct mp_alert a;
+	const uint8_t *cip, *sip;
+	uint16_t cport, sport;
+	enum mp_verdict v;
+
+	if (f->judged)
+		return;
+	f->judged = 1;
+	if (pl->rules == NULL || res->guessed || f->payload_bytes[0] + f->payload_bytes[1] == 0 ||
+	    (f->key.ip_proto != 6 && f->key.ip_proto != 17)) {
+		if (pl->evid != NULL)
+			evid_release(pl->evid, f);
+		return;
+	}
+	flow_endpoints(f, &cip, &cport, &sip, &sport);
+	memset(&in, 0, sizeof(in));
+	in.master = res->master;
+	in.app = res->app;
+	in.ip_proto = f->key.ip_proto;
+	in.server_port = sport;
+	in.family = f->key.family;
+	in.client_ip = cip;
+	in.server_ip = sip;
+	memset(&a, 0, sizeof(a));
+	v = classify_flow(pl->rules, &in, &a);
+	f->verdict = (uint8_t)v;
+	if (!verdict_alerts(v)) {
+		if (pl->evid != NULL)
+			evid_release(pl->evid, f);
+		return;
+	}
+	f->severity = (uint8_t)a.severity;
+	a.ts_us = f->last_us;
+	a.flow_id = f->flow_id;
+	a.family = f->key.family;
+	a.ip_proto = f->key.ip_proto;
+	a.vlan = f->key.vlan;
+	memcpy(a.src_ip, cip, 16);
+	memcpy(a.dst_ip, sip, 16);
+	a.src_port = cport;
+	a.dst_port = sport;
+	memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
+	if (supp_check(pl->supp, &a, pl->now_us)) {
+		struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = &a};
+
+		if (pl->evid != NULL) {
+			char path[4096];
+
+			if (evid_alert(pl->evid, f, path, sizeof(path)) == 0 && path[0] != '\0')
+				alert_meta_add(&a, "evidence_pcap", path);
+		}
+		f->alerted = 1;
+		pl->st.alerts++;
+		emit(pl, &ev);
+	} else if (pl->evid != NULL) {
+		evid_release(pl->evid, f); /* a counted repeat: its first flow holds the evidence */
+	}
+}
+
 static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 {
 	struct pipeline *pl = user;
@@ -66,13 +151,28 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 		if (f->dpi != NULL) {
 			dpi_giveup(pl->dpi, f->dpi, &res);
 			finish_flow_dpi(pl, f, &res);
+			if (!pl->quiet_end)
+				judge_flow(pl, f, &res);
 		} else {
 			memcpy(f->proto_name, "Unknown", 8);
 			f->dpi_done = 1;
 		}
 	}
+	if (pl->evid != NULL)
+		evid_flow_end(pl->evid, f);
 	if (pl->quiet_end)
 		return;
+	if (f->verdict != MP_VERDICT_NONE) {
+		const char *svc = "", *desc = "";
+		const uint8_t *c_ip, *s_ip;
+		uint16_t c_port, s_port;
+
+		flow_endpoints(f, &c_ip, &c_port, &s_ip, &s_port);
+		if (pl->rules != NULL)
+			(void)classify_port_service(pl->rules, s_port, f->key.ip_proto, &svc, &desc);
+		summary_add_port(pl->summary, s_port, f->key.ip_proto, svc, f->proto_name,
+				 verdict_name((enum mp_verdict)f->verdict), f->severity);
+	}
 	summary_add_flow(pl->summary, f->proto_name, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
 	if (!pl->cfg.emit_flows)
 		return;
@@ -95,6 +195,19 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	memcpy(r.app_proto, f->proto_name, sizeof(r.app_proto));
 	r.guessed = f->dpi_guessed;
 	r.state = flow_state_name(f);
+	r.alerted = f->alerted;
+	r.severity = f->severity;
+	if (f->verdict != MP_VERDICT_NONE) {
+		const char *svc = NULL, *desc = NULL, *vn = verdict_name((enum mp_verdict)f->verdict);
+		size_t n = strlen(vn);
+
+		memcpy(r.verdict, vn, n < sizeof(r.verdict) ? n + 1 : 0);
+		if (pl->rules != NULL && classify_port_service(pl->rules, r.dst_port, r.ip_proto, &svc, &desc) == 0) {
+			n = strlen(svc);
+			if (n < sizeof(r.registered_service))
+				memcpy(r.registered_service, svc, n + 1);
+		}
+	}
 	r.reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
 	ev.type = MP_EV_FLOW;
 	ev.u.flow = &r;
@@ -132,6 +245,12 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	pl->rules = cfg->rules;
+	if (supp_new(0, cfg->suppress_interval_s, on_supp_close, pl, &pl->supp, err, errlen) != 0)
+		goto fail;
+	if ((cfg->evidence_path != NULL || cfg->evidence_dir != NULL) &&
+	    evid_new(cfg->evidence_path, cfg->evidence_dir, &pl->evid, err, errlen) != 0)
+		goto fail;
 	*out = pl;
 	return 0;
 fail:
@@ -192,6 +311,7 @@ static void run_timers(struct pipeline *pl)
 {
 	if (pl->now_us >= pl->next_sweep_us) {
 		flow_expire(pl->flows, pl->now_us);
+		supp_expire(pl->supp, pl->now_us);
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 	}
 }
@@ -237,11 +357,15 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 	f = flow_get(pl->flows, &p, &dir, &created);
 	if (created)
 		f->dpi = dpi_flow_new(pl->dpi); /* NULL when out of memory: the flow stays Unknown */
+	if (pl->evid != NULL)
+		evid_packet(pl->evid, f, dlt, pkt);
 	if (!f->dpi_done && f->dpi != NULL) {
 		struct dpi_result res;
 
-		if (dpi_process(pl->dpi, f->dpi, p.l3, p.l3_len, p.ts_us, f->pkts[0] + f->pkts[1], p.ip_proto, &res))
+		if (dpi_process(pl->dpi, f->dpi, p.l3, p.l3_len, p.ts_us, f->pkts[0] + f->pkts[1], p.ip_proto, &res)) {
 			finish_flow_dpi(pl, f, &res);
+			judge_flow(pl, f, &res);
+		}
 	}
 }
 
@@ -266,6 +390,7 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	out->flows_active = fs->active;
 	out->flows_timeout = fs->ended_timeout;
 	out->flows_evicted = fs->ended_evicted;
+	out->alerts_suppressed = supp_table_stats(pl->supp)->suppressed;
 }
 
 void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel)
@@ -293,6 +418,12 @@ void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *ker
 void pipeline_flush(struct pipeline *pl)
 {
 	flow_flush(pl->flows);
+	supp_flush(pl->supp);
+}
+
+void pipeline_set_rules(struct pipeline *pl, const struct rules *rules)
+{
+	pl->rules = rules;
 }
 
 const struct summary *pipeline_summary(const struct pipeline *pl)
@@ -322,5 +453,8 @@ void pipeline_free(struct pipeline *pl)
 	flow_table_free(pl->flows);
 	dpi_engine_free(pl->dpi);
 	summary_free(pl->summary);
+	/* Closing records of suppressed repeats still go out: nothing is silently lost. */
+	supp_free(pl->supp);
+	evid_free(pl->evid);
 	free(pl);
 }

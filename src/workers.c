@@ -19,7 +19,7 @@
  * end of the buffer always fits at least a header. */
 #define REC_ALIGN 32u
 
-enum rec_type { REC_PKT = 1, REC_PAD, REC_TICK, REC_STATS, REC_FINISH };
+enum rec_type { REC_PKT = 1, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES };
 
 struct rec {
 	uint32_t size; /* whole record, REC_ALIGN multiple */
@@ -136,6 +136,9 @@ static void *worker_main(void *arg)
 		}
 		case REC_TICK:
 			pipeline_tick(wk->pl, h->ts_us);
+			break;
+		case REC_RULES:
+			pipeline_set_rules(wk->pl, (const struct rules *)(uintptr_t)h->ts_us);
 			break;
 		case REC_STATS:
 			pipeline_stats(wk->pl, &wk->snap);
@@ -260,6 +263,9 @@ static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
 	case REC_FINISH:
 		pipeline_flush(w->wk[0].pl);
 		break;
+	case REC_RULES:
+		pipeline_set_rules(w->wk[0].pl, (const struct rules *)(uintptr_t)ts);
+		break;
 	default:
 		break;
 	}
@@ -376,6 +382,20 @@ static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct
 	pthread_mutex_lock(&w->emit_lock);
 	outputs_emit(w->cfg.outputs, &ev);
 	pthread_mutex_unlock(&w->emit_lock);
+}
+
+void wk_set_rules(struct workers *w, const struct rules *rules)
+{
+	struct mp_stats_record ignored;
+
+	if (w->single != NULL) {
+		pipeline_set_rules(w->single, rules);
+		return;
+	}
+	if (w->finished)
+		return;
+	broadcast(w, REC_RULES, (uint64_t)(uintptr_t)rules);
+	collect(w, &ignored); /* rings are in order: a stats answer means the switch is done */
 }
 
 void wk_emit_stats(struct workers *w, const struct capture_counters *kernel)

@@ -54,6 +54,11 @@
 /* Summary: the per-protocol table holds at most this many distinct protocol names. */
 #define MP_SUMMARY_MAX_PROTOCOLS 1024u
 
+/* Summary: the port table holds at most this many (server port, transport) rows, and per row this many
+ * observed protocols; the rest is counted under "(other ports)" / "(other)". */
+#define MP_SUMMARY_MAX_PORTS 4096u
+#define MP_SUMMARY_PORT_PROTOS 6u
+
 /* Evidence (-w, --evidence-dir): packets of a flow are buffered until its verdict is known, at most
  * this many bytes per flow; later packets of an unalerted flow are not kept (counted as truncated). */
 #define MP_EVIDENCE_FLOW_MAX_BYTES (1024u * 1024u)
@@ -201,5 +206,39 @@
 #define MP_SCAN_TRW_THETA1 0.2
 #define MP_SCAN_TRW_PD 0.99
 #define MP_SCAN_TRW_PF 0.01
+
+/* ---- outputs: HTML report (--report FILE.html); src/output/report.c, docs/report.md ---------------------- */
+
+/* Report: most (server port, transport) rows in the port table; alerts and flows on further ports are counted
+ * on the page as not shown. */
+#define MP_REPORT_MAX_PORTS 2048u
+
+/* Report: observed protocols listed per port row; flows and alerts of further protocols are summed as "other". */
+#define MP_REPORT_PORT_PROTOS 8u
+
+/* Report: distinct verdict names counted (seven are known); further names share one "other" entry. */
+#define MP_REPORT_MAX_VERDICTS 16u
+
+/* Report: most bars in the alerts-over-time chart; the bar width steps up (1 ms, 2 ms, 10 ms ... 1 s, 2 s,
+ * 10 s, 20 s, 1 min ... 1 h ... 1 d ...) until the capture span fits. */
+#define MP_REPORT_TIME_BUCKETS 96u
+
+/* Report: scanners listed (one per scanning source address); alerts of further scanners are counted. */
+#define MP_REPORT_MAX_SCANNERS 128u
+
+/* Report: disjoint port ranges kept per scanner and transport (probed and open ports each); beyond it the two
+ * closest ranges merge and the picture says it is approximate. */
+#define MP_REPORT_SCAN_RANGES 128u
+
+/* Report: metadata entries kept per scanner (the latest value of each key), and the longest value kept. */
+#define MP_REPORT_SCAN_META 16u
+#define MP_REPORT_META_VALUE 256u
+
+/* Report: (client, server, server port, transport, protocol) keys tracked for the top talkers on mismatched
+ * ports; at the cap the key with the fewest bytes is replaced (space-saving: figures become upper bounds). */
+#define MP_REPORT_MAX_TALKERS 4096u
+
+/* Report: rows of the top-talkers table. */
+#define MP_REPORT_TOP_TALKERS 25u
 
 #endif

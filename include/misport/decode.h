@@ -1,5 +1,6 @@
-/* decode.h: bounds-checked L2-L4 decoder (Ethernet/802.1Q/QinQ, Linux SLL/SLL2, raw IP, BSD null;
- * IPv4 RFC 791, IPv6 RFC 8200, TCP RFC 9293, UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
+/* decode.h: bounds-checked L2-L4 decoder (Ethernet/802.1Q/QinQ/LLC-SNAP, Linux SLL/SLL2, raw IP, BSD null,
+ * PPP RFC 1661/1662, Cisco HDLC; IPv4 RFC 791, IPv6 RFC 8200, IP-in-IP tunnels RFC 2003/4213, TCP RFC 9293,
+ * UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
 #ifndef MISPORT_DECODE_H
 #define MISPORT_DECODE_H
 
@@ -9,10 +10,13 @@
 /* Link types misport decodes (libpcap DLT/LINKTYPE values). */
 #define MP_DLT_NULL 0
 #define MP_DLT_EN10MB 1
+#define MP_DLT_PPP 9          /* PPP, with or without RFC 1662 HDLC-like framing */
 #define MP_DLT_RAW 12       /* DLT_RAW on most platforms */
 #define MP_DLT_RAW_OPENBSD 14
+#define MP_DLT_PPP_SERIAL 50  /* PPP in HDLC-like framing, or Cisco PPP with HDLC framing */
 #define MP_DLT_LOOP 108
 #define MP_DLT_LINKTYPE_RAW 101
+#define MP_DLT_C_HDLC 104     /* Cisco HDLC */
 #define MP_DLT_LINUX_SLL 113
 #define MP_DLT_IPV4 228
 #define MP_DLT_IPV6 229
@@ -49,6 +53,8 @@ enum mp_decode_result {
 	MP_DEC_BAD_UDP_LEN,          /* udp.len_invalid: length field below 8 */
 	MP_DEC_BAD_ICMPV4_SMALL,     /* icmpv4.pkt_too_small */
 	MP_DEC_BAD_ICMPV6_SMALL,     /* icmpv6.pkt_too_small */
+	MP_DEC_BAD_PPP,              /* ppp.pkt_too_small */
+	MP_DEC_BAD_CHDLC,            /* chdlc.pkt_too_small */
 	MP_DEC_RESULT_COUNT
 };
 
@@ -71,7 +77,10 @@ struct mp_quoted {
 };
 
 /* A decoded packet. Pointers point into the caller's packet buffer and are valid only as long
- * as it is. Addresses are 16 bytes; IPv4 uses the first 4 and zeroes the rest. */
+ * as it is. Addresses are 16 bytes; IPv4 uses the first 4 and zeroes the rest. For a packet carried
+ * in an IP-in-IP tunnel (IPv4 or IPv6 inside IPv4 or IPv6, up to MP_DECODE_MAX_TUNNEL_DEPTH deep)
+ * every field describes the innermost IP packet; tunnel_depth says how many IP headers were
+ * unwrapped to reach it. */
 struct mp_packet {
 	uint64_t ts_us;      /* capture timestamp, microseconds since the epoch */
 	uint32_t caplen;     /* bytes captured */
@@ -80,7 +89,7 @@ struct mp_packet {
 	uint8_t family;      /* 4 or 6 */
 	uint8_t ip_proto;    /* 6, 17, 1 or 58 */
 	uint8_t src[16], dst[16];
-	uint16_t sport, dport; /* ICMP: sport = id/0, dport = type<<8|code, see decode.c */
+	uint16_t sport, dport; /* TCP and UDP ports; 0 for ICMP and other transports */
 	uint8_t tcp_flags;
 	uint32_t tcp_seq, tcp_ack;
 	const uint8_t *l3;   /* start of the IP header */
@@ -90,6 +99,7 @@ struct mp_packet {
 	uint32_t payload_wire_len; /* L4 payload length the headers claim (>= payload_len) */
 	uint8_t icmp_type, icmp_code;
 	struct mp_quoted quoted; /* for ICMP/ICMPv6 errors */
+	uint8_t tunnel_depth;  /* IP-in-IP headers unwrapped before the one in l3; 0 when not tunnelled */
 };
 
 /* Decodes one captured frame of link type dlt. Returns MP_DEC_OK with *out filled, or another

@@ -41,7 +41,9 @@ struct dpi_flow *dpi_flow_new(struct dpi_engine *e);
 void dpi_flow_free(struct dpi_engine *e, struct dpi_flow *f);
 
 /* Feeds one packet (IP header onwards, l3_len bytes) of a flow to nDPI. flow_pkts is the number of
- * packets the flow has had including this one, ip_proto its transport. Returns true when detection
+ * packets the flow has had including this one, ip_proto its transport. ts_us is the capture time;
+ * nDPI is given the latest time this engine has seen, so out-of-order timestamps never move its
+ * clock back (as ndpiReader does). Returns true when detection
  * is final (protocol found and no extra dissection wanted, or the packet budget is spent, in which
  * case it has given up and guessed); *res then holds the result. Lengths above 65535 are clamped. */
 bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, uint32_t l3_len, uint64_t ts_us,

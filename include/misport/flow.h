@@ -65,7 +65,9 @@ struct mp_flow {
 	uint16_t proto_master, proto_app;    /* nDPI protocol ids */
 	char proto_name[48];                 /* nDPI's name as ndpiReader prints it ("TLS.Google") */
 	uint8_t alerted;                     /* an alert was raised for this flow */
+	uint8_t judged;                      /* the verdict was decided (once per flow) */
 	uint8_t verdict;                     /* enum mp_verdict of the flow, 0 when none */
+	uint8_t severity;                    /* severity of its alert, 0 when none */
 	struct evid_flow *evid;              /* evidence packets, owned by the pipeline */
 	/* table internals */
 	struct mp_flow *hnext;               /* hash chain */

@@ -23,6 +23,9 @@ struct pipeline_config {
 	uint32_t dpi_max_udp_packets;  /* 0: default */
 	bool dpi_no_guess;             /* do not guess protocols from ports at give-up */
 	uint64_t seed;                 /* hash seed */
+	uint32_t suppress_interval_s;  /* alert suppression interval; 0 disables suppression */
+	const char *evidence_path;     /* -w FILE, or NULL */
+	const char *evidence_dir;      /* --evidence-dir DIR, or NULL */
 	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
 	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
@@ -45,6 +48,10 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 /* Emits a stats record now. kernel may be NULL (offline); otherwise its figures go in
  * stats.capture. */
 void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel);
+
+/* Replaces the rule set used for flows judged from now on (SIGHUP reload). rules is borrowed and must
+ * outlive the pipeline or the next call. */
+void pipeline_set_rules(struct pipeline *pl, const struct rules *rules);
 
 /* Ends every open flow and closes pending alert state (flow records and closing alerts are emitted),
  * without a stats record. */

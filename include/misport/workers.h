@@ -25,6 +25,10 @@ int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
 /* Advances every worker's clock to now_us (wall clock when live). */
 void wk_tick(struct workers *w, uint64_t now_us);
 
+/* Switches every worker to rules (borrowed) and returns once all of them use it, so the caller may
+ * then free the previous rule set. */
+void wk_set_rules(struct workers *w, const struct rules *rules);
+
 /* Emits one stats record summed over all workers (kernel may be NULL). */
 void wk_emit_stats(struct workers *w, const struct capture_counters *kernel);
 

@@ -217,7 +217,10 @@ Test(decode, raw_ipv6_extension_header_udp)
 	cr_assert_eq(p.sport, 5353);
 	cr_assert_eq(p.dport, 53);
 	cr_assert_eq(p.payload_len, 2);
-	cr_assert(memcmp(p.payload, "hi", 2) == 0);
+	/* decode_copy's buffer is gone: look at the payload through a decode of the array itself. */
+	cr_assert_eq(decode_packet(MP_DLT_RAW, raw_ipv6_udp, sizeof(raw_ipv6_udp), sizeof(raw_ipv6_udp), &p),
+		     MP_DEC_OK);
+	cr_assert(p.payload == raw_ipv6_udp + sizeof(raw_ipv6_udp) - 2);
 	cr_assert_eq(decode_copy(MP_DLT_IPV6, raw_ipv6_udp, sizeof(raw_ipv6_udp), &p), MP_DEC_OK);
 	for (size_t len = 0; len < sizeof(raw_ipv6_udp) - 2; len++)
 		cr_assert(decode_result_malformed(decode_copy(MP_DLT_RAW, raw_ipv6_udp, len, &p)), "len %zu", len);
@@ -285,4 +288,144 @@ Test(decode, arp_is_non_ip_and_names_are_stable)
 		cr_assert_neq(strcmp(decode_result_name((enum mp_decode_result)r), "unknown"), 0);
 	cr_assert_not(decode_link_supported(105)); /* IEEE 802.11 */
 	cr_assert(decode_link_supported(MP_DLT_LINUX_SLL2));
+}
+
+/* Builds `prefix` + the IPv4 TCP SYN of eth_tcp_syn (from its IP header on) into buf; returns the length. */
+static size_t with_prefix(uint8_t *buf, size_t cap, const uint8_t *prefix, size_t plen)
+{
+	size_t ip = sizeof(eth_tcp_syn) - 14;
+
+	cr_assert(plen + ip <= cap);
+	memcpy(buf, prefix, plen);
+	memcpy(buf + plen, eth_tcp_syn + 14, ip);
+	return plen + ip;
+}
+
+static void assert_is_the_syn(const struct mp_packet *p)
+{
+	cr_assert_eq(p->family, 4);
+	cr_assert_eq(p->ip_proto, 6);
+	cr_assert_eq(p->sport, 40000);
+	cr_assert_eq(p->dport, 3098);
+	cr_assert_eq(p->tcp_flags, 0x02);
+}
+
+Test(decode, ppp_framings_and_cisco_hdlc)
+{
+	static const uint8_t hdlc_ppp[] = {0xff, 0x03, 0x00, 0x21}; /* RFC 1662 framing, PPP IPv4 */
+	static const uint8_t bare_ppp[] = {0x00, 0x21};             /* no address/control */
+	static const uint8_t pfc_ppp[] = {0x21};                    /* protocol-field compression */
+	static const uint8_t chdlc[] = {0x0f, 0x00, 0x08, 0x00};    /* Cisco HDLC, ethertype IPv4 */
+	static const uint8_t lcp[] = {0xff, 0x03, 0xc0, 0x21, 0x01, 0x01, 0x00, 0x04};
+	uint8_t f[128];
+	struct mp_packet p;
+	size_t n;
+
+	n = with_prefix(f, sizeof(f), hdlc_ppp, sizeof(hdlc_ppp));
+	cr_assert_eq(decode_copy(MP_DLT_PPP, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	cr_assert_eq(decode_copy(MP_DLT_PPP_SERIAL, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	n = with_prefix(f, sizeof(f), bare_ppp, sizeof(bare_ppp));
+	cr_assert_eq(decode_copy(MP_DLT_PPP, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	n = with_prefix(f, sizeof(f), pfc_ppp, sizeof(pfc_ppp));
+	cr_assert_eq(decode_copy(MP_DLT_PPP, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	n = with_prefix(f, sizeof(f), chdlc, sizeof(chdlc));
+	cr_assert_eq(decode_copy(MP_DLT_C_HDLC, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	cr_assert_eq(decode_copy(MP_DLT_PPP_SERIAL, f, n, &p), MP_DEC_OK, "Cisco framing on PPP serial");
+	assert_is_the_syn(&p);
+	cr_assert_eq(decode_copy(MP_DLT_PPP, lcp, sizeof(lcp), &p), MP_DEC_SKIP_NON_IP);
+	cr_assert_eq(decode_copy(MP_DLT_PPP, hdlc_ppp, 0, &p), MP_DEC_BAD_PPP);
+	cr_assert_eq(decode_copy(MP_DLT_PPP, hdlc_ppp, 3, &p), MP_DEC_BAD_PPP);
+	cr_assert_eq(decode_copy(MP_DLT_C_HDLC, chdlc, 3, &p), MP_DEC_BAD_CHDLC);
+	for (size_t len = 0; len < n; len++)
+		cr_assert_neq(decode_copy(MP_DLT_C_HDLC, f, len, &p), MP_DEC_OK, "len %zu", len);
+	cr_assert(decode_link_supported(MP_DLT_PPP) && decode_link_supported(MP_DLT_PPP_SERIAL) &&
+		  decode_link_supported(MP_DLT_C_HDLC));
+	cr_assert_str_eq(decode_result_name(MP_DEC_BAD_PPP), "ppp.pkt_too_small");
+	cr_assert_str_eq(decode_result_name(MP_DEC_BAD_CHDLC), "chdlc.pkt_too_small");
+}
+
+Test(decode, llc_snap_carries_ip_other_llc_is_not_ip)
+{
+	uint8_t f[128];
+	struct mp_packet p;
+	size_t n;
+
+	memcpy(f, eth_tcp_syn, 12);
+	f[12] = 0x00, f[13] = 0x30; /* 802.3 length */
+	memcpy(f + 14, (const uint8_t[]){0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00}, 8);
+	memcpy(f + 22, eth_tcp_syn + 14, sizeof(eth_tcp_syn) - 14);
+	n = 22 + sizeof(eth_tcp_syn) - 14;
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	f[14] = f[15] = 0x42; /* STP */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_SKIP_NON_IP);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, 15, &p), MP_DEC_SKIP_NON_IP);
+}
+
+/* IPv6 header with payload length plen and next header nh, 2001:db8::1 -> 2001:db8::2. */
+static size_t ipv6_hdr(uint8_t *b, uint16_t plen, uint8_t nh)
+{
+	static const uint8_t h[40] = {0x60, 0,    0,    0,    0, 0, 0, 0x40, /* v6, hop limit 64 */
+				      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+				      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+	memcpy(b, h, 40);
+	b[4] = (uint8_t)(plen >> 8), b[5] = (uint8_t)plen;
+	b[6] = nh;
+	return 40;
+}
+
+Test(decode, ip_in_ip_tunnels_yield_the_inner_packet)
+{
+	const size_t syn = sizeof(eth_tcp_syn) - 14;
+	uint8_t f[256];
+	struct mp_packet p;
+	size_t n;
+
+	/* IPv4 in IPv6 (RFC 2473/4213): the flow is the inner TCP one. */
+	n = ipv6_hdr(f, (uint16_t)syn, 4);
+	memcpy(f + n, eth_tcp_syn + 14, syn);
+	n += syn;
+	cr_assert_eq(decode_copy(MP_DLT_RAW, f, n, &p), MP_DEC_OK);
+	assert_is_the_syn(&p);
+	cr_assert_eq(p.tunnel_depth, 1);
+	cr_assert_eq(p.l3_len, syn);
+	cr_assert_eq(decode_packet(MP_DLT_RAW, f, (uint32_t)n, (uint32_t)n, &p), MP_DEC_OK);
+	cr_assert(p.l3 == f + 40, "l3 is the inner header");
+	for (size_t len = 40; len < n; len++)
+		cr_assert(decode_result_malformed(decode_copy(MP_DLT_RAW, f, len, &p)), "len %zu", len);
+
+	/* IPv6 in IPv4 (6in4, protocol 41) carrying UDP. */
+	{
+		uint8_t in6[sizeof(raw_ipv6_udp)];
+		uint8_t v4[20] = {0x45, 0, 0, 0, 0, 0, 0, 0, 0x40, 41, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2};
+
+		memcpy(in6, raw_ipv6_udp, sizeof(in6));
+		v4[2] = (uint8_t)((20 + sizeof(in6)) >> 8), v4[3] = (uint8_t)(20 + sizeof(in6));
+		memcpy(f, v4, 20);
+		memcpy(f + 20, in6, sizeof(in6));
+		n = 20 + sizeof(in6);
+		cr_assert_eq(decode_copy(MP_DLT_RAW, f, n, &p), MP_DEC_OK);
+		cr_assert_eq(p.family, 6);
+		cr_assert_eq(p.ip_proto, 17);
+		cr_assert_eq(p.dport, 53);
+		cr_assert_eq(p.tunnel_depth, 1);
+		cr_assert_eq(p.payload_len, 2);
+		cr_assert_eq(decode_packet(MP_DLT_RAW, f, (uint32_t)n, (uint32_t)n, &p), MP_DEC_OK);
+		cr_assert(memcmp(p.payload, "hi", 2) == 0);
+	}
+
+	/* IPv6 in IPv6 nested deeper than MP_DECODE_MAX_TUNNEL_DEPTH: the deepest decoded header's flow
+	 * of protocol 41, not malformed. */
+	n = 0;
+	for (int i = 0; i < 6; i++)
+		n += ipv6_hdr(f + n, (uint16_t)(40 * (5 - i)), 41);
+	cr_assert_eq(decode_copy(MP_DLT_RAW, f, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.ip_proto, 41);
+	cr_assert_eq(p.tunnel_depth, 4);
 }

@@ -223,3 +223,24 @@ Test(flow, flow_ids_are_unique_and_nonzero)
 			cr_assert_neq(ids[i], ids[j]);
 	flow_table_free(ft);
 }
+
+Test(flow, midstream_acks_both_ways_count_as_established)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(16, &e);
+	struct mp_packet ka = pkt(6, 1, 40002, 2, 443, MP_TH_ACK, 100);
+	struct mp_packet ka_back = pkt(6, 2, 443, 1, 40002, MP_TH_ACK, 100);
+	struct mp_packet lone = pkt(6, 1, 40003, 2, 443, MP_TH_ACK, 100);
+	struct mp_flow *f;
+	bool created;
+	int dir;
+
+	flow_get(ft, &lone, &dir, &created);
+	flow_get(ft, &ka, &dir, &created);
+	f = flow_get(ft, &ka_back, &dir, &created);
+	cr_assert_str_eq(flow_state_name(f), "established", "keepalives both ways, no SYN: an older connection");
+	cr_assert_eq(flow_expire(ft, 131u * 1000000u), 1, "the one-way ACK flow ends after 30 s");
+	cr_assert_eq(flow_expire(ft, 399u * 1000000u), 0, "the mid-stream connection lives 300 s");
+	cr_assert_eq(flow_expire(ft, 401u * 1000000u), 1);
+	flow_table_free(ft);
+}
