@@ -293,6 +293,9 @@ static void fill_alert(const struct rules *rules, const struct classify_in *in, 
 		alert_meta_add(a, "assignee", prim->assignee);
 	if (prim != NULL && prim->registration_date[0] != '\0')
 		alert_meta_add(a, "registration_date", prim->registration_date);
+	/* IANA's CSV often has only the modification date (3219's "2022-07-18" is one). */
+	if (prim != NULL && prim->modification_date[0] != '\0')
+		alert_meta_add(a, "modification_date", prim->modification_date);
 	if (prim != NULL && prim->notes[0] != '\0')
 		alert_meta_add(a, "registration_notes", prim->notes);
 	if (le != NULL) {

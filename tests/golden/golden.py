@@ -98,7 +98,11 @@ def main():
         with tempfile.TemporaryDirectory() as tmp:
             eve = os.path.join(tmp, "eve.json")
             cmd = [misport, "-q", "--seed", "1", "--eve", eve, "--flows", "-r", path] + extra
-            cmd = [c.replace("{src}", src).replace("{tmp}", tmp) for c in cmd]
+            cmd = [c.replace("{src}", src).replace("{tmp}", tmp).replace("{shared}", shared) for c in cmd]
+            missing = [c for c in cmd if shared in c and not os.path.exists(c)]
+            if missing:
+                print(f"skip {name}: {missing[0]} is absent")
+                continue
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
             ran += 1
             problems = []
