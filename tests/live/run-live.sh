@@ -129,4 +129,38 @@ check "long replay had more flows than the table holds" test "$flows_long" -gt "
 check "RSS peak ${peak} KiB within ${limit_kib} KiB" test "$peak" -le "$limit_kib"
 check "RSS flat: second-half peak within 10% (+4 MiB) of first-half peak" test "$peak" -le $(( half + half / 10 + 4096 ))
 
+# --- 3. SIGHUP reloads the policy; a broken policy is rejected and the old one kept ------------------
+pol="$work/policy.conf"
+printf '# test policy\n' >"$pol"
+for i in 1 2 3; do
+  tcprewrite --seed=$((1000 + i)) --infile="$src/pcaps/http-3098.pcap" --outfile="$work/hup$i.pcap"
+done
+start_misport "$work/hup.json" --policy "$pol"
+ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "$work/hup1.pcap" >/dev/null 2>&1
+sleep 0.5
+printf 'allow port 3098/tcp proto HTTP   # reloaded\n' >"$pol"
+kill -HUP "$mp_pid"; sleep 0.5
+ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "$work/hup2.pcap" >/dev/null 2>&1
+sleep 0.5
+printf 'allow port 99999/tcp\n' >"$pol"   # broken: must be rejected, the allow rule stays
+kill -HUP "$mp_pid"; sleep 0.5
+ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "$work/hup3.pcap" >/dev/null 2>&1
+sleep 0.5
+rc=0; stop_misport TERM || rc=$?
+read -r a1 a2 a3 < <(python3 - "$work/hup.json" "$work/hup1.pcap" "$work/hup2.pcap" "$work/hup3.pcap" <<'PY'
+import json, subprocess, sys
+# the server address of each rewritten capture, as tshark reads it
+servers = [subprocess.run(["tshark", "-r", p, "-T", "fields", "-e", "ip.dst", "-Y", "tcp.flags.syn==1 && tcp.flags.ack==0", "-c", "1"],
+                          capture_output=True, text=True).stdout.strip() for p in sys.argv[2:]]
+alerts = [json.loads(l) for l in open(sys.argv[1]) if '"event_type":"alert"' in l]
+print(*[sum(1 for a in alerts if a["dest_ip"] == s and a["alert"]["metadata"].get("record") != ["suppression-summary"]) for s in servers])
+PY
+)
+echo "SIGHUP: alerts before reload $a1, after a good reload $a2, after a broken reload $a3"
+check "SIGHUP run exits 0" test "$rc" -eq 0
+check "before the reload HTTP on 3098 alerts" test "$a1" -ge 1
+check "after the reload the new policy allows it" test "$a2" -eq 0
+check "a broken policy is rejected and the previous one stays" test "$a3" -eq 0
+check "the rejection is logged with file:line" grep -q "policy.conf:1" "$work/stderr"
+
 exit $fail
