@@ -143,15 +143,30 @@ void flow_table_free(struct flow_table *ft)
 	free(ft);
 }
 
+/* Enters or leaves emergency mode according to how full the table is. */
+static void check_emergency(struct flow_table *ft)
+{
+	uint64_t active = ft->st.active, cap = ft->cfg.max_flows;
+
+	if (!ft->st.emergency && active * 100 >= cap * MP_FLOW_EMERGENCY_ENTER_PCT) {
+		ft->st.emergency = 1;
+		ft->st.emergency_entered++;
+	} else if (ft->st.emergency && active * 100 < cap * MP_FLOW_EMERGENCY_EXIT_PCT) {
+		ft->st.emergency = 0;
+		ft->st.emergency_over++;
+	}
+}
+
 size_t flow_expire(struct flow_table *ft, uint64_t now_us)
 {
 	size_t n = 0;
 
+	check_emergency(ft);
 	for (int i = 0; i < MP_FC_COUNT; i++) {
+		uint64_t timeout = ft->timeout_us[i] / (ft->st.emergency ? MP_FLOW_EMERGENCY_DIVISOR : 1u);
 		struct mp_flow *f;
 
-		while ((f = ft->lists[i].head) != NULL && now_us > f->last_us &&
-		       now_us - f->last_us >= ft->timeout_us[i]) {
+		while ((f = ft->lists[i].head) != NULL && now_us > f->last_us && now_us - f->last_us >= timeout) {
 			flow_end(ft, f, MP_END_TIMEOUT);
 			n++;
 		}
@@ -277,15 +292,14 @@ static enum mp_flow_class flow_class_of(const struct mp_flow *f)
 	}
 }
 
-static uint64_t next_flow_id(struct flow_table *ft)
+/* A 51-bit id (safe as a JSON number) derived from the flow's key, its first packet time and the
+ * seed; ids do not depend on table order or on the number of workers. */
+static uint64_t flow_id_of(const struct flow_table *ft, uint32_t hash, const struct mp_flow_key *k, uint64_t first_us)
 {
-	const uint64_t mask = (1ull << 51) - 1;
-	uint64_t x = (++ft->next_id ^ ft->cfg.seed) & mask;
+	uint64_t x = mix64(ft->cfg.seed ^ ((uint64_t)hash << 32) ^ first_us);
 
-	/* A bijection on 51 bits: ids are unique within a run and look unordered. */
-	x = (x * 0x5bd1e9955bd1e995ull) & mask;
-	x ^= x >> 23;
-	x = (x * 0x2545f4914f6cdd1dull) & mask;
+	x = mix64(x ^ ((uint64_t)k->pa << 16 | k->pb) ^ ((uint64_t)k->ip_proto << 40));
+	x &= (1ull << 51) - 1;
 	return x == 0 ? 1 : x;
 }
 
@@ -315,7 +329,7 @@ static struct mp_flow *flow_create(struct flow_table *ft, const struct mp_packet
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
 	f->hash = hash;
-	f->flow_id = next_flow_id(ft);
+	f->flow_id = flow_id_of(ft, hash, k, p->ts_us);
 	f->first_us = f->last_us = p->ts_us;
 	f->first_tcp_flags = p->tcp_flags;
 	decide_sides(f, p, swapped);

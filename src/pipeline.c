@@ -390,6 +390,8 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	out->flows_active = fs->active;
 	out->flows_timeout = fs->ended_timeout;
 	out->flows_evicted = fs->ended_evicted;
+	out->flows_emerg_entered = fs->emergency_entered;
+	out->flows_emerg_over = fs->emergency_over;
 	out->alerts_suppressed = supp_table_stats(pl->supp)->suppressed;
 }
 

@@ -287,6 +287,9 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 		st->decoded[MP_DEC_SKIP_FRAGMENT]);
 	if (st->flows_evicted != 0)
 		fprintf(fp, "  flows evicted at the table cap: %" PRIu64 "\n", st->flows_evicted);
+	if (st->flows_emerg_entered != 0)
+		fprintf(fp, "  flow table emergency mode (shortened timeouts) entered %" PRIu64 " times\n",
+			st->flows_emerg_entered);
 
 	rows = malloc((n + 1) * sizeof(*rows));
 	if (rows != NULL) {

@@ -344,6 +344,8 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 	d->flows_active += s->flows_active;
 	d->flows_timeout += s->flows_timeout;
 	d->flows_evicted += s->flows_evicted;
+	d->flows_emerg_entered += s->flows_emerg_entered;
+	d->flows_emerg_over += s->flows_emerg_over;
 	d->alerts += s->alerts;
 	d->alerts_suppressed += s->alerts_suppressed;
 }

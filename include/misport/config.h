@@ -15,6 +15,12 @@
 #define MP_FLOW_TIMEOUT_UDP 60u        /* UDP */
 #define MP_FLOW_TIMEOUT_OTHER 30u      /* ICMP and anything else */
 
+/* Emergency mode: when the flow table is this full (percent of its cap), idle timeouts are divided by
+ * MP_FLOW_EMERGENCY_DIVISOR until it drops below MP_FLOW_EMERGENCY_EXIT_PCT; entries and exits are counted. */
+#define MP_FLOW_EMERGENCY_ENTER_PCT 90u
+#define MP_FLOW_EMERGENCY_EXIT_PCT 70u
+#define MP_FLOW_EMERGENCY_DIVISOR 10u
+
 /* Expiry sweep: the idle scan runs at most once per this many capture-time seconds. */
 #define MP_FLOW_SWEEP_INTERVAL 1u
 
@@ -123,7 +129,7 @@
 #define MP_OUT_BACKOFF_MIN_MS 100u
 
 /* Reconnect backoff: the wait between connection attempts never exceeds this. */
-#define MP_OUT_BACKOFF_MAX_MS 5000u
+#define MP_OUT_BACKOFF_MAX_MS 2000u
 
 /* One connect, send or acknowledgement (Redis reply) waits at most this long before the connection is
  * treated as broken. */
@@ -179,6 +185,9 @@
 
 /* Scan detector: open ports named one by one in an alert ("22/tcp,80/tcp"); the rest are counted. */
 #define MP_SCAN_MAX_OPEN_LISTED 32u
+
+/* Scan detector: freed source entries kept for reuse (a flood of one-probe sources then allocates nothing). */
+#define MP_SCAN_SPARE_SOURCES 256u
 
 /* Scan detector: longest line of rules/scan.conf, in bytes. */
 #define MP_SCAN_CONF_LINE_MAX 1024u

@@ -41,6 +41,7 @@ struct mp_stats_record {
 	uint64_t link_ethernet, link_sll, link_sll2, link_null, link_raw, vlan;
 	uint64_t flows_total, flows_tcp, flows_udp, flows_icmpv4, flows_icmpv6;
 	uint64_t flows_active, flows_timeout, flows_evicted;
+	uint64_t flows_emerg_entered, flows_emerg_over;
 	uint64_t alerts, alerts_suppressed;
 	bool have_capture;       /* live capture: the kernel figures below are meaningful */
 	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;

@@ -49,7 +49,8 @@ struct evid_flow;
 /* One flow. The table owns it; callers may read all fields and write the "user" section. */
 struct mp_flow {
 	struct mp_flow_key key;
-	uint64_t flow_id;        /* 51-bit id, unique within a run */
+	uint64_t flow_id;        /* 51-bit id from the key, first packet time and seed: the same flow
+				  * gets the same id whatever the number of workers */
 	uint64_t first_us, last_us;
 	uint64_t pkts[2], bytes[2];          /* indexed by MP_DIR_C2S / MP_DIR_S2C; bytes are IP bytes */
 	uint64_t payload_bytes[2];
@@ -89,6 +90,8 @@ struct flow_table_config {
 
 struct flow_stats {
 	uint64_t created, ended_timeout, ended_evicted, ended_shutdown;
+	uint64_t emergency_entered, emergency_over; /* emergency mode (shortened timeouts) entries and exits */
+	uint8_t emergency;                          /* 1 while in emergency mode */
 	uint64_t tcp, udp, icmpv4, icmpv6, other;
 	uint32_t active, peak_active;
 };

@@ -252,6 +252,8 @@ static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 	jb_u64(j, "icmpv4", s->flows_icmpv4);
 	jb_u64(j, "icmpv6", s->flows_icmpv6);
 	jb_u64(j, "active", s->flows_active);
+	jb_u64(j, "emerg_mode_entered", s->flows_emerg_entered);
+	jb_u64(j, "emerg_mode_over", s->flows_emerg_over);
 	jb_obj_open(j, "mgr");
 	jb_u64(j, "flows_timeout", s->flows_timeout);
 	jb_u64(j, "flows_evicted", s->flows_evicted);

@@ -244,3 +244,43 @@ Test(flow, midstream_acks_both_ways_count_as_established)
 	cr_assert_eq(flow_expire(ft, 401u * 1000000u), 1);
 	flow_table_free(ft);
 }
+
+Test(flow, emergency_mode_shortens_timeouts_when_nearly_full)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(100, &e);
+	bool created;
+	int dir;
+
+	/* 95 UDP flows at t=100 s fill the table past 90 %. */
+	for (unsigned i = 0; i < 95; i++) {
+		struct mp_packet p = pkt(17, 1, (uint16_t)(20000 + i), 2, 53, 0, 100);
+		flow_get(ft, &p, &dir, &created);
+	}
+	/* 7 s later: the normal UDP timeout is 60 s, the emergency one 6 s. */
+	cr_assert_eq(flow_expire(ft, 107u * 1000000u), 95);
+	cr_assert_eq(flow_table_stats(ft)->emergency_entered, 1);
+	cr_assert_eq(flow_table_stats(ft)->emergency, 1);
+	cr_assert_eq(flow_expire(ft, 108u * 1000000u), 0);
+	cr_assert_eq(flow_table_stats(ft)->emergency_over, 1, "an empty table leaves emergency mode");
+	flow_table_free(ft);
+}
+
+Test(flow, flow_id_depends_on_the_flow_not_on_table_order)
+{
+	struct ended e1 = {0}, e2 = {0};
+	struct flow_table *a = new_table(16, &e1), *b = new_table(16, &e2);
+	struct mp_packet x = pkt(6, 1, 40000, 2, 80, MP_TH_SYN, 5), y = pkt(6, 3, 40001, 4, 443, MP_TH_SYN, 6);
+	bool created;
+	int dir;
+	uint64_t ax = flow_get(a, &x, &dir, &created)->flow_id;
+	uint64_t ay = flow_get(a, &y, &dir, &created)->flow_id;
+	uint64_t by = flow_get(b, &y, &dir, &created)->flow_id;
+	uint64_t bx = flow_get(b, &x, &dir, &created)->flow_id;
+
+	cr_assert_eq(ax, bx);
+	cr_assert_eq(ay, by);
+	cr_assert_neq(ax, ay);
+	flow_table_free(a);
+	flow_table_free(b);
+}
