@@ -55,6 +55,7 @@ static void finish_flow_dpi(struct pipeline *pl, struct mp_flow *f, const struct
 	f->proto_master = res->master_id;
 	f->proto_app = res->app_id;
 	f->dpi_guessed = res->guessed;
+	f->ndpi_wrong_port = res->known_proto_wrong_port;
 	f->dpi_done = 1;
 	dpi_flow_free(pl->dpi, f->dpi);
 	f->dpi = NULL;
@@ -194,6 +195,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	r.tcp_flags_tc = f->tcp_flags_seen[MP_DIR_S2C];
 	memcpy(r.app_proto, f->proto_name, sizeof(r.app_proto));
 	r.guessed = f->dpi_guessed;
+	r.ndpi_wrong_port = f->ndpi_wrong_port;
 	r.state = flow_state_name(f);
 	r.alerted = f->alerted;
 	r.severity = f->severity;

@@ -22,6 +22,7 @@ struct mp_flow_record {
 	char app_proto[48];     /* nDPI name as ndpiReader prints it */
 	char category[32];      /* nDPI category */
 	bool guessed;           /* protocol guessed at give-up */
+	bool ndpi_wrong_port;   /* nDPI's own "known protocol on non-standard port" risk */
 	bool alerted;
 	char verdict[24];       /* "match", "port-mismatch", ... or "" when the flow had no verdict */
 	char registered_service[48]; /* IANA service of the server port, "" when unassigned/unknown */

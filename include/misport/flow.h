@@ -63,6 +63,7 @@ struct mp_flow {
 	struct dpi_flow *dpi;                /* nDPI state while detection runs, owned by the pipeline */
 	uint8_t dpi_done;                    /* detection final: nDPI is not called again */
 	uint8_t dpi_guessed;                 /* protocol was guessed at give-up */
+	uint8_t ndpi_wrong_port;             /* nDPI's NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT risk */
 	uint16_t proto_master, proto_app;    /* nDPI protocol ids */
 	char proto_name[48];                 /* nDPI's name as ndpiReader prints it ("TLS.Google") */
 	uint8_t alerted;                     /* an alert was raised for this flow */

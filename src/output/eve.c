@@ -174,6 +174,8 @@ static void eve_flow(struct jbuf *j, const struct mp_flow_record *f)
 	if (f->category[0] != '\0')
 		jb_str(j, "category", f->category);
 	jb_bool(j, "guessed", f->guessed);
+	if (f->ndpi_wrong_port)
+		jb_bool(j, "known_protocol_on_non_standard_port", true);
 	jb_obj_close(j);
 }
 
