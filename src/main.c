@@ -14,6 +14,7 @@
 #include "misport/rules.h"
 #include "misport/config.h"
 #include "misport/decode.h"
+#include "misport/explain.h"
 #include "misport/log.h"
 #include "misport/outconf.h"
 #include "misport/output.h"
@@ -63,6 +64,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: misport -r FILE [-r FILE ...] [options]\n"
 		"       misport -i IFACE [-i IFACE ...] [options]\n"
+		"       misport explain [--json] PORT[/tcp|/udp]|NAME   what a port is and what runs there\n"
 		"Classify each flow with nDPI and report protocols that do not match the server port's\n"
 		"IANA registration.\n\n"
 		"input:\n"
@@ -470,6 +472,60 @@ static int open_ifaces(const struct options *o, struct capture **caps)
 	return (int)o->nifaces;
 }
 
+/* misport explain [--json] [--rules DIR] [--registry FILE] QUERY...: explains ports or service names. */
+static int run_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"rules", required_argument, NULL, 'R'},
+	    {"registry", required_argument, NULL, 'G'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct options o;
+	struct rules *rules;
+	bool json = false, colour;
+	char err[512];
+	int c, rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'R':
+			o.rules_dir = optarg;
+			break;
+		case 'G':
+			o.registry = optarg;
+			break;
+		case 'h':
+			printf("usage: misport explain [--json] [--rules DIR] [--registry IANA.csv] PORT[/tcp|/udp]|NAME ...\n");
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		log_warnx("explain: give a PORT, PORT/tcp, PORT/udp or a service name");
+		return EXIT_USAGE;
+	}
+	if (rules_load(rules_dir(&o), o.registry, NULL, &rules, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return EXIT_USAGE;
+	}
+	colour = !json && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	for (int i = optind; i < argc; i++)
+		if (explain_query(rules, argv[i], json, colour, stdout, err, sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			rc = EXIT_USAGE;
+		}
+	rules_free(rules);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -484,6 +540,10 @@ int main(int argc, char **argv)
 	int failed, status = EXIT_USAGE;
 	FILE *summary_fp;
 
+	if (argc >= 2 && strcmp(argv[1], "explain") == 0) {
+		log_init("misport", 0);
+		return run_explain(argc - 1, argv + 1);
+	}
 	memset(&o, 0, sizeof(o));
 	o.live.promisc = 1;
 	o.live.immediate = 1;
