@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <pcap/pcap.h>
 
@@ -237,6 +238,20 @@ int capture_read_ready(struct capture *c, capture_cb cb, void *user, int max, ch
 		return -1;
 	}
 	return n < 0 ? 0 : n;
+}
+
+int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total)
+{
+	FILE *fp;
+	struct stat st;
+	off_t pos;
+
+	if (c->live || (fp = pcap_file(c->p)) == NULL)
+		return -1;
+	pos = ftello(fp);
+	*done = pos > 0 ? (uint64_t)pos : 0;
+	*total = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	return 0;
 }
 
 uint64_t capture_packets(const struct capture *c)

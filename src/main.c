@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "misport/capture.h"
@@ -352,14 +353,56 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* capture_cb for files: feeds the pipeline and honours SIGINT/SIGTERM and SIGUSR1. */
+/* Progress of the file being read, shown on stderr when it is a terminal. */
+struct progress {
+	struct workers *w;
+	struct capture *cap;
+	const char *name;
+	bool show;
+	uint64_t pkts, last_pkts;
+	double start, last;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_print(struct progress *pr, double t)
+{
+	uint64_t done, total;
+	double rate = t > pr->last ? (double)(pr->pkts - pr->last_pkts) / (t - pr->last) : 0;
+
+	if (capture_progress(pr->cap, &done, &total) != 0)
+		return;
+	if (total > 0 && done > 0) {
+		double eta = (t - pr->start) * (double)(total - (done < total ? done : total)) / (double)done;
+		fprintf(stderr, "\r\033[K%s: %3.0f%%  %.1f/%.1f MB  %.2f Mpkt/s  ETA %d:%02d", pr->name,
+			100.0 * (double)done / (double)total, (double)done / 1e6, (double)total / 1e6, rate / 1e6,
+			(int)eta / 60, (int)eta % 60);
+	} else {
+		fprintf(stderr, "\r\033[K%s: %.1f MB  %.2f Mpkt/s", pr->name, (double)done / 1e6, rate / 1e6);
+	}
+	pr->last = t;
+	pr->last_pkts = pr->pkts;
+}
+
+/* capture_cb for files: feeds the pipeline, shows progress, honours SIGINT/SIGTERM and SIGUSR1. */
 static int file_cb(void *user, int dlt, const struct capture_pkt *pkt)
 {
-	struct workers *w = user;
+	struct progress *pr = user;
 
-	wk_packet(w, dlt, pkt);
+	wk_packet(pr->w, dlt, pkt);
 	if (sig_take_stats())
-		wk_emit_stats(w, NULL);
+		wk_emit_stats(pr->w, NULL);
+	if (pr->show && (++pr->pkts & 0x3fff) == 0) {
+		double t = now_s();
+		if (t - pr->last >= 0.5)
+			progress_print(pr, t);
+	}
 	return sig_stop_requested();
 }
 
@@ -370,6 +413,7 @@ static int run_files(const struct options *o, struct workers *pl)
 	char err[512];
 	int failed = 0;
 	uint64_t total = 0;
+	struct progress pr;
 
 	for (size_t i = 0; i < o->nfiles; i++) {
 		struct capture *cap;
@@ -387,9 +431,17 @@ static int run_files(const struct options *o, struct workers *pl)
 			failed++;
 			continue;
 		}
-		rc = capture_run(cap, file_cb, pl, o->count != 0 ? o->count - total : 0, err,
+		pr.w = pl;
+		pr.cap = cap;
+		pr.name = o->files[i];
+		pr.show = !o->quiet && isatty(STDERR_FILENO);
+		pr.pkts = pr.last_pkts = 0;
+		pr.start = pr.last = now_s();
+		rc = capture_run(cap, file_cb, &pr, o->count != 0 ? o->count - total : 0, err,
 				 sizeof(err));
 		total += capture_packets(cap);
+		if (pr.show && pr.start + 0.5 <= pr.last)
+			fprintf(stderr, "\r\033[K"); /* the progress line was shown: clear it */
 		capture_close(cap);
 		if (rc < 0) {
 			log_warnx("%s", err);

@@ -64,6 +64,10 @@ const char *capture_datalink_name(int dlt);
  * corrupt file) with err filled saying after which packet it stopped. */
 int capture_run(struct capture *c, capture_cb cb, void *user, uint64_t max_packets, char *err, size_t errlen);
 
+/* For savefiles: bytes read so far and the file's size (0 when unknown, e.g. a pipe). Returns 0, or -1
+ * for live sources. */
+int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total);
+
 /* Number of packets delivered so far by this source. */
 uint64_t capture_packets(const struct capture *c);
 
