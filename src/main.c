@@ -58,6 +58,7 @@ struct options {
 	uint32_t suppress_s;
 	const char *write_path;
 	const char *evidence_dir;
+	const char *report;
 };
 
 static void usage(FILE *fp)
@@ -87,12 +88,15 @@ static void usage(FILE *fp)
 		"      --flows           also write an EVE flow record for every finished flow\n"
 		"  -w, --write FILE      write the packets of every alerted flow to a pcap FILE\n"
 		"      --evidence-dir DIR  one pcap per alerted flow in DIR, named by flow_id\n"
+		"      --report FILE     a self-contained HTML report of the run, written at the end\n"
 		"      --eve unix:PATH   EVE JSON lines to a Unix socket (stream or datagram)\n"
 		"      --syslog URL      RFC 5424 syslog to udp://, tcp:// or tls:// HOST:PORT\n"
 		"      --syslog-format F  syslog MSG: eve (EVE JSON, default) or cef\n"
+		"      --syslog-facility F  syslog facility (default local5)\n"
 		"      --cef PATH        ArcSight CEF lines (alerts) to PATH ('-' for stdout)\n"
 		"      --redis URL       EVE JSON to redis://HOST:PORT/list/KEY or .../stream/KEY\n"
 		"      --output-config FILE  more outputs from FILE (docs/outputs.md)\n"
+		"      --check-config FILE   validate an output configuration file and exit\n"
 		"      --stats-interval SEC  EVE stats record every SEC seconds (live default 60; 0 off)\n"
 		"  -q, --quiet           no summary at the end\n"
 		"rules:\n"
@@ -132,7 +136,7 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS, OPT_RULES, OPT_REGISTRY, OPT_POLICY, OPT_CHECK_RULES,
-       OPT_SUPPRESS, OPT_EVIDENCE_DIR };
+       OPT_SUPPRESS, OPT_EVIDENCE_DIR, OPT_REPORT };
 enum { OPT_SYSLOG = 512, OPT_SYSLOG_FORMAT, OPT_SYSLOG_FACILITY, OPT_CEF, OPT_REDIS, OPT_OUTPUT_CONFIG, OPT_CHECK_CONFIG };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -154,9 +158,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"flows", no_argument, NULL, OPT_FLOWS},
 	    {"syslog", required_argument, NULL, OPT_SYSLOG},
 	    {"syslog-format", required_argument, NULL, OPT_SYSLOG_FORMAT},
+	    {"syslog-facility", required_argument, NULL, OPT_SYSLOG_FACILITY},
 	    {"cef", required_argument, NULL, OPT_CEF},
 	    {"redis", required_argument, NULL, OPT_REDIS},
 	    {"output-config", required_argument, NULL, OPT_OUTPUT_CONFIG},
+	    {"check-config", required_argument, NULL, OPT_CHECK_CONFIG},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
@@ -168,6 +174,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"suppress-interval", required_argument, NULL, OPT_SUPPRESS},
 	    {"write", required_argument, NULL, 'w'},
 	    {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
+	    {"report", required_argument, NULL, OPT_REPORT},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -253,6 +260,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_SYSLOG_FORMAT:
 			o->out.syslog_format = optarg;
 			break;
+		case OPT_SYSLOG_FACILITY:
+			o->out.syslog_facility = optarg;
+			break;
 		case OPT_CEF:
 			o->out.cef = optarg;
 			break;
@@ -262,6 +272,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_OUTPUT_CONFIG:
 			o->out.config = optarg;
 			break;
+		case OPT_CHECK_CONFIG: {
+			char cerr[512];
+
+			if (outconf_check_file(optarg, stdout, cerr, sizeof(cerr)) != 0) {
+				log_warnx("%s", cerr);
+				exit(EXIT_USAGE);
+			}
+			exit(0);
+		}
 		case 'q':
 			o->quiet = true;
 			break;
@@ -310,6 +329,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EVIDENCE_DIR:
 			o->evidence_dir = optarg;
+			break;
+		case OPT_REPORT:
+			o->report = optarg;
 			break;
 		case 'v':
 			o->verbose++;
@@ -635,7 +657,11 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto done;
 	}
-	summary_fp = outconf_uses_stdout(&o.out) ? stderr : stdout;
+	if (o.report != NULL && outputs_add(outs, "report", o.report, MP_EVMASK_ALL, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		goto done;
+	}
+	summary_fp = outconf_uses_stdout(&o.out) || (o.report != NULL && strcmp(o.report, "-") == 0) ? stderr : stdout;
 	if (o.user != NULL && priv_drop(o.user, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
@@ -643,7 +669,7 @@ int main(int argc, char **argv)
 
 	memset(&pc, 0, sizeof(pc));
 	pc.outputs = outs;
-	pc.emit_flows = o.out.flows;
+	pc.emit_flows = o.out.flows || o.report != NULL;
 	pc.max_flows = o.max_flows;
 	pc.seed = o.seed;
 	pc.rules = rules;

@@ -3,12 +3,20 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "misport/config.h"
+#include "misport/log.h"
 #include "output/modules.h"
 
 static const struct output_module *const output_registry[] = {
     &output_eve,
     &output_fast,
+    &output_eve_socket,
+    &output_cef,
+    &output_syslog,
+    &output_redis,
+    &output_report,
 };
 
 #define N_MODULES (sizeof(output_registry) / sizeof(output_registry[0]))
@@ -19,6 +27,7 @@ static const struct output_module *const output_registry[] = {
 struct sink {
 	const struct output_module *mod;
 	void *state;
+	char *target; /* owned copy, for reports */
 	unsigned mask;
 	unsigned long long written, dropped;
 };
@@ -26,6 +35,7 @@ struct sink {
 struct outputs {
 	struct sink sinks[MAX_SINKS];
 	size_t n;
+	bool flushed; /* outputs_flush ran: queued sinks have stopped */
 };
 
 const struct output_module *output_find(const char *name)
@@ -50,8 +60,15 @@ struct outputs *outputs_new(void)
 int outputs_add(struct outputs *o, const char *name, const char *target, unsigned mask, char *err,
 		size_t errlen)
 {
+	return outputs_add_opts(o, name, target, NULL, 0, mask, err, errlen);
+}
+
+int outputs_add_opts(struct outputs *o, const char *name, const char *target, const struct output_opt *opts,
+		     size_t nopts, unsigned mask, char *err, size_t errlen)
+{
 	const struct output_module *m = output_find(name);
 	struct sink *s;
+	int rc;
 
 	if (m == NULL) {
 		snprintf(err, errlen, "unknown output module '%s'", name);
@@ -61,13 +78,51 @@ int outputs_add(struct outputs *o, const char *name, const char *target, unsigne
 		snprintf(err, errlen, "too many outputs (at most %d)", MAX_SINKS);
 		return -1;
 	}
+	if (nopts > 0 && m->open_opts == NULL) {
+		snprintf(err, errlen, "%s: takes no option ('%s')", name, opts[0].key);
+		return -1;
+	}
 	s = &o->sinks[o->n];
 	memset(s, 0, sizeof(*s));
-	if (m->open(target, &s->state, err, errlen) != 0)
+	s->target = strdup(target);
+	if (s->target == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
+	}
+	if (m->open_opts != NULL)
+		rc = m->open_opts(target, opts, nopts, &s->state, err, errlen);
+	else
+		rc = m->open(target, &s->state, err, errlen);
+	if (rc != 0) {
+		free(s->target);
+		s->target = NULL;
+		return -1;
+	}
 	s->mod = m;
 	s->mask = mask;
 	o->n++;
+	return 0;
+}
+
+int output_check(const char *name, const char *target, const struct output_opt *opts, size_t nopts, char *err,
+		 size_t errlen)
+{
+	const struct output_module *m = output_find(name);
+
+	if (m == NULL) {
+		snprintf(err, errlen, "unknown output module '%s'", name);
+		return -1;
+	}
+	if (m->check != NULL)
+		return m->check(target, opts, nopts, err, errlen);
+	if (nopts > 0) {
+		snprintf(err, errlen, "%s: takes no option ('%s')", name, opts[0].key);
+		return -1;
+	}
+	if (target == NULL || target[0] == '\0') {
+		snprintf(err, errlen, "%s: empty target", name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -109,11 +164,83 @@ unsigned long long outputs_dropped(const struct outputs *o)
 	return d;
 }
 
+int outputs_sink_stats(const struct outputs *o, size_t i, struct output_sink_stats *st)
+{
+	const struct sink *s;
+
+	if (i >= o->n)
+		return -1;
+	s = &o->sinks[i];
+	memset(st, 0, sizeof(*st));
+	if (s->mod->stats != NULL)
+		s->mod->stats(s->state, st);
+	st->module = s->mod->name;
+	st->target = s->target;
+	st->written = s->written;
+	st->dropped = s->dropped;
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void outputs_flush(struct outputs *o)
+{
+	uint64_t deadline;
+
+	if (o == NULL || o->flushed)
+		return;
+	o->flushed = true;
+	/* One deadline for all: each sink's thread already drains concurrently; flush() joins them in turn. */
+	deadline = mono_ms() + MP_OUT_FLUSH_TIMEOUT_MS;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->sinks[i].mod->flush != NULL)
+			o->sinks[i].mod->flush(o->sinks[i].state, deadline);
+}
+
+void outputs_report(const struct outputs *o, FILE *fp, const char *prefix)
+{
+	struct output_sink_stats st;
+
+	for (size_t i = 0; i < o->n; i++) {
+		if (outputs_sink_stats(o, i, &st) != 0 || (!st.queued && st.dropped == 0))
+			continue;
+		if (st.queued)
+			fprintf(fp,
+				"%soutput %s %s: %llu sent, %llu dropped (queue full %llu, at exit %llu, other %llu), "
+				"%llu reconnects, %llu connect failures, %llu broken sends\n",
+				prefix, st.module, st.target, st.sent, st.dropped + st.dropped_exit, st.dropped_full,
+				st.dropped_exit, st.dropped - st.dropped_full, st.reconnects, st.connect_failures,
+				st.send_failures);
+		else
+			fprintf(fp, "%soutput %s %s: %llu written, %llu dropped\n", prefix, st.module, st.target,
+				st.written, st.dropped);
+	}
+}
+
 void outputs_free(struct outputs *o)
 {
+	bool any_queued = false;
+
 	if (o == NULL)
 		return;
+	outputs_flush(o);
 	for (size_t i = 0; i < o->n; i++)
+		if (o->sinks[i].mod->stats != NULL)
+			any_queued = true;
+	/* At exit, the delivery figures of network sinks go to stderr beside the capture figures. */
+	if (any_queued) {
+		fflush(stdout);
+		outputs_report(o, stderr, "misport: ");
+	}
+	for (size_t i = 0; i < o->n; i++) {
 		o->sinks[i].mod->close(o->sinks[i].state);
+		free(o->sinks[i].target);
+	}
 	free(o);
 }

@@ -416,6 +416,7 @@ void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *ker
 	}
 	ev.type = MP_EV_STATS;
 	ev.u.stats = &st;
+	st.output_dropped = outputs_dropped(pl->cfg.outputs);
 	emit(pl, &ev);
 }
 

@@ -382,6 +382,7 @@ static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct
 	ev.type = MP_EV_STATS;
 	ev.u.stats = st;
 	pthread_mutex_lock(&w->emit_lock);
+	st->output_dropped = outputs_dropped(w->cfg.outputs);
 	outputs_emit(w->cfg.outputs, &ev);
 	pthread_mutex_unlock(&w->emit_lock);
 }

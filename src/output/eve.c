@@ -264,6 +264,7 @@ static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 	jb_obj_open(j, "detect");
 	jb_u64(j, "alert", s->alerts);
 	jb_u64(j, "alerts_suppressed", s->alerts_suppressed);
+	jb_u64(j, "alert_queue_overflow", s->output_dropped);
 	jb_obj_close(j);
 	jb_obj_close(j);
 }
