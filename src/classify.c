@@ -17,7 +17,7 @@ static const char *const verdict_names[MP_VERDICT_COUNT] = {"none",
 							   "port-mismatch",
 							   "unregistered-port",
 							   "legacy-port",
-							   "allowed"};
+							   "allowed", "scan-noise"};
 
 const char *verdict_name(enum mp_verdict v)
 {

@@ -267,6 +267,7 @@ static void decide_sides(struct mp_flow *f, const struct mp_packet *p, bool swap
 	}
 	/* key.a is the packet's source unless swapped */
 	f->client_is_a = (uint8_t)(src_is_client != swapped);
+	f->first_dir = src_is_client ? MP_DIR_C2S : MP_DIR_S2C;
 }
 
 static enum mp_flow_class flow_class_of(const struct mp_flow *f)
@@ -358,6 +359,21 @@ static struct mp_flow *flow_create(struct flow_table *ft, const struct mp_packet
 		break;
 	}
 	return f;
+}
+
+struct mp_flow *flow_find(struct flow_table *ft, const struct mp_packet *p)
+{
+	struct mp_flow_key k;
+	struct mp_flow *f;
+	bool swapped;
+	uint32_t h;
+
+	flow_key_from_packet(p, &k, &swapped);
+	h = flow_key_hash(&k, ft->cfg.seed);
+	for (f = ft->buckets[h & ft->mask]; f != NULL; f = f->hnext)
+		if (f->hash == h && key_eq(&f->key, &k))
+			return f;
+	return NULL;
 }
 
 struct mp_flow *flow_get(struct flow_table *ft, const struct mp_packet *p, int *dir, bool *created)

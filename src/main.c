@@ -13,6 +13,7 @@
 
 #include "misport/capture.h"
 #include "misport/rules.h"
+#include "misport/scan.h"
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/explain.h"
@@ -59,6 +60,7 @@ struct options {
 	const char *write_path;
 	const char *evidence_dir;
 	const char *report;
+	bool no_scan;
 };
 
 static void usage(FILE *fp)
@@ -106,6 +108,7 @@ static void usage(FILE *fp)
 		"      --policy FILE     site policy (default: DIR/policy.conf)\n"
 		"      --check-rules     load the rules and policy, print OK or the error, and exit\n"
 		"      --suppress-interval SEC  repeats of an alert within SEC are counted (default %u)\n"
+		"      --no-scan-detection  no scan alerts, no scan-noise verdicts (DIR/scan.conf tunes them)\n"
 		"tuning:\n"
 		"      --max-flows N     flow table cap (default %u)\n"
 		"      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
@@ -136,7 +139,7 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS, OPT_RULES, OPT_REGISTRY, OPT_POLICY, OPT_CHECK_RULES,
-       OPT_SUPPRESS, OPT_EVIDENCE_DIR, OPT_REPORT };
+       OPT_SUPPRESS, OPT_EVIDENCE_DIR, OPT_REPORT, OPT_NO_SCAN };
 enum { OPT_SYSLOG = 512, OPT_SYSLOG_FORMAT, OPT_SYSLOG_FACILITY, OPT_CEF, OPT_REDIS, OPT_OUTPUT_CONFIG, OPT_CHECK_CONFIG };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -175,6 +178,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"write", required_argument, NULL, 'w'},
 	    {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
 	    {"report", required_argument, NULL, OPT_REPORT},
+	    {"no-scan-detection", no_argument, NULL, OPT_NO_SCAN},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -332,6 +336,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_REPORT:
 			o->report = optarg;
+			break;
+		case OPT_NO_SCAN:
+			o->no_scan = true;
 			break;
 		case 'v':
 			o->verbose++;
@@ -492,6 +499,22 @@ static const char *rules_dir(const struct options *o)
 	return MISPORT_SOURCE_RULES_DIR;
 }
 
+/* Loads DIR/scan.conf over the built-in defaults (a missing file keeps the defaults). */
+static int load_scan_config(const struct options *o, struct scan_config *c, char *err, size_t errlen)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/scan.conf", rules_dir(o));
+
+	scan_config_defaults(c);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		snprintf(err, errlen, "rules directory path too long");
+		return -1;
+	}
+	if (access(path, F_OK) != 0)
+		return 0;
+	return scan_config_load(c, path, err, errlen);
+}
+
 /* State that the SIGHUP reload needs. */
 struct reload_ctx {
 	const struct options *o;
@@ -610,6 +633,7 @@ int main(int argc, char **argv)
 	struct capture_counters kc;
 	struct reload_ctx rctx;
 	struct rules *rules = NULL;
+	static struct scan_config scfg;
 	char err[512];
 	int failed, status = EXIT_USAGE;
 	FILE *summary_fp;
@@ -633,6 +657,11 @@ int main(int argc, char **argv)
 	}
 	if (rules_load(rules_dir(&o), o.registry, o.policy, &rules, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
+		return EXIT_USAGE;
+	}
+	if (load_scan_config(&o, &scfg, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		rules_free(rules);
 		return EXIT_USAGE;
 	}
 	if (o.check_rules) {
@@ -673,6 +702,8 @@ int main(int argc, char **argv)
 	pc.max_flows = o.max_flows;
 	pc.seed = o.seed;
 	pc.rules = rules;
+	scfg.seed = o.seed;
+	pc.scan_config = o.no_scan ? NULL : &scfg;
 	pc.suppress_interval_s = o.suppress_s;
 	pc.evidence_path = o.write_path;
 	pc.evidence_dir = o.evidence_dir;

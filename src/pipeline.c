@@ -8,6 +8,7 @@
 
 #include "misport/alert.h"
 #include "misport/classify.h"
+#include "misport/connstate.h"
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/dpi.h"
@@ -15,6 +16,7 @@
 #include "misport/suppress.h"
 #include "misport/log.h"
 #include "misport/output.h"
+#include "misport/scan.h"
 #include "misport/summary.h"
 
 struct pipeline {
@@ -66,6 +68,68 @@ static bool verdict_alerts(enum mp_verdict v)
 	return v == MP_VERDICT_PORT_MISMATCH || v == MP_VERDICT_UNREGISTERED_PORT || v == MP_VERDICT_LEGACY_PORT;
 }
 
+static void scan_lock(struct pipeline *pl)
+{
+	if (pl->cfg.scan_lock != NULL)
+		pthread_mutex_lock(pl->cfg.scan_lock);
+}
+
+static void scan_unlock(struct pipeline *pl)
+{
+	if (pl->cfg.scan_lock != NULL)
+		pthread_mutex_unlock(pl->cfg.scan_lock);
+}
+
+/* Hands flow f to the scan detector once: its Zeek-style connection state, probe kind and outcome,
+ * and the alert verdict it would have had (a scanner's mismatches are listed in its scan alert). */
+static void scan_observe_flow(struct pipeline *pl, struct mp_flow *f)
+{
+	struct conn_evidence ev;
+	struct scan_probe sp;
+	const uint8_t *cip, *sip;
+
+	if (pl->cfg.scan == NULL || f->scan_observed)
+		return;
+	f->scan_observed = 1;
+	conn_evidence_from_flow(f, &ev);
+	ev.first_dir = f->first_dir == MP_DIR_C2S ? CONN_DIR_C2S : CONN_DIR_S2C;
+	ev.icmp_seen[0] = f->icmp_seen[0];
+	ev.icmp_seen[1] = f->icmp_seen[1];
+	ev.icmp_error = f->icmp_error;
+	memset(&sp, 0, sizeof(sp));
+	conn_classify(&ev, &sp.conn);
+	sp.first_us = f->first_us;
+	sp.last_us = f->last_us;
+	sp.flow_id = f->flow_id;
+	sp.family = f->key.family;
+	sp.ip_proto = f->key.ip_proto;
+	sp.vlan = f->key.vlan;
+	flow_endpoints(f, &cip, &sp.client_port, &sip, &sp.server_port);
+	memcpy(sp.client, cip, 16);
+	memcpy(sp.server, sip, 16);
+	sp.app_proto = f->dpi_done && !f->dpi_guessed ? f->proto_name : NULL;
+	sp.mismatch = f->would_be != MP_VERDICT_NONE ? verdict_name((enum mp_verdict)f->would_be) : NULL;
+	scan_lock(pl);
+	scan_observe(pl->cfg.scan, &sp);
+	scan_unlock(pl);
+}
+
+/* True when the client of f is a source the scan detector has flagged. */
+static bool client_is_scanner(struct pipeline *pl, const struct mp_flow *f)
+{
+	const uint8_t *cip, *sip;
+	uint16_t cport, sport;
+	bool r;
+
+	if (pl->cfg.scan == NULL)
+		return false;
+	flow_endpoints(f, &cip, &cport, &sip, &sport);
+	scan_lock(pl);
+	r = scan_is_scanner(pl->cfg.scan, f->key.family, cip, pl->now_us);
+	scan_unlock(pl);
+	return r;
+}
+
 /* Emits a closing record of the suppression table (called back by supp_*). */
 static void on_supp_close(const struct mp_alert *a, void *user)
 {
@@ -105,6 +169,11 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 	in.server_ip = sip;
 	memset(&a, 0, sizeof(a));
 	v = classify_flow(pl->rules, &in, &a);
+	if (verdict_alerts(v)) {
+		f->would_be = (uint8_t)v;
+		if (client_is_scanner(pl, f))
+			v = MP_VERDICT_SCAN_NOISE; /* reported inside the scanner's alert */
+	}
 	f->verdict = (uint8_t)v;
 	if (!verdict_alerts(v)) {
 		if (pl->evid != NULL)
@@ -153,7 +222,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 			dpi_giveup(pl->dpi, f->dpi, &res);
 			finish_flow_dpi(pl, f, &res);
 			if (!pl->quiet_end)
-				judge_flow(pl, f, &res);
+				judge_flow(pl, f, &res); /* then scan_observe_flow below, with its would-be verdict */
 		} else {
 			memcpy(f->proto_name, "Unknown", 8);
 			f->dpi_done = 1;
@@ -163,6 +232,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 		evid_flow_end(pl->evid, f);
 	if (pl->quiet_end)
 		return;
+	scan_observe_flow(pl, f);
 	if (f->verdict != MP_VERDICT_NONE) {
 		const char *svc = "", *desc = "";
 		const uint8_t *c_ip, *s_ip;
@@ -314,6 +384,11 @@ static void run_timers(struct pipeline *pl)
 	if (pl->now_us >= pl->next_sweep_us) {
 		flow_expire(pl->flows, pl->now_us);
 		supp_expire(pl->supp, pl->now_us);
+		if (pl->cfg.scan != NULL) {
+			scan_lock(pl);
+			scan_expire(pl->cfg.scan, pl->now_us);
+			scan_unlock(pl);
+		}
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 	}
 }
@@ -325,6 +400,41 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 	if (pl->first_us == 0)
 		pl->first_us = now_us;
 	run_timers(pl);
+}
+
+/* Scan evidence of one packet: ICMP message kinds per direction, ICMP errors matched to the flow they
+ * quote, and probes whose outcome is already known (refused by RST, port unreachable) handed to the
+ * detector at once, so a scan is recognised before the version probes that follow it. */
+static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct mp_packet *p, int dir)
+{
+	if (p->ip_proto == 1 || p->ip_proto == 58) {
+		f->icmp_seen[dir] |= conn_icmp_bit(p->ip_proto, p->icmp_type);
+		if (p->quoted.valid) {
+			struct mp_packet q;
+			struct mp_flow *probe;
+			uint8_t kind;
+
+			memset(&q, 0, sizeof(q));
+			q.family = p->family;
+			q.vlan = p->vlan;
+			q.ip_proto = p->quoted.ip_proto;
+			memcpy(q.src, p->quoted.src, 16);
+			memcpy(q.dst, p->quoted.dst, 16);
+			q.sport = p->quoted.sport;
+			q.dport = p->quoted.dport;
+			probe = flow_find(pl->flows, &q);
+			kind = conn_icmp_error_kind(p->ip_proto, p->icmp_type, p->icmp_code);
+			if (probe != NULL && kind != CONN_ICMPERR_NONE && probe->icmp_error != CONN_ICMPERR_PORT) {
+				probe->icmp_error = kind;
+				if (probe->payload_bytes[MP_DIR_S2C] == 0)
+					scan_observe_flow(pl, probe);
+			}
+		}
+		return;
+	}
+	if (p->ip_proto == 6 && !f->scan_observed && (p->tcp_flags & MP_TH_RST) && dir == MP_DIR_S2C &&
+	    f->payload_bytes[0] == 0 && f->payload_bytes[1] == 0)
+		scan_observe_flow(pl, f);
 }
 
 void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt)
@@ -361,6 +471,8 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 		f->dpi = dpi_flow_new(pl->dpi); /* NULL when out of memory: the flow stays Unknown */
 	if (pl->evid != NULL)
 		evid_packet(pl->evid, f, dlt, pkt);
+	if (pl->cfg.scan != NULL)
+		scan_evidence(pl, f, &p, dir);
 	if (!f->dpi_done && f->dpi != NULL) {
 		struct dpi_result res;
 

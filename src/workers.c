@@ -13,6 +13,7 @@
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/output.h"
+#include "misport/scan.h"
 #include "misport/summary.h"
 
 /* Ring records are multiples of this many bytes (the header size), so the space left before the
@@ -57,7 +58,10 @@ struct workers {
 	struct pipeline *single;           /* n == 1 */
 	struct worker *wk;                 /* n > 1 */
 	pthread_mutex_t emit_lock;
+	pthread_mutex_t scan_lock;
 	int lock_ready;
+	struct scan_detector *scan;        /* shared by every worker, NULL when disabled */
+	uint64_t scan_alerts;              /* scan alerts emitted (under scan_lock) */
 	uint64_t stats_gen;
 	uint64_t now_us, next_sweep_us;
 	struct summary *merged;
@@ -155,9 +159,23 @@ static void *worker_main(void *arg)
 	}
 }
 
+/* Scan alerts go straight to the outputs (not through suppression: the window's closing update must
+ * not be taken for a repeat). Called with scan_lock held by the worker whose call produced it. */
+static void on_scan_alert(const struct mp_alert *a, void *user)
+{
+	struct workers *w = user;
+	struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = a};
+
+	w->scan_alerts++;
+	pthread_mutex_lock(&w->emit_lock);
+	outputs_emit(w->cfg.outputs, &ev);
+	pthread_mutex_unlock(&w->emit_lock);
+}
+
 int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen)
 {
 	struct workers *w;
+	struct pipeline_config base;
 
 	*out = NULL;
 	if (n == 0 || n > MP_MAX_WORKERS) {
@@ -169,24 +187,33 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		goto oom;
 	w->n = n;
 	w->cfg = *cfg;
+	if (pthread_mutex_init(&w->emit_lock, NULL) != 0)
+		goto oom;
+	if (pthread_mutex_init(&w->scan_lock, NULL) != 0) {
+		pthread_mutex_destroy(&w->emit_lock);
+		goto oom;
+	}
+	w->lock_ready = 1;
+	if (cfg->scan_config != NULL && scan_new(cfg->scan_config, on_scan_alert, w, &w->scan, err, errlen) != 0)
+		goto fail;
+	base = *cfg;
+	base.scan = w->scan;
 	if (n == 1) {
-		if (pipeline_new(cfg, &w->single, err, errlen) != 0)
+		if (pipeline_new(&base, &w->single, err, errlen) != 0)
 			goto fail;
 		*out = w;
 		return 0;
 	}
-	if (pthread_mutex_init(&w->emit_lock, NULL) != 0)
-		goto oom;
-	w->lock_ready = 1;
 	w->wk = calloc(n, sizeof(*w->wk));
 	if (w->wk == NULL)
 		goto oom;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *wk = &w->wk[i];
-		struct pipeline_config pc = *cfg;
+		struct pipeline_config pc = base;
 
 		pc.external_clock = true;
 		pc.emit_lock = &w->emit_lock;
+		pc.scan_lock = &w->scan_lock;
 		/* The flow table cap is shared out so the total stays what was asked for. */
 		pc.max_flows = (cfg->max_flows != 0 ? cfg->max_flows : MP_FLOW_MAX_DEFAULT) / n;
 		if (pc.max_flows == 0)
@@ -401,15 +428,23 @@ void wk_set_rules(struct workers *w, const struct rules *rules)
 	collect(w, &ignored); /* rings are in order: a stats answer means the switch is done */
 }
 
+/* Sums every worker's counters and the scan detector's alerts. */
+static void snapshot(struct workers *w, struct mp_stats_record *st)
+{
+	if (w->single != NULL)
+		pipeline_stats(w->single, st);
+	else
+		collect(w, st);
+	pthread_mutex_lock(&w->scan_lock);
+	st->alerts += w->scan_alerts;
+	pthread_mutex_unlock(&w->scan_lock);
+}
+
 void wk_emit_stats(struct workers *w, const struct capture_counters *kernel)
 {
 	struct mp_stats_record st;
 
-	if (w->single != NULL) {
-		pipeline_emit_stats(w->single, kernel);
-		return;
-	}
-	collect(w, &st);
+	snapshot(w, &st);
 	emit_sum(w, &st, kernel);
 }
 
@@ -430,12 +465,16 @@ void wk_finish(struct workers *w, const struct capture_counters *kernel)
 {
 	struct mp_stats_record st;
 
-	if (w->single != NULL) {
-		pipeline_finish(w->single, kernel);
-		return;
+	if (w->single != NULL)
+		pipeline_flush(w->single);
+	else
+		stop_threads(w);
+	if (w->scan != NULL) {
+		pthread_mutex_lock(&w->scan_lock);
+		scan_flush(w->scan);
+		pthread_mutex_unlock(&w->scan_lock);
 	}
-	stop_threads(w);
-	collect(w, &st);
+	snapshot(w, &st);
 	emit_sum(w, &st, kernel);
 }
 
@@ -443,16 +482,16 @@ void wk_print_summary(struct workers *w, FILE *fp)
 {
 	struct mp_stats_record st;
 
-	if (w->single != NULL) {
-		pipeline_print_summary(w->single, fp);
-		return;
-	}
-	if (w->merged == NULL && (w->merged = summary_new()) != NULL)
+	if (w->single == NULL && w->merged == NULL && (w->merged = summary_new()) != NULL)
 		for (unsigned i = 0; i < w->n; i++)
 			summary_merge(w->merged, pipeline_summary(w->wk[i].pl));
-	collect(w, &st);
-	if (w->merged != NULL)
+	snapshot(w, &st);
+	if (w->single != NULL)
+		summary_print(pipeline_summary(w->single), &st, fp);
+	else if (w->merged != NULL)
 		summary_print(w->merged, &st, fp);
+	if (w->scan != NULL)
+		scan_print_summary(w->scan, fp);
 }
 
 void wk_free(struct workers *w)
@@ -474,7 +513,10 @@ void wk_free(struct workers *w)
 		free(w->wk);
 	}
 	summary_free(w->merged);
-	if (w->lock_ready)
+	scan_free(w->scan);
+	if (w->lock_ready) {
 		pthread_mutex_destroy(&w->emit_lock);
+		pthread_mutex_destroy(&w->scan_lock);
+	}
 	free(w);
 }

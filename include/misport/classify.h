@@ -28,10 +28,12 @@ enum mp_verdict {
 	MP_VERDICT_UNREGISTERED_PORT, /* a protocol with its own registered port on a port IANA has not assigned */
 	MP_VERDICT_LEGACY_PORT,       /* traffic on a port of the legacy list, whatever it speaks */
 	MP_VERDICT_ALLOWED,           /* an alert verdict the policy allows */
+	MP_VERDICT_SCAN_NOISE,        /* an alert verdict from a source flagged as a scanner (reported in its scan alert) */
 	MP_VERDICT_COUNT
 };
 
-/* "none", "match", "port-mismatch", "unregistered-port", "legacy-port", "allowed"; "?" when out of range. */
+/* "none", "match", "port-mismatch", "unregistered-port", "legacy-port", "allowed", "scan-noise"; "?" when out
+ * of range. */
 const char *verdict_name(enum mp_verdict v);
 
 /* The verdict named s (as verdict_name spells it), or -1. */

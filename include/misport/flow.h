@@ -59,6 +59,7 @@ struct mp_flow {
 	uint8_t client_is_a;                 /* 1 when key.a is the client */
 	uint8_t side_basis;                  /* enum mp_side_basis */
 	uint8_t fclass;                      /* enum mp_flow_class */
+	uint8_t first_dir;                   /* MP_DIR_* of the flow's first packet */
 	/* user section: written by the pipeline, never by the table */
 	struct dpi_flow *dpi;                /* nDPI state while detection runs, owned by the pipeline */
 	uint8_t dpi_done;                    /* detection final: nDPI is not called again */
@@ -70,6 +71,10 @@ struct mp_flow {
 	uint8_t judged;                      /* the verdict was decided (once per flow) */
 	uint8_t verdict;                     /* enum mp_verdict of the flow, 0 when none */
 	uint8_t severity;                    /* severity of its alert, 0 when none */
+	uint8_t would_be;                    /* the alert verdict it had before scan-noise replaced it */
+	uint8_t scan_observed;               /* handed to the scan detector */
+	uint8_t icmp_seen[2];                /* CONN_ICMP_* bits per direction (ICMP flows) */
+	uint8_t icmp_error;                  /* enum conn_icmp_err of an ICMP error quoting this flow */
 	struct evid_flow *evid;              /* evidence packets, owned by the pipeline */
 	/* table internals */
 	struct mp_flow *hnext;               /* hash chain */
@@ -110,6 +115,9 @@ void flow_table_free(struct flow_table *ft);
  * timeout class. Returns the flow, which stays valid until the next call that may end flows
  * (flow_get, flow_expire, flow_table_free). Never returns NULL. */
 struct mp_flow *flow_get(struct flow_table *ft, const struct mp_packet *p, int *dir, bool *created);
+
+/* Finds the flow packet p belongs to without creating or updating anything; NULL when none. */
+struct mp_flow *flow_find(struct flow_table *ft, const struct mp_packet *p);
 
 /* Ends every flow idle longer than its class timeout at capture time now_us. Returns how many. */
 size_t flow_expire(struct flow_table *ft, uint64_t now_us);

@@ -13,6 +13,8 @@
 
 struct outputs;
 struct rules;
+struct scan_detector;
+struct scan_config;
 
 struct pipeline_config {
 	struct outputs *outputs;       /* borrowed; events go here */
@@ -26,6 +28,9 @@ struct pipeline_config {
 	uint32_t suppress_interval_s;  /* alert suppression interval; 0 disables suppression */
 	const char *evidence_path;     /* -w FILE, or NULL */
 	const char *evidence_dir;      /* --evidence-dir DIR, or NULL */
+	const struct scan_config *scan_config; /* for wk_new: scan detection settings, NULL: none */
+	struct scan_detector *scan;    /* borrowed, shared by every worker; NULL: no scan detection */
+	void *scan_lock;               /* pthread_mutex_t * serializing scan_* calls, or NULL */
 	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
 	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
