@@ -459,6 +459,7 @@ static int apply_line(struct scan_config *c, const char *key, const char *val, c
 	    {"ignore-scanner", c->ignore_scanner, &c->n_ignore_scanner},
 	    {"never-flag", c->never_flag, &c->n_never_flag},
 	    {"ignore-target", c->ignore_target, &c->n_ignore_target},
+	    {"home-net", c->home_net, &c->n_home_net},
 	};
 
 	for (size_t i = 0; i < sizeof(u32s) / sizeof(u32s[0]); i++) {
@@ -503,6 +504,17 @@ static int apply_line(struct scan_config *c, const char *key, const char *val, c
 			c->trw_enabled = false;
 		else {
 			snprintf(msg, msglen, "trw: expected on or off, got '%s'", val);
+			return -1;
+		}
+		return 0;
+	}
+	if (strcmp(key, "trw-targets") == 0) {
+		if (strcmp(val, "home-net") == 0)
+			c->trw_all_targets = false;
+		else if (strcmp(val, "all") == 0)
+			c->trw_all_targets = true;
+		else {
+			snprintf(msg, msglen, "trw-targets: expected home-net or all, got '%s'", val);
 			return -1;
 		}
 		return 0;
@@ -1658,12 +1670,45 @@ static void window_add(struct scan_detector *sd, struct src *s, const struct sca
 	}
 }
 
+/* The local ranges TRW watches when scan.conf names no home-net: RFC 1918, RFC 6598 (shared CGN),
+ * link-local, loopback, and IPv6 ULA, link-local and loopback. */
+static bool default_home(uint8_t family, const uint8_t *a)
+{
+	static const uint8_t v6_loop[16] = {[15] = 1};
+
+	if (family == 4)
+		return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
+		       (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254) || a[0] == 127;
+	return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || memcmp(a, v6_loop, 16) == 0;
+}
+
+/* True when TRW counts a first contact to this target: Jung et al. test remote sources against the
+ * monitored network, so by default only contacts into home-net count (a client failing to reach
+ * Internet servers is not scanning us). */
+static bool trw_target(const struct scan_detector *sd, uint8_t family, const uint8_t *server)
+{
+	if (sd->cfg.trw_all_targets)
+		return true;
+	if (sd->cfg.n_home_net == 0)
+		return default_home(family, server);
+	for (uint32_t i = 0; i < sd->cfg.n_home_net; i++)
+		if (scan_cidr_match(&sd->cfg.home_net[i], family, server))
+			return true;
+	return false;
+}
+
 /* Runs TRW on a first contact. */
 static void trw_update(struct scan_detector *sd, struct src *s, const struct scan_probe *p)
 {
 	enum scan_trw_decision d;
 
 	if (!sd->cfg.trw_enabled || s->trw_flagged || p->conn.outcome == CONN_OUT_UNKNOWN)
+		return;
+	if (!trw_target(sd, p->family, p->server))
+		return;
+	/* Silence to a UDP datagram says nothing (most UDP services never answer a stray one); only a
+	 * port unreachable counts as a failed UDP contact. */
+	if (p->ip_proto == 17 && p->conn.outcome == CONN_OUT_FAILURE && p->conn.answer != CONN_ANS_CLOSED)
 		return;
 	if (contact_add(sd, s, (uint32_t)addr_hash(sd->cfg.seed ^ 0x5ca9, p->family, p->server)) != 1)
 		return;

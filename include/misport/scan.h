@@ -41,6 +41,9 @@ struct scan_config {
 	uint32_t max_sources;
 	uint64_t mem_max;
 	uint64_t seed; /* hash seed (set it per run) */
+	bool trw_all_targets; /* TRW over every first contact; default: only contacts to home_net (the paper's setting) */
+	uint32_t n_home_net;  /* 0: the built-in local ranges (RFC 1918, RFC 6598, link-local, loopback, ULA) */
+	struct scan_cidr home_net[MP_SCAN_MAX_POLICY];
 	uint32_t n_ignore_scanner, n_never_flag, n_ignore_target;
 	struct scan_cidr
 	    ignore_scanner[MP_SCAN_MAX_POLICY];          /* known scanners: no alert, flows are scan-noise */

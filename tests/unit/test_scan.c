@@ -1260,3 +1260,41 @@ Test(scan_pcap, benign_client_raises_nothing)
 	cr_expect_gt(scan_get_stats(g_h->sd)->probes, 0);
 	end_capture();
 }
+
+/* TRW watches first contacts into home-net (the paper's setting): a client whose connections to
+ * Internet servers go unanswered is not scanning us; the same failures inside home-net are. */
+Test(scan, trw_counts_only_contacts_into_home_net)
+{
+	struct scan_config cfg;
+	struct scan_detector *sd = detector(NULL);
+
+	for (uint32_t i = 1; i <= 6; i++)
+		observe(sd, IP(192, 168, 2, 100), IP(157, 240, 0, (uint8_t)i), 5222, SYN_SILENT, i * 10);
+	cr_assert_not(is_scanner(sd, IP(192, 168, 2, 100)), "failures to public hosts are not first contacts here");
+	for (uint32_t i = 1; i <= 4; i++)
+		observe(sd, IP(203, 0, 113, 9), IP(10, 1, 0, (uint8_t)i), 5222, SYN_SILENT, 100 + i * 10);
+	cr_assert(is_scanner(sd, IP(203, 0, 113, 9)), "4 failed first contacts into home-net flag");
+	scan_free(sd);
+
+	scan_config_defaults(&cfg);
+	cfg.trw_all_targets = true;
+	sd = detector(&cfg);
+	for (uint32_t i = 1; i <= 4; i++)
+		observe(sd, IP(192, 168, 2, 100), IP(157, 240, 0, (uint8_t)i), 5222, SYN_SILENT, i * 10);
+	cr_assert(is_scanner(sd, IP(192, 168, 2, 100)), "trw-targets all counts every contact");
+	scan_free(sd);
+}
+
+/* An unanswered UDP datagram is not a failed contact (most UDP services stay silent). */
+Test(scan, trw_ignores_silent_udp)
+{
+	struct scan_detector *sd = detector(NULL);
+
+	for (uint32_t i = 1; i <= 8; i++)
+		observe(sd, IP(10, 0, 0, 7), IP(10, 0, 1, (uint8_t)i), 3478, UDP_SILENT, i * 10);
+	cr_assert_not(is_scanner(sd, IP(10, 0, 0, 7)));
+	for (uint32_t i = 1; i <= 4; i++)
+		observe(sd, IP(10, 0, 0, 8), IP(10, 0, 2, (uint8_t)i), 3478, UDP_CLOSED, i * 10);
+	cr_assert(is_scanner(sd, IP(10, 0, 0, 8)), "port unreachable answers are failures");
+	scan_free(sd);
+}
