@@ -202,6 +202,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		}
 		f->alerted = 1;
 		pl->st.alerts++;
+		summary_add_alert(pl->summary, verdict_name(v));
 		emit(pl, &ev);
 	} else if (pl->evid != NULL) {
 		evid_release(pl->evid, f); /* a counted repeat: its first flow holds the evidence */
@@ -431,6 +432,18 @@ static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct m
 			}
 		}
 		return;
+	}
+	/* An answered connection: its server may later be the one connecting back, which is no scan. */
+	if (!f->contact_noted && dir == MP_DIR_S2C &&
+	    (p->ip_proto == 17 || (p->ip_proto == 6 && (p->tcp_flags & (MP_TH_SYN | MP_TH_ACK)) == (MP_TH_SYN | MP_TH_ACK)))) {
+		const uint8_t *cip, *sip;
+		uint16_t cport, sport;
+
+		f->contact_noted = 1;
+		flow_endpoints(f, &cip, &cport, &sip, &sport);
+		scan_lock(pl);
+		scan_note_contact(pl->cfg.scan, f->key.family, cip, sip, p->ts_us);
+		scan_unlock(pl);
 	}
 	if (p->ip_proto == 6 && !f->scan_observed && (p->tcp_flags & MP_TH_RST) && dir == MP_DIR_S2C &&
 	    f->payload_bytes[0] == 0 && f->payload_bytes[1] == 0)

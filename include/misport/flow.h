@@ -73,6 +73,7 @@ struct mp_flow {
 	uint8_t severity;                    /* severity of its alert, 0 when none */
 	uint8_t would_be;                    /* the alert verdict it had before scan-noise replaced it */
 	uint8_t scan_observed;               /* handed to the scan detector */
+	uint8_t contact_noted;               /* its answered first contact was told to the scan detector */
 	uint8_t icmp_seen[2];                /* CONN_ICMP_* bits per direction (ICMP flows) */
 	uint8_t icmp_error;                  /* enum conn_icmp_err of an ICMP error quoting this flow */
 	struct evid_flow *evid;              /* evidence packets, owned by the pipeline */
