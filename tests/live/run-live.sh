@@ -170,4 +170,29 @@ check "after the reload the new policy allows it" test "$a2" -eq 0
 check "a broken policy is rejected and the previous one stays" test "$a3" -eq 0
 check "the rejection is logged with file:line" grep -q "policy.conf:1" "$work/stderr"
 
+# --- 4. interface errors: a clear message naming the interface and exit status 3 ---------------------
+ip netns exec "$ns_s" ip link add mpdown0 type veth peer name mpdown1
+out=$(ip netns exec "$ns_s" "$misport" -q -i mpdown0 --duration 1 2>&1); rc=$?
+check "an interface that is down: exit 3 ($out)" test "$rc" -eq 3 -a "$(grep -c 'mpdown0: interface is down' <<<"$out")" -eq 1
+out=$(ip netns exec "$ns_s" "$misport" -q -i nosuch0 --duration 1 2>&1); rc=$?
+check "no such device: exit 3 ($out)" test "$rc" -eq 3 -a "$(grep -c 'nosuch0: no such device' <<<"$out")" -eq 1
+if command -v setpriv >/dev/null && [[ -x "$misport" ]]; then
+  out=$(ip netns exec "$ns_s" setpriv --reuid=65534 --regid=65534 --clear-groups "$misport" -q -i vs --duration 1 2>&1); rc=$?
+  check "without CAP_NET_RAW: exit 3, says permission denied ($out)" test "$rc" -eq 3 -a "$(grep -c 'vs: permission denied' <<<"$out")" -eq 1
+fi
+
+# --- 5. -Z drops root after the interface is open -------------------------------------------------------
+if id nobody >/dev/null 2>&1; then
+  ip netns exec "$ns_s" "$misport" -q -i vs -Z nobody --eve - --stats-interval 0 >"$work/z.json" 2>"$work/z.err" &
+  zpid=$!
+  sleep 1.5
+  uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$zpid/status" 2>/dev/null)
+  groups=$(awk '/^Groups:/ {print NF - 1}' "/proc/$zpid/status" 2>/dev/null)
+  kill -TERM "$zpid"; rc=0; wait "$zpid" || rc=$?
+  nobody=$(id -u nobody)
+  check "-Z nobody: every uid is nobody's after the interface opened ($uids)" test "$uids" = "$nobody $nobody $nobody $nobody"
+  check "-Z nobody: root's supplementary groups are gone ($groups left)" test "${groups:-1}" -le 1
+  check "-Z nobody: still captures and exits 0 on SIGTERM with its stats" test "$rc" -eq 0 -a "$(grep -c '"event_type":"stats"' "$work/z.json")" -eq 1
+fi
+
 exit $fail
