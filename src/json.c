@@ -34,8 +34,7 @@ static void jb_putc(struct jbuf *j, char c)
 	jb_put(j, &c, 1);
 }
 
-/* Decodes one UTF-8 sequence at s[0..n); returns its length, or 0 when it is not valid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t utf8_seq_len(const unsigned char *s, size_t n)
 {
 	uint32_t cp;
 	size_t len;
@@ -88,7 +87,7 @@ void json_escape(struct jbuf *j, const char *s, size_t n)
 		jb_put(j, s + i - run, run);
 		run = 0;
 		if (c >= 0x80) {
-			len = utf8_seq(u + i, n - i);
+			len = utf8_seq_len(u + i, n - i);
 			if (len == 0) {
 				esc = "\\ufffd";
 				len = 1;

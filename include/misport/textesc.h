@@ -20,9 +20,7 @@ void sb_putn(struct sbuf *b, const char *s, size_t n);
 void sb_puts(struct sbuf *b, const char *s);
 void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Returns the length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at most
- * U+10FFFF) at s[0..n), or 0 when it is not one. n >= 1. */
-size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* utf8_seq_len (UTF-8 validation) is declared in misport/json.h and shared by every escaper. */
 
 /* CEF header field (Device Vendor, Product, Version, Signature ID, Name): '\' -> "\\", '|' -> "\|";
  * CR, LF and other control characters (which the header may not hold) -> ' '; invalid UTF-8 -> U+FFFD. */

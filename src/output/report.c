@@ -15,6 +15,7 @@
 #include "misport/config.h"
 #include "misport/log.h"
 #include "misport/output.h"
+#include "misport/json.h"
 #include "misport/textesc.h"
 #include "modules.h"
 

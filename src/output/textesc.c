@@ -1,6 +1,8 @@
 /* textesc.c: bounded text builder and the CEF (ArcSight CEF rev. 25) and RFC 5424 escapers. */
 #include "misport/textesc.h"
 
+#include "misport/json.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,38 +50,6 @@ void sb_printf(struct sbuf *b, const char *fmt, ...)
 		return;
 	}
 	b->len += (size_t)n;
-}
-
-size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
 }
 
 /* The three escapers differ only in the table: for each ASCII byte, the replacement or NULL. */
