@@ -1,0 +1,424 @@
+# report.py: turns bench/run's raw measurements into the Markdown table, results.csv, chart data and target checks.
+"""usage: python3 report.py RESULTS_DIR WORKERS
+
+Reads RESULTS_DIR/raw.tsv (one line per run), meta.tsv (packets, bytes, flows per corpus size; size 0 is the
+one-packet start-up file), callgrind/summary.tsv and machine.txt. Writes results.csv, table.md and
+plot/<tool>.dat, and prints table.md.
+"""
+import csv
+import os
+import re
+import statistics
+import sys
+
+REFS = ("ndpiReader", "raw", "minimal")
+
+
+def read_tsv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as fp:
+        return list(csv.DictReader(fp, delimiter="\t"))
+
+
+def num(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt(v, spec):
+    return "" if v is None else format(v, spec)
+
+
+def short_name(s):
+    """'dir/file.c:func [dir/obj.so]' -> 'func (file.c, obj.so)'."""
+    m = re.match(r"^(.*?):(\S+)(?: \[(.*)\])?$", s.strip())
+    if not m:
+        return s.strip()
+    where = [os.path.basename(x) for x in (m.group(1), m.group(3) or "") if x and x != "???"]
+    return f"{m.group(2)} ({', '.join(where)})" if where else m.group(2)
+
+
+def annotate(path):
+    """function -> Ir from a callgrind_annotate listing."""
+    out = {}
+    if not os.path.exists(path):
+        return out
+    started = False
+    with open(path, errors="replace") as fp:
+        for ln in fp:
+            if "PROGRAM TOTALS" in ln:
+                started = True
+                continue
+            m = re.match(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+(\S.*)$", ln) if started else None
+            if out and not ln.strip():
+                break  # end of the function table (auto-annotated source may follow)
+            if m:
+                fn = short_name(m.group(2))
+                out[fn] = out.get(fn, 0) + int(m.group(1).replace(",", ""))
+    return out
+
+
+CALLS = {
+    "nDPI calls": ("ndpi_detection_process_packet",),
+    "allocations": ("malloc", "calloc", "realloc"),
+    "printf-family calls": ("__vfprintf_internal",),
+}
+
+
+def calls_to(path):
+    """Calls per function name, summed over all callers, from a callgrind output file."""
+    names, calls, target = {}, {}, None
+    if not os.path.exists(path):
+        return None
+    with open(path, errors="replace") as fp:
+        for ln in fp:
+            if ln.startswith(("fn=", "cfn=")):
+                m = re.match(r"^c?fn=\((\d+)\)(?: (.*))?$", ln.rstrip("\n"))
+                if m:
+                    if m.group(2):
+                        names[m.group(1)] = m.group(2)
+                    if ln.startswith("cfn="):
+                        target = names.get(m.group(1))
+            elif ln.startswith("calls=") and target is not None:
+                n = int(ln[6:].split()[0])
+                calls[target] = calls.get(target, 0) + n
+    return calls
+
+
+def profile_per_packet(res, tool, packets, top=25):
+    """Lines of the per-packet profile of tool: Ir of the 1-copy run less the one-packet run, per packet."""
+    lines = []
+    for inc in ("no", "yes"):
+        a = annotate(os.path.join(res, "callgrind", f"annotate.{tool}.1.inclusive-{inc}.txt"))
+        b = annotate(os.path.join(res, "callgrind", f"annotate.{tool}.0.inclusive-{inc}.txt"))
+        if not a or not packets:
+            return []
+        diff = sorted(((a[f] - b.get(f, 0), f) for f in a), reverse=True)
+        total = sum(d for d, _ in diff if d > 0) if inc == "no" else None
+        lines.append(f"{'self' if inc == 'no' else 'inclusive'} Ir per packet, net of start-up ({tool}):")
+        for d, f in diff[:top]:
+            pct = f" {100 * d / total:5.1f}%" if total else ""
+            lines.append(f"{d / packets:9.1f}{pct}  {f}")
+        lines.append("")
+    return lines
+
+
+def main():
+    res, workers = sys.argv[1], sys.argv[2]
+    runs = read_tsv(os.path.join(res, "raw.tsv"))
+    meta = {int(r["copies"]): r for r in read_tsv(os.path.join(res, "meta.tsv"))}
+    cg = read_tsv(os.path.join(res, "callgrind", "summary.tsv"))
+
+    tools, sizes = [], []
+    samples = {}
+    failed = {}
+    for r in runs:
+        n, t = int(r["copies"]), r["tool"]
+        if t not in tools:
+            tools.append(t)
+        if n and n not in sizes:
+            sizes.append(n)
+        if r["exit"] != "0" or num(r["wall_s"]) is None:
+            failed[(n, t)] = failed.get((n, t), 0) + 1
+            continue
+        samples.setdefault((n, t), []).append(r)
+    sizes.sort()
+
+    def med(n, t, field):
+        vals = [num(r[field]) for r in samples.get((n, t), []) if num(r[field]) is not None]
+        return statistics.median(vals) if vals else None
+
+    rows = {}
+    for n in sizes:
+        m = meta.get(n, {})
+        pk, fb = num(m.get("packets")), num(m.get("file_bytes"))
+        pk0 = num(meta.get(0, {}).get("packets")) or 0
+        for t in tools:
+            wall = med(n, t, "wall_s")
+            if wall is None and (n, t) not in failed:
+                continue
+            start = med(0, t, "wall_s")
+            u0, s0 = med(0, t, "user_s"), med(0, t, "sys_s")
+            cpu0 = u0 + s0 if u0 is not None and s0 is not None else None
+            net = None
+            if wall is not None:
+                net = wall - start if start is not None and wall - start > 0 else wall
+            u, s = med(n, t, "user_s"), med(n, t, "sys_s")
+            rss = med(n, t, "maxrss_kib")
+            row = {
+                "copies": n, "packets": pk, "flows": num(m.get("flows")), "file_mb": fb / 1e6 if fb else None,
+                "tool": t, "runs": len(samples.get((n, t), [])), "failed_runs": failed.get((n, t), 0),
+                "wall_s": wall, "startup_s": start, "net_s": net,
+                "cpu_s": u + s if u is not None and s is not None else None,
+                "pps_gross": pk / wall if pk and wall else None,
+                "wall_min_s": min((num(r["wall_s"]) for r in samples.get((n, t), [])), default=None),
+                "pps_cpu": (pk - pk0) / (u + s - (cpu0 or 0)) if pk and u is not None and s is not None and
+                u + s - (cpu0 or 0) > 0 else None,
+                "pps": (pk - pk0) / net if pk and net else None,
+                "mbps": fb / 1e6 / net if fb and net else None,
+                "ns_per_pkt": net * 1e9 / (pk - pk0) if pk and net else None,
+                "peak_rss_mib": rss / 1024 if rss is not None else None,
+            }
+            rows[(n, t)] = row
+    for (n, t), row in rows.items():
+        for ref in REFS:
+            rr = rows.get((n, ref))
+            row["x_" + ref] = row["pps"] / rr["pps"] if row["pps"] and rr and rr["pps"] else None
+        if t.startswith("misport-w"):
+            one = rows.get((n, "misport"))
+            row["x_misport_1worker"] = row["pps"] / one["pps"] if row["pps"] and one and one["pps"] else None
+
+    # callgrind and memcheck: per packet, net of the one-packet run
+    ir = {}
+    by_tool = {}
+    for r in cg:
+        by_tool.setdefault(r["tool"], {})[int(r["file"])] = r
+    pk1 = num(meta.get(1, {}).get("packets"))
+    pk0 = num(meta.get(0, {}).get("packets")) or 0
+    fl1 = num(meta.get(1, {}).get("flows"))
+    for t, d in by_tool.items():
+        a, b = d.get(1, {}), d.get(0, {})
+        e = {"ir_1x": num(a.get("ir")), "ir_startup": num(b.get("ir"))}
+        dp = pk1 - pk0 if pk1 else None
+        e["ir_per_pkt"] = (e["ir_1x"] - (e["ir_startup"] or 0)) / dp if e["ir_1x"] and dp else None
+        c1 = calls_to(os.path.join(res, "callgrind", f"callgrind.{t}.1.out"))
+        c0 = calls_to(os.path.join(res, "callgrind", f"callgrind.{t}.0.out")) or {}
+        for label, fns in CALLS.items():
+            if c1 is None or not dp:
+                e[label] = None
+                continue
+            net = sum(c1.get(f, 0) - c0.get(f, 0) for f in fns)
+            e[label] = (net / dp, net / fl1 if fl1 else None)
+        ir[t] = e
+    for (n, t), row in rows.items():
+        e = ir.get(t) if n == 1 else None
+        row["ir_per_pkt"] = e["ir_per_pkt"] if e else None
+        row["allocs_per_pkt"] = e["allocations"][0] if e and e.get("allocations") else None
+
+    cols = ["copies", "packets", "flows", "file_mb", "tool", "runs", "failed_runs", "wall_s", "startup_s", "net_s",
+            "cpu_s", "wall_min_s", "pps_gross", "pps", "pps_cpu", "mbps", "ns_per_pkt", "peak_rss_mib", "x_ndpiReader", "x_raw", "x_minimal",
+            "x_misport_1worker", "ir_per_pkt", "allocs_per_pkt"]
+    with open(os.path.join(res, "results.csv"), "w", newline="") as fp:
+        w = csv.writer(fp)
+        w.writerow(cols)
+        for n in sizes:
+            for t in tools:
+                row = rows.get((n, t))
+                if row:
+                    w.writerow(["" if row.get(c) is None else
+                                (f"{row[c]:.6g}" if isinstance(row[c], float) else row[c]) for c in cols])
+
+    os.makedirs(os.path.join(res, "plot"), exist_ok=True)
+    for f in os.listdir(os.path.join(res, "plot")):
+        os.remove(os.path.join(res, "plot", f))
+    for t in tools:
+        pts = [rows[(n, t)] for n in sizes if (n, t) in rows and rows[(n, t)]["pps"]]
+        if not pts:
+            continue
+        with open(os.path.join(res, "plot", t + ".dat"), "w") as fp:
+            fp.write("# copies packets Mpps peak_rss_mib Mpps_cpu\n")
+            for p in pts:
+                fp.write(f"{p['copies']} {p['packets']:.0f} {p['pps'] / 1e6:.6f} {p['peak_rss_mib'] or 0:.3f} "
+                         f"{(p['pps_cpu'] or 0) / 1e6:.6f}\n")
+
+    out = []
+    if os.path.exists(os.path.join(res, "machine.txt")):
+        with open(os.path.join(res, "machine.txt")) as fp:
+            out += ["```", fp.read().rstrip(), "```", ""]
+    out.append("| copies | packets | flows | MB | tool | wall s | start s | Mpkt/s | MB/s | ns/pkt | peak RSS MiB "
+               "| x ndpiReader | x raw | x minimal | CPU Mpkt/s | Ir/pkt |")
+    out.append("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+               "| ---: |")
+    for n in sizes:
+        for t in tools:
+            r = rows.get((n, t))
+            if not r:
+                continue
+            if r["runs"] == 0:
+                out.append(f"| {n} | {fmt(r['packets'], '.0f')} | {fmt(r['flows'], '.0f')} | {fmt(r['file_mb'], '.1f')} "
+                           f"| {t} | failed ({r['failed_runs']} runs) | | | | | | | | | | | |")
+                continue
+            out.append(
+                f"| {n} | {fmt(r['packets'], '.0f')} | {fmt(r['flows'], '.0f')} | {fmt(r['file_mb'], '.1f')} | {t} "
+                f"| {fmt(r['wall_s'], '.3f')} | {fmt(r['startup_s'], '.3f')} | {fmt(r['pps'] and r['pps'] / 1e6, '.3f')} "
+                f"| {fmt(r['mbps'], '.0f')} | {fmt(r['ns_per_pkt'], '.0f')} | {fmt(r['peak_rss_mib'], '.1f')} "
+                f"| {fmt(r['x_ndpiReader'], '.2f')} | {fmt(r['x_raw'], '.3f')} | {fmt(r['x_minimal'], '.2f')} "
+                f"| {fmt(r['pps_cpu'] and r['pps_cpu'] / 1e6, '.3f')} | {fmt(r['ir_per_pkt'], '.0f')} |")
+    if ir:
+        out += ["", "callgrind on 1 copy, net of a one-packet run (start-up and tear-down); calls are per packet "
+                "(per flow):", "",
+                "| tool | Ir total | Ir start-up | Ir/pkt | " + " | ".join(CALLS) + " |",
+                "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in CALLS) + " |"]
+        for t, e in ir.items():
+            cells = []
+            for label in CALLS:
+                v = e.get(label)
+                cells.append("" if not v else f"{v[0]:.3f} ({fmt(v[1], '.1f')})")
+            out.append(f"| {t} | {fmt(e['ir_1x'], '.0f')} | {fmt(e['ir_startup'], '.0f')} | {fmt(e['ir_per_pkt'], '.0f')} "
+                       f"| " + " | ".join(cells) + " |")
+
+    pk1n = (pk1 - pk0) if pk1 else None
+    prof = profile_per_packet(res, "misport", pk1n, 15)
+    if prof:
+        out += ["", "Where misport's instructions go on 1 copy (callgrind, per packet, net of start-up; "
+                "all tools in callgrind/<tool>.perpkt.txt):", "", "```"] + prof[:17] + ["```"]
+    for t in ("misport", "minimal", "ndpiReader"):
+        p = profile_per_packet(res, t, pk1n, 40)
+        if p:
+            with open(os.path.join(res, "callgrind", f"{t}.perpkt.txt"), "w") as fp:
+                fp.write("\n".join(p) + "\n")
+    shares = [(num(r["user_s"]) + num(r["sys_s"])) / num(r["wall_s"]) for r in runs
+              if r["exit"] == "0" and not r["tool"].startswith("misport-w") and int(r["copies"]) > 0
+              and num(r["wall_s"]) and num(r["wall_s"]) >= 0.5 and num(r["user_s"]) is not None
+              and num(r["sys_s"]) is not None]
+    busy = ""
+    if shares and statistics.median(shares) < 0.9:
+        busy = (f"WARNING: the machine was busy: single-threaded runs of 0.5 s or more got a median of "
+                f"{100 * statistics.median(shares):.0f}% of a core (CPU time / wall time). Wall-clock figures "
+                "and the checks below are unreliable; CPU Mpkt/s and Ir/pkt are the usable figures. Re-run on an "
+                "idle machine.")
+        out += ["", busy]
+    out += ["", "Targets of issue 7 (misport = one worker; the largest corpus unless said):", ""]
+    out += check_targets(rows, sizes, workers, res)
+    text = "\n".join(out) + "\n"
+    with open(os.path.join(res, "table.md"), "w") as fp:
+        fp.write(text)
+    sys.stdout.write(text)
+
+
+def check_targets(rows, sizes, workers, res):
+    def get(n, t, k):
+        r = rows.get((n, t))
+        return r.get(k) if r else None
+
+    def line(ok, text):
+        mark = "n/a " if ok is None else ("PASS" if ok else "FAIL")
+        return f"- {mark} {text}"
+
+    out = []
+    big = sizes[-1] if sizes else None
+    m, nd, mi = get(big, "misport", "pps"), get(big, "ndpiReader", "pps"), get(big, "minimal", "pps")
+    mc, ndc, mic = get(big, "misport", "pps_cpu"), get(big, "ndpiReader", "pps_cpu"), get(big, "minimal", "pps_cpu")
+    out.append(line(None if not (m and nd) else m >= 2.5 * nd,
+                    f"packets/s >= 2.5x ndpiReader ({big} copies): {fmt(m and nd and m / nd, '.2f')}x "
+                    f"(on CPU time {fmt(mc and ndc and mc / ndc, '.2f')}x)"))
+    out.append(line(None if not (m and mi) else m * 1.3 >= mi,
+                    f"within 1.3x of the minimal flow+nDPI loop ({big} copies): minimal is "
+                    f"{fmt(m and mi and mi / m, '.2f')}x misport (on CPU time {fmt(mc and mic and mic / mc, '.2f')}x)"))
+    mr, nr = get(big, "misport", "peak_rss_mib"), get(big, "ndpiReader", "peak_rss_mib")
+    out.append(line(None if not (mr and nr) else mr * 4 <= nr,
+                    f"peak RSS <= 1/4 of ndpiReader's ({big} copies): {fmt(mr, '.1f')} MiB vs "
+                    f"{fmt(nr, '.1f')} MiB ({fmt(mr and nr and nr / mr, '.1f')}x less)"))
+    big_sizes = [n for n in sizes if n >= 10 and get(n, "misport", "peak_rss_mib")]
+    if len(big_sizes) >= 2:
+        a, b = get(big_sizes[0], "misport", "peak_rss_mib"), get(big_sizes[-1], "misport", "peak_rss_mib")
+        out.append(line(b <= a * 1.1, f"peak RSS flat: {big_sizes[0]} copies {a:.1f} MiB, {big_sizes[-1]} copies "
+                                      f"{b:.1f} MiB ({(b / a - 1) * 100:+.1f}%, limit +10%)"))
+    else:
+        out.append(line(None, "peak RSS flat (10x vs 40x copies): needs two sizes >= 10"))
+    flat = [(n, get(n, "misport", "ns_per_pkt")) for n in sizes if n >= 5 and get(n, "misport", "ns_per_pkt")]
+    cpu = [1e9 / get(n, "misport", "pps_cpu") for n, _ in flat if get(n, "misport", "pps_cpu")]
+    if len(flat) >= 2:
+        lo, hi = min(v for _, v in flat), max(v for _, v in flat)
+        note = ""
+        if len(cpu) == len(flat):
+            note = "; CPU time per packet {} ns ({:+.1f}%)".format(", ".join(f"{v:.0f}" for v in cpu),
+                                                                   (max(cpu) / min(cpu) - 1) * 100)
+        out.append(line(hi <= lo * 1.1, "time per packet flat from {} to {} copies: {} ns ({:+.1f}%, limit 10%){}".format(
+            flat[0][0], flat[-1][0], ", ".join(f"{v:.0f}" for _, v in flat), (hi / lo - 1) * 100, note)))
+    else:
+        out.append(line(None, "time per packet flat (5x to 40x copies): needs two sizes >= 5"))
+    wt = f"misport-w{workers}"
+    sp = get(big, wt, "x_misport_1worker")
+    identical = None
+    mpath = os.path.join(res, "machine.txt")
+    if os.path.exists(mpath):
+        with open(mpath) as fp:
+            for ln in fp:
+                if ln.startswith("multi-worker EVE output vs one worker"):
+                    identical = ln.split("): ", 1)[-1].startswith("yes")
+    if sp is None:
+        out.append(line(None, f"--workers {workers}: >= 1.7x with 2 workers, identical results "
+                              "(misport has no --workers yet)"))
+    else:
+        out.append(line(sp >= 1.7, f"--workers {workers}: {sp:.2f}x one worker ({big} copies), limit 1.7x"))
+        out.append(line(identical, "results with --workers identical to one worker (EVE with --flows, see above)"))
+    return out
+
+
+def compare_eve(a_path, b_path):
+    """One line: whether two EVE files hold the same records. Records are compared as sorted sets without
+    flow_id (compared apart: ids may be numbered per worker); stats records without their time fields."""
+    import json
+
+    def load(path):
+        recs, ids, stats = [], [], None
+        try:
+            with open(path) as fp:
+                for ln in fp:
+                    try:
+                        r = json.loads(ln)
+                    except ValueError:
+                        recs.append(ln.rstrip("\n"))
+                        continue
+                    if r.get("event_type") == "stats":
+                        st = r.get("stats", {})
+                        st.pop("uptime", None)
+                        stats = json.dumps(st, sort_keys=True)
+                        continue
+                    ids.append(r.pop("flow_id", None))
+                    recs.append(json.dumps(r, sort_keys=True))
+        except OSError:
+            return None, None, None
+        return sorted(recs), ids, stats
+
+    ra, ia, sa = load(a_path)
+    rb, ib, sb = load(b_path)
+    if ra is None or rb is None:
+        return "not compared (an EVE file is missing)"
+    kinds = {}
+    for r in ra:
+        k = json.loads(r).get("event_type", "?") if r.startswith("{") else "?"
+        kinds[k] = kinds.get(k, 0) + 1
+    what = ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())) or "no records"
+    same = ra == rb
+    if same:
+        text = f"records identical ({what})"
+    else:
+        only_a, only_b = sorted(set(ra) - set(rb)), sorted(set(rb) - set(ra))
+        text = (f"records DIFFER ({len(ra)} vs {len(rb)}: {len(only_a)} only with one worker, {len(only_b)} only "
+                f"with N, of {what})")
+        for r in (only_a[:1] + only_b[:1]):
+            try:
+                x = json.loads(r)
+                text += (f"; e.g. {x.get('src_ip')}:{x.get('src_port')} -> {x.get('dest_ip')}:{x.get('dest_port')} "
+                         f"{x.get('app_proto')}")
+            except ValueError:
+                pass
+    if ia != ib and sorted(map(str, ia)) != sorted(map(str, ib)):
+        text += f"; flow_ids differ ({len(set(ia))} distinct with one worker, {len(set(ib))} with N)"
+    if sa != sb:
+        da, db = json.loads(sa or "{}"), json.loads(sb or "{}")
+        diffs = []
+
+        def walk(x, y, path):
+            if isinstance(x, dict) and isinstance(y, dict):
+                for k in sorted(set(x) | set(y)):
+                    walk(x.get(k), y.get(k), path + [k])
+            elif x != y:
+                diffs.append(f"{'.'.join(path)} {x} vs {y}")
+        walk(da, db, [])
+        text += "; final stats DIFFER: " + "; ".join(diffs[:6])
+    elif sa is not None:
+        text += "; final stats identical"
+    return ("yes: " if same and sa == sb else "no: ") + text
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare-eve":
+        print(compare_eve(sys.argv[2], sys.argv[3]))
+    else:
+        main()
