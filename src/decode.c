@@ -92,7 +92,7 @@ static enum mp_decode_result decode_ethertype(uint16_t type, struct cursor c, st
 		uint8_t ver;
 
 		do {
-			if (!rd_be32(&c, 0, &label) || ++n > 16)
+			if (!rd_be32(&c, 0, &label) || ++n > MP_DECODE_MAX_MPLS_LABELS)
 				return MP_DEC_BAD_MPLS;
 			c = cur_sub(&c, 4);
 		} while ((label & 0x100) == 0);

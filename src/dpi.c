@@ -1,19 +1,35 @@
-/* dpi.c: nDPI 4.2 detection per flow, following ndpiReader's packet budget and give-up rules. */
+/* dpi.c: nDPI 4.2 detection per flow, following ndpiReader's packet budget and give-up rules; nDPI's
+ * memory is accounted through its malloc hooks against a cap, and in hardened builds every packet is
+ * handed to nDPI so that it ends at a PROT_NONE guard page (docs/hostile-input.md). */
 #include "misport/dpi.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <ndpi/ndpi_api.h>
 
 #include "misport/config.h"
+
+/* Whether the guard page is on by default: CMake's MISPORT_HARDEN defines MISPORT_DPI_GUARD_DEFAULT=1. */
+#ifndef MISPORT_DPI_GUARD_DEFAULT
+#define MISPORT_DPI_GUARD_DEFAULT 0
+#endif
 
 struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
 	struct dpi_limits lim;
 	uint32_t flow_size;
 	uint64_t last_ms; /* latest packet time handed to nDPI: its clock never goes backwards */
+	/* Guard: a mapping of guard_span read-write bytes followed by one PROT_NONE page; a packet of n
+	 * bytes is copied to guard_end - n, so reading its byte n faults. NULL when off. */
+	uint8_t *guard_map;
+	size_t guard_map_len;
+	uint8_t *guard_end;
+	uint64_t memcap_refused, alloc_failed, clamped;
 };
 
 struct dpi_flow {
@@ -21,8 +37,9 @@ struct dpi_flow {
 	ndpi_protocol proto;
 };
 
-/* nDPI allocations are accounted with a size header so the hooks can report memory in use. */
-static uint64_t dpi_mem_used, dpi_mem_peak;
+/* nDPI allocations are accounted with a size header so the hooks can report memory in use. The hooks
+ * are process-wide and worker threads allocate concurrently, hence the atomics. */
+static _Atomic uint64_t dpi_mem_used, dpi_mem_peak;
 
 struct mem_hdr {
 	size_t size;
@@ -31,14 +48,21 @@ struct mem_hdr {
 
 static void *dpi_malloc(size_t size)
 {
-	struct mem_hdr *h = malloc(sizeof(*h) + size);
+	struct mem_hdr *h;
+	uint64_t used, peak;
 
+	if (size > SIZE_MAX - sizeof(*h))
+		return NULL;
+	h = malloc(sizeof(*h) + size);
 	if (h == NULL)
 		return NULL;
 	h->size = size;
-	dpi_mem_used += size;
-	if (dpi_mem_used > dpi_mem_peak)
-		dpi_mem_peak = dpi_mem_used;
+	used = atomic_fetch_add_explicit(&dpi_mem_used, size, memory_order_relaxed) + size;
+	peak = atomic_load_explicit(&dpi_mem_peak, memory_order_relaxed);
+	while (used > peak &&
+	       !atomic_compare_exchange_weak_explicit(&dpi_mem_peak, &peak, used, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
 	return h + 1;
 }
 
@@ -49,18 +73,68 @@ static void dpi_free(void *p)
 	if (p == NULL)
 		return;
 	h = (struct mem_hdr *)p - 1;
-	dpi_mem_used -= h->size;
+	atomic_fetch_sub_explicit(&dpi_mem_used, h->size, memory_order_relaxed);
 	free(h);
 }
 
 uint64_t dpi_memory_in_use(void)
 {
-	return dpi_mem_used;
+	return atomic_load_explicit(&dpi_mem_used, memory_order_relaxed);
 }
 
 uint64_t dpi_memory_peak(void)
 {
-	return dpi_mem_peak;
+	return atomic_load_explicit(&dpi_mem_peak, memory_order_relaxed);
+}
+
+/* Reads a decimal environment override; returns 0 when unset or not a number. */
+static uint64_t env_u64(const char *name)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0')
+		return 0;
+	return v;
+}
+
+static bool guard_wanted(int setting)
+{
+	const char *s;
+
+	if (setting != 0)
+		return setting > 0;
+	s = getenv("MISPORT_DPI_GUARD");
+	if (s != NULL && (s[0] == '0' || s[0] == '1') && s[1] == '\0')
+		return s[0] == '1';
+	return MISPORT_DPI_GUARD_DEFAULT != 0;
+}
+
+/* Maps the guard area: enough pages for the longest packet nDPI is given, then one PROT_NONE page. */
+static int guard_map(struct dpi_engine *e, char *err, size_t errlen)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t page = pg > 0 ? (size_t)pg : 4096u;
+	size_t span = ((size_t)MP_DPI_MAX_PACKET_LEN + page - 1) / page * page;
+	void *m = mmap(NULL, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "nDPI guard page: mmap failed");
+		return -1;
+	}
+	if (mprotect((uint8_t *)m + span, page, PROT_NONE) != 0) {
+		munmap(m, span + page);
+		snprintf(err, errlen, "nDPI guard page: mprotect failed");
+		return -1;
+	}
+	e->guard_map = m;
+	e->guard_map_len = span + page;
+	e->guard_end = (uint8_t *)m + span;
+	return 0;
 }
 
 int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *err, size_t errlen)
@@ -83,9 +157,19 @@ int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *
 		e->lim.max_tcp_packets = MP_DPI_MAX_TCP_PACKETS;
 	if (e->lim.max_udp_packets == 0)
 		e->lim.max_udp_packets = MP_DPI_MAX_UDP_PACKETS;
+	if (e->lim.memcap == 0)
+		e->lim.memcap = env_u64("MISPORT_DPI_MEMCAP");
+	if (e->lim.memcap == 0)
+		e->lim.memcap = MP_DPI_MEMCAP_DEFAULT;
+	if (guard_wanted(e->lim.guard) && guard_map(e, err, errlen) != 0) {
+		free(e);
+		return -1;
+	}
 	e->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
 	if (e->ndpi == NULL) {
 		snprintf(err, errlen, "nDPI: ndpi_init_detection_module failed");
+		if (e->guard_map != NULL)
+			munmap(e->guard_map, e->guard_map_len);
 		free(e);
 		return -1;
 	}
@@ -102,17 +186,30 @@ void dpi_engine_free(struct dpi_engine *e)
 	if (e == NULL)
 		return;
 	ndpi_exit_detection_module(e->ndpi);
+	if (e->guard_map != NULL)
+		munmap(e->guard_map, e->guard_map_len);
 	free(e);
 }
 
 struct dpi_flow *dpi_flow_new(struct dpi_engine *e)
 {
-	struct dpi_flow *f = calloc(1, sizeof(*f));
+	struct dpi_flow *f;
 
-	if (f == NULL)
+	/* The cap is checked before a flow starts: nDPI's allocations while it dissects a flow already
+	 * admitted are not refused (nDPI 4.2 does not survive a failed allocation everywhere), so the cap
+	 * can be exceeded by what the admitted flows still allocate. */
+	if (dpi_memory_in_use() + e->flow_size > e->lim.memcap) {
+		e->memcap_refused++;
 		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		e->alloc_failed++;
+		return NULL;
+	}
 	f->nf = ndpi_flow_malloc(e->flow_size);
 	if (f->nf == NULL) {
+		e->alloc_failed++;
 		free(f);
 		return NULL;
 	}
@@ -172,8 +269,16 @@ bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, ui
 	if (ms < e->last_ms)
 		ms = e->last_ms;
 	e->last_ms = ms;
-	if (l3_len > MP_DPI_MAX_PACKET_LEN)
+	/* nDPI 4.2 takes the length as unsigned short: a longer packet would wrap to a short one. */
+	if (l3_len > MP_DPI_MAX_PACKET_LEN) {
 		l3_len = MP_DPI_MAX_PACKET_LEN;
+		e->clamped++;
+	}
+	/* Containment: nDPI reading past the packet hits the guard page instead of stale bytes. */
+	if (e->guard_end != NULL && l3_len > 0) {
+		memcpy(e->guard_end - l3_len, l3, l3_len);
+		l3 = e->guard_end - l3_len;
+	}
 	f->proto = ndpi_detection_process_packet(e->ndpi, f->nf, l3, (unsigned short)l3_len, ms);
 	enough = flow_pkts > budget;
 	if (!enough && f->proto.app_protocol == NDPI_PROTOCOL_UNKNOWN)
@@ -206,4 +311,16 @@ const char *dpi_protocol_name(const struct dpi_engine *e, unsigned id)
 	if (id >= ndpi_get_num_supported_protocols(e->ndpi))
 		return NULL;
 	return ndpi_get_proto_name(e->ndpi, (u_int16_t)id);
+}
+
+void dpi_engine_stats(const struct dpi_engine *e, struct dpi_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->memuse = dpi_memory_in_use();
+	out->memuse_peak = dpi_memory_peak();
+	out->memcap = e->lim.memcap;
+	out->memcap_refused = e->memcap_refused;
+	out->alloc_failed = e->alloc_failed;
+	out->clamped = e->clamped;
+	out->guard = e->guard_end != NULL;
 }

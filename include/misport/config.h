@@ -29,11 +29,18 @@
 #define MP_DPI_MAX_TCP_PACKETS 80u
 #define MP_DPI_MAX_UDP_PACKETS 24u
 
+/* nDPI memory: bytes nDPI may hold over the whole process (engines and per-flow state, counted through its
+ * malloc hooks); beyond it new flows get no nDPI state and stay Unknown (counted). $MISPORT_DPI_MEMCAP overrides. */
+#define MP_DPI_MEMCAP_DEFAULT (256ull * 1024u * 1024u)
+
 /* nDPI 4.2 takes packet lengths as unsigned short: longer IP packets are clamped to this. */
 #define MP_DPI_MAX_PACKET_LEN 65535u
 
 /* Decoder: at most this many VLAN tags (802.1Q/802.1ad) are skipped; more is malformed. */
 #define MP_DECODE_MAX_VLAN_TAGS 4u
+
+/* Decoder: at most this many MPLS labels are skipped; a deeper stack is malformed (mpls.header_too_small). */
+#define MP_DECODE_MAX_MPLS_LABELS 16u
 
 /* Decoder: at most this many IPv6 extension headers are skipped; more is malformed. */
 #define MP_DECODE_MAX_IPV6_EXT 8u

@@ -24,6 +24,10 @@ struct dpi_limits {
 	uint32_t max_tcp_packets; /* packets per flow before give-up; 0: MP_DPI_MAX_TCP_PACKETS */
 	uint32_t max_udp_packets; /* likewise for UDP and others; 0: MP_DPI_MAX_UDP_PACKETS */
 	bool guess;               /* guess from ports at give-up (ndpiReader's default: on) */
+	uint64_t memcap;          /* bytes nDPI may hold over the process before new flows get no nDPI state
+				   * (they stay Unknown, counted); 0: $MISPORT_DPI_MEMCAP, else MP_DPI_MEMCAP_DEFAULT */
+	int guard;                /* packets handed to nDPI end at a PROT_NONE guard page: 1 on, -1 off,
+				   * 0: $MISPORT_DPI_GUARD, else on in MISPORT_HARDEN builds (docs/hostile-input.md) */
 };
 
 /* Creates an nDPI detection module with every protocol enabled. Returns 0, or -1 with err filled.
@@ -33,7 +37,8 @@ int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *
 /* Frees the engine; every dpi_flow made by it must be freed first. NULL is allowed. */
 void dpi_engine_free(struct dpi_engine *e);
 
-/* Allocates per-flow detection state, or returns NULL when out of memory. Owned by the caller,
+/* Allocates per-flow detection state, or returns NULL when out of memory or when nDPI already holds
+ * the memcap (both counted in dpi_engine_stats; the flow then stays Unknown). Owned by the caller,
  * released with dpi_flow_free. */
 struct dpi_flow *dpi_flow_new(struct dpi_engine *e);
 
@@ -57,8 +62,23 @@ void dpi_giveup(struct dpi_engine *e, struct dpi_flow *f, struct dpi_result *res
 unsigned dpi_protocol_count(const struct dpi_engine *e);
 const char *dpi_protocol_name(const struct dpi_engine *e, unsigned id);
 
-/* Bytes nDPI has allocated and not freed through its malloc hooks, and the peak. */
+/* Bytes nDPI has allocated and not freed through its malloc hooks, and the peak, over every engine of
+ * the process (the hooks are process-wide; safe to call from any thread). */
 uint64_t dpi_memory_in_use(void);
 uint64_t dpi_memory_peak(void);
+
+/* Counters of one engine (plain data). */
+struct dpi_stats {
+	uint64_t memuse;         /* dpi_memory_in_use() at the time of the call (process-wide) */
+	uint64_t memuse_peak;    /* dpi_memory_peak() (process-wide) */
+	uint64_t memcap;         /* the cap in force, bytes */
+	uint64_t memcap_refused; /* flows of this engine refused nDPI state because nDPI held memcap or more */
+	uint64_t alloc_failed;   /* flows of this engine whose nDPI state could not be allocated */
+	uint64_t clamped;        /* packets of this engine longer than MP_DPI_MAX_PACKET_LEN, cut to it */
+	bool guard;              /* packets are handed to nDPI in front of a guard page */
+};
+
+/* Fills *out with e's counters. */
+void dpi_engine_stats(const struct dpi_engine *e, struct dpi_stats *out);
 
 #endif
