@@ -107,7 +107,7 @@ done
 # Under AddressSanitizer, freed blocks sit in a quarantine (256 MiB by default) that grows RSS with churn;
 # a small quarantine keeps the measurement about misport, and the bound allows for ASan's shadow memory.
 asan=0
-if ldd "$misport" 2>/dev/null | grep -q libasan; then
+if [[ $(ldd "$misport" 2>/dev/null) == *libasan* ]]; then  # no grep -q: pipefail + SIGPIPE
   asan=1
   export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
 fi
