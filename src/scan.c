@@ -1404,7 +1404,9 @@ static void emit(struct scan_detector *sd, struct src *s, bool update)
 
 		kinds_text(w, ptr == TR_UDP ? 1 : 0, kinds, sizeof(kinds));
 		a.ip_proto = ptr == TR_UDP ? 17 : 6;
-		memcpy(a.dst_ip, t->addr, 16);
+		/* Several targets: the lowest one, so the record does not depend on which worker's probe
+		 * reached the shared detector first. */
+		memcpy(a.dst_ip, f.targets <= 1 ? t->addr : w->lo, 16);
 		a.signature_id = ptr == TR_UDP ? SCAN_SID_PORTSCAN_UDP : SCAN_SID_PORTSCAN_TCP;
 		if (f.targets <= 1)
 			sb_addf(&b, "%s scanned %u %s ports of %s in %s (%s)", sb, f.ports[ptr],
