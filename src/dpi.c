@@ -29,7 +29,7 @@ struct dpi_engine {
 	uint8_t *guard_map;
 	size_t guard_map_len;
 	uint8_t *guard_end;
-	uint64_t memcap_refused, alloc_failed, clamped;
+	uint64_t memcap_refused, alloc_failed, clamped, packets, bytes;
 };
 
 struct dpi_flow {
@@ -274,6 +274,8 @@ bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, ui
 		l3_len = MP_DPI_MAX_PACKET_LEN;
 		e->clamped++;
 	}
+	e->packets++;
+	e->bytes += l3_len;
 	/* Containment: nDPI reading past the packet hits the guard page instead of stale bytes. */
 	if (e->guard_end != NULL && l3_len > 0) {
 		memcpy(e->guard_end - l3_len, l3, l3_len);
@@ -322,5 +324,7 @@ void dpi_engine_stats(const struct dpi_engine *e, struct dpi_stats *out)
 	out->memcap_refused = e->memcap_refused;
 	out->alloc_failed = e->alloc_failed;
 	out->clamped = e->clamped;
+	out->packets = e->packets;
+	out->bytes = e->bytes;
 	out->guard = e->guard_end != NULL;
 }

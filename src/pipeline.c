@@ -523,6 +523,15 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	out->flows_emerg_entered = fs->emergency_entered;
 	out->flows_emerg_over = fs->emergency_over;
 	out->alerts_suppressed = supp_table_stats(pl->supp)->suppressed;
+	{
+		struct dpi_stats ds;
+
+		dpi_engine_stats(pl->dpi, &ds);
+		out->dpi_memcap_refused = ds.memcap_refused + ds.alloc_failed;
+		out->dpi_memuse = ds.memuse;
+		out->dpi_memuse_peak = ds.memuse_peak;
+		out->dpi_memcap = ds.memcap;
+	}
 }
 
 void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel)

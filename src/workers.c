@@ -375,6 +375,14 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 	d->flows_emerg_over += s->flows_emerg_over;
 	d->alerts += s->alerts;
 	d->alerts_suppressed += s->alerts_suppressed;
+	d->dpi_memcap_refused += s->dpi_memcap_refused;
+	/* nDPI's memory figures are process-wide already: not summed. */
+	if (s->dpi_memuse > d->dpi_memuse)
+		d->dpi_memuse = s->dpi_memuse;
+	if (s->dpi_memuse_peak > d->dpi_memuse_peak)
+		d->dpi_memuse_peak = s->dpi_memuse_peak;
+	if (s->dpi_memcap > d->dpi_memcap)
+		d->dpi_memcap = s->dpi_memcap;
 }
 
 /* Collects a consistent snapshot of every worker's counters (they answer in ring order). */

@@ -74,6 +74,7 @@ struct dpi_stats {
 	uint64_t memcap;         /* the cap in force, bytes */
 	uint64_t memcap_refused; /* flows of this engine refused nDPI state because nDPI held memcap or more */
 	uint64_t alloc_failed;   /* flows of this engine whose nDPI state could not be allocated */
+	uint64_t packets, bytes; /* packets (and their IP bytes) this engine handed to nDPI */
 	uint64_t clamped;        /* packets of this engine longer than MP_DPI_MAX_PACKET_LEN, cut to it */
 	bool guard;              /* packets are handed to nDPI in front of a guard page */
 };

@@ -44,6 +44,8 @@ struct mp_stats_record {
 	uint64_t flows_active, flows_timeout, flows_evicted;
 	uint64_t flows_emerg_entered, flows_emerg_over;
 	uint64_t alerts, alerts_suppressed;
+	uint64_t dpi_memcap_refused; /* flows refused nDPI state at the memcap, or whose allocation failed */
+	uint64_t dpi_memuse, dpi_memuse_peak, dpi_memcap; /* nDPI bytes in use and peak (process-wide), the cap */
 	uint64_t output_dropped; /* events refused by output sinks (queue full, write error, exit) */
 	bool have_capture;       /* live capture: the kernel figures below are meaningful */
 	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;

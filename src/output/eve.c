@@ -256,11 +256,19 @@ static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 	jb_u64(j, "active", s->flows_active);
 	jb_u64(j, "emerg_mode_entered", s->flows_emerg_entered);
 	jb_u64(j, "emerg_mode_over", s->flows_emerg_over);
+	jb_u64(j, "memcap", s->dpi_memcap_refused); /* flows that got no nDPI state (docs/hostile-input.md) */
+	jb_u64(j, "memuse", s->dpi_memuse);         /* nDPI bytes in use */
 	jb_obj_open(j, "mgr");
 	jb_u64(j, "flows_timeout", s->flows_timeout);
 	jb_u64(j, "flows_evicted", s->flows_evicted);
 	jb_obj_close(j);
 	jb_obj_close(j);
+	if (s->dpi_memcap != 0) {
+		jb_obj_open(j, "memcap"); /* nDPI bytes in use and peak, percent of the cap */
+		jb_u64(j, "pressure", s->dpi_memuse * 100u / s->dpi_memcap);
+		jb_u64(j, "pressure_max", s->dpi_memuse_peak * 100u / s->dpi_memcap);
+		jb_obj_close(j);
+	}
 	jb_obj_open(j, "detect");
 	jb_u64(j, "alert", s->alerts);
 	jb_u64(j, "alerts_suppressed", s->alerts_suppressed);
