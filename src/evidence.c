@@ -157,6 +157,8 @@ int evid_alert(struct evidence *e, struct mp_flow *f, char *path_out, size_t cap
 			if ((size_t)n < cap)
 				memcpy(path_out, p, (size_t)n + 1);
 		}
+	} else if (e->dir != NULL) {
+		e->st.files_refused++;
 	}
 	for (struct evid_frame *fr = ef->head; fr != NULL; fr = fr->next) {
 		struct capture_pkt pkt = {fr->ts_us, fr->caplen, fr->wirelen, fr->data};

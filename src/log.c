@@ -15,6 +15,8 @@ void log_init(const char *progname, int verbosity)
 	log_verbosity = verbosity;
 }
 
+static void log_vmsg(int with_errno, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void log_vmsg(int with_errno, const char *fmt, va_list ap)
 {
 	int saved = errno;

@@ -205,6 +205,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		}
 		f->alerted = 1;
 		pl->st.alerts++;
+		pl->st.alerts_verdict[v]++;
 		summary_add_alert(pl->summary, verdict_name(v));
 		emit(pl, &ev);
 	} else if (pl->evid != NULL) {
@@ -523,6 +524,17 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	out->flows_emerg_entered = fs->emergency_entered;
 	out->flows_emerg_over = fs->emergency_over;
 	out->alerts_suppressed = supp_table_stats(pl->supp)->suppressed;
+	out->supp_evicted = supp_table_stats(pl->supp)->evicted;
+	out->supp_active = supp_table_stats(pl->supp)->active;
+	if (pl->evid != NULL) {
+		const struct evid_stats *es = evid_get_stats(pl->evid);
+
+		out->evid_written = es->packets_written;
+		out->evid_truncated = es->packets_truncated;
+		out->evid_other_link = es->packets_other_link;
+		out->evid_write_errors = es->write_errors;
+		out->evid_files_refused = es->files_refused;
+	}
 	{
 		struct dpi_stats ds;
 
@@ -531,6 +543,7 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 		out->dpi_memuse = ds.memuse;
 		out->dpi_memuse_peak = ds.memuse_peak;
 		out->dpi_memcap = ds.memcap;
+		out->dpi_clamped = ds.clamped;
 	}
 }
 

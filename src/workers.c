@@ -375,6 +375,16 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 	d->flows_emerg_over += s->flows_emerg_over;
 	d->alerts += s->alerts;
 	d->alerts_suppressed += s->alerts_suppressed;
+	for (int i = 0; i < MP_VERDICT_COUNT; i++)
+		d->alerts_verdict[i] += s->alerts_verdict[i];
+	d->supp_evicted += s->supp_evicted;
+	d->supp_active += s->supp_active;
+	d->evid_written += s->evid_written;
+	d->evid_truncated += s->evid_truncated;
+	d->evid_other_link += s->evid_other_link;
+	d->evid_write_errors += s->evid_write_errors;
+	d->evid_files_refused += s->evid_files_refused;
+	d->dpi_clamped += s->dpi_clamped;
 	d->dpi_memcap_refused += s->dpi_memcap_refused;
 	/* nDPI's memory figures are process-wide already: not summed. */
 	if (s->dpi_memuse > d->dpi_memuse)
@@ -414,6 +424,12 @@ static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct
 		st->kernel_drops = kernel->dropped;
 		st->kernel_ifdrops = kernel->ifdropped;
 	}
+	if (st->ts_us == 0) { /* nothing read yet (an empty capture): stamp the record with the wall clock */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		st->ts_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	}
 	ev.type = MP_EV_STATS;
 	ev.u.stats = st;
 	pthread_mutex_lock(&w->emit_lock);
@@ -445,6 +461,16 @@ static void snapshot(struct workers *w, struct mp_stats_record *st)
 		collect(w, st);
 	pthread_mutex_lock(&w->scan_lock);
 	st->alerts += w->scan_alerts;
+	st->alerts_scan = w->scan_alerts;
+	if (w->scan != NULL) {
+		const struct scan_stats *ss = scan_get_stats(w->scan);
+
+		st->scan_evicted = ss->sources_evicted + ss->sources_evicted_mem;
+		st->scan_overflow = ss->targets_overflow + ss->pairs_overflow + ss->ports_overflow +
+				    ss->contacts_overflow + ss->mismatches_overflow;
+		st->scan_memuse = ss->mem_bytes;
+		st->scan_contacts_replaced = ss->contact_pairs_replaced;
+	}
 	pthread_mutex_unlock(&w->scan_lock);
 }
 

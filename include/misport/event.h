@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "misport/alert.h"
+#include "misport/classify.h"
 #include "misport/decode.h"
 
 /* A finished flow, client -> server. Plain data. */
@@ -44,6 +45,18 @@ struct mp_stats_record {
 	uint64_t flows_active, flows_timeout, flows_evicted;
 	uint64_t flows_emerg_entered, flows_emerg_over;
 	uint64_t alerts, alerts_suppressed;
+	uint64_t alerts_verdict[MP_VERDICT_COUNT]; /* flow alerts emitted per verdict (suppressed repeats excluded) */
+	uint64_t alerts_scan;    /* scan alerts: first alerts and closing updates */
+	/* Bounded tables (docs/hostile-input.md): what hitting each bound cost. */
+	uint64_t scan_evicted;   /* scan sources evicted at the source cap or the memory bound */
+	uint64_t scan_overflow;  /* per-source target/port/pair/contact/mismatch lists that were full */
+	uint64_t scan_memuse;    /* bytes held by the scan detector */
+	uint64_t supp_evicted;   /* suppression keys closed early because the table was full */
+	uint64_t supp_active;    /* suppression keys open */
+	uint64_t evid_written, evid_truncated, evid_other_link, evid_write_errors; /* evidence pcaps (-w, --evidence-dir) */
+	uint64_t evid_files_refused; /* alerted flows without a per-alert pcap (too many open) */
+	uint64_t scan_contacts_replaced; /* TRW first-contact pairs replaced in a full set */
+	uint64_t dpi_clamped;    /* IP packets cut to nDPI's 16-bit length */
 	uint64_t dpi_memcap_refused; /* flows refused nDPI state at the memcap, or whose allocation failed */
 	uint64_t dpi_memuse, dpi_memuse_peak, dpi_memcap; /* nDPI bytes in use and peak (process-wide), the cap */
 	uint64_t output_dropped; /* events refused by output sinks (queue full, write error, exit) */

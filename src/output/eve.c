@@ -212,6 +212,42 @@ static void eve_decoder_events(struct jbuf *j, const struct mp_stats_record *s)
 	jb_obj_close(j);
 }
 
+/* Writes the counters Suricata's stats vocabulary has no key for. The schema closes every object under
+ * "stats", so they go in the same record's metadata.flowints (named integers, open in the schema):
+ * alerts per verdict and per scan, and the bounds of the scan detector and the evidence writer.
+ * docs/outputs.md lists the names; they are stable. */
+static void eve_stats_extra(struct jbuf *j, const struct mp_stats_record *s)
+{
+	static const enum mp_verdict shown[] = {MP_VERDICT_PORT_MISMATCH, MP_VERDICT_UNREGISTERED_PORT,
+						MP_VERDICT_LEGACY_PORT};
+	char key[48];
+
+	jb_obj_open(j, "metadata");
+	jb_obj_open(j, "flowints");
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		const char *name = verdict_name(shown[i]);
+		int k = snprintf(key, sizeof(key), "alerts_%s", name);
+
+		if (k < 0 || (size_t)k >= sizeof(key))
+			continue;
+		for (char *c = key; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
+		jb_u64(j, key, s->alerts_verdict[shown[i]]);
+	}
+	jb_u64(j, "alerts_scan", s->alerts_scan);
+	jb_u64(j, "scan_list_overflow", s->scan_overflow);
+	jb_u64(j, "scan_contacts_replaced", s->scan_contacts_replaced);
+	jb_u64(j, "suppress_active", s->supp_active);
+	jb_u64(j, "evidence_truncated", s->evid_truncated);
+	jb_u64(j, "evidence_other_link", s->evid_other_link);
+	jb_u64(j, "evidence_write_errors", s->evid_write_errors);
+	jb_u64(j, "evidence_files_refused", s->evid_files_refused);
+	jb_u64(j, "dpi_clamped", s->dpi_clamped);
+	jb_obj_close(j);
+	jb_obj_close(j);
+}
+
 static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 {
 	char ts[40];
@@ -269,12 +305,23 @@ static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 		jb_u64(j, "pressure_max", s->dpi_memuse_peak * 100u / s->dpi_memcap);
 		jb_obj_close(j);
 	}
+	jb_obj_open(j, "host"); /* the scan detector's per-source table */
+	jb_u64(j, "memcap", s->scan_evicted);
+	jb_u64(j, "memuse", s->scan_memuse);
+	jb_obj_close(j);
+	jb_obj_open(j, "ippair"); /* the suppression table, keyed by source, destination and port */
+	jb_u64(j, "memcap", s->supp_evicted);
+	jb_obj_close(j);
+	jb_obj_open(j, "pcap_log"); /* evidence pcaps */
+	jb_u64(j, "written", s->evid_written);
+	jb_obj_close(j);
 	jb_obj_open(j, "detect");
 	jb_u64(j, "alert", s->alerts);
 	jb_u64(j, "alerts_suppressed", s->alerts_suppressed);
 	jb_u64(j, "alert_queue_overflow", s->output_dropped);
 	jb_obj_close(j);
 	jb_obj_close(j);
+	eve_stats_extra(j, s);
 }
 
 int eve_format(const struct mp_event *ev, char *buf, size_t cap)

@@ -58,5 +58,32 @@ out=$("$misport" -r "$src/pcaps/http-80.pcap" -c zero 2>&1); rc=$?
 check "bad number: exit 1 with a message ($out)" test "$rc" -eq 1
 out=$("$misport" -i does-not-exist0 2>&1); rc=$?
 check "no such interface: exit 3, names it ($out)" test "$rc" -eq 3 -a "$(grep -c does-not-exist0 <<<"$out")" -ge 1
+# A bound that is hit shows in the stats record: 40 scanning sources (one unanswered SYN each, written
+# below) through a scan table capped at 16 sources evict 24, counted as stats.host.memcap.
+cp -r "$src/rules" "$tmp/rules16"
+sed -i 's/^max-sources .*/max-sources 16/' "$tmp/rules16/scan.conf"
+python3 - "$tmp/syns.pcap" <<'PY'
+import struct, sys
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); return ~(s + (s >> 16)) & 0xffff
+out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+for i in range(40):
+    src, dst = bytes([10, 7, 0, i + 1]), bytes([10, 7, 1, 1])
+    tcp = struct.pack("!HHIIBBHHH", 40000 + i, 1000 + i, i, 0, 5 << 4, 0x02, 1024, 0, 0)  # SYN, 20-byte header
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, i, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    frame = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ip + tcp  # dst MAC, src MAC, IPv4
+    out.append(struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame)
+open(sys.argv[1], "wb").write(b"".join(out))
+PY
+"$misport" -q --rules "$tmp/rules16" --eve "$tmp/cap.json" -r "$tmp/syns.pcap" 2>/dev/null
+memcap=$(python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if "\"stats\"" in l][-1]["stats"]["host"]["memcap"])' "$tmp/cap.json")
+check "scan table at its cap: 24 of 40 sources evicted, in stats.host.memcap ($memcap)" test "$memcap" = 24
+# A capture with a header and no packet: exit 0 and one stats record stamped with the wall clock, not 1970.
+python3 -c 'import struct,sys; open(sys.argv[1],"wb").write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,1))' "$tmp/hdr.pcap"
+"$misport" -q --eve "$tmp/hdr.json" -r "$tmp/hdr.pcap" 2>/dev/null; rc=$?
+ts=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), r[-1]["event_type"], r[-1]["timestamp"][:4])' "$tmp/hdr.json")
+check "header-only capture: exit 0, one stats record with this year's timestamp ($rc; $ts)" \
+  test "$rc" -eq 0 -a "$ts" = "1 stats $(date -u +%Y)"
 check "--help fits a screen ($("$misport" --help | wc -l) lines)" test "$("$misport" --help | wc -l)" -le 60
 exit $fail

@@ -41,6 +41,16 @@ for al in a:
     if out[:2] != ["0", "1"] or streams != {"0"}:
         print("  per-alert pcap", path, "does not start with the flow's SYN or holds other flows:", out, streams); ok = False
 print("per-alert pcaps checked:", len(a))
+# stats.pcap_log.written counts the frames written to the evidence files; every capture here is Ethernet,
+# so that is the evidence pcap's packet count, and nothing was truncated.
+st = [json.loads(l) for l in open(sys.argv[1]) if '"event_type":"stats"' in l][-1]
+n = len(subprocess.run(["tshark", "-r", os.path.join(os.path.dirname(sys.argv[3]), "evidence.pcap"), "-T", "fields",
+                        "-e", "frame.number"], capture_output=True, text=True).stdout.split())
+fi = st["metadata"]["flowints"]
+print(f"stats.pcap_log.written {st['stats']['pcap_log']['written']}, evidence pcap frames {n}, "
+      f"truncated {fi['evidence_truncated']}")
+if st["stats"]["pcap_log"]["written"] != n or n == 0 or fi["evidence_truncated"] != 0 or fi["evidence_other_link"] != 0:
+    ok = False
 sys.exit(0 if ok else 1)
 PY
 check "same alerts from the evidence pcap; one whole-flow pcap per alert" test $? -eq 0

@@ -89,6 +89,20 @@ cmp_rc=$?
 cat "$work/cmp.txt"
 check "live alerts and flows equal the offline result" test "$cmp_rc" -eq 0
 nflows=$(grep -c '"event_type":"flow"' "$work/live.json")
+python3 - "$work/live.json" >"$work/verdicts.txt" <<'PY'
+import collections, json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+seen = collections.Counter(a["alert"]["metadata"]["verdict"][0] for a in recs
+                          if a["event_type"] == "alert" and a["alert"]["metadata"].get("record") != ["suppression-summary"])
+fi = [r for r in recs if r["event_type"] == "stats"][-1]["metadata"]["flowints"]
+said = {v: fi["alerts_" + v.replace("-", "_")] for v in ("port-mismatch", "unregistered-port", "legacy-port")}
+said["scan"] = fi["alerts_scan"]
+print("alerts by verdict: records", dict(seen), "stats", said)
+sys.exit(0 if sum(seen.values()) > 0 and all(seen.get(v, 0) == n for v, n in said.items()) else 1)
+PY
+vrc=$?
+cat "$work/verdicts.txt"
+check "the stats record's alerts by verdict equal the alert records" test "$vrc" -eq 0
 check "every flow was flushed at SIGTERM ($nflows flow records)" test "$nflows" -eq "$(grep -c '"event_type":"flow"' "$work/offline.json")"
 
 # --- 2. memory stays flat over a long replay of many distinct flows --------------------------------

@@ -117,3 +117,37 @@ Test(json, eve_addresses_and_protocol_names)
 	cr_assert_str_eq(eve_proto_name(58, tmp, sizeof(tmp)), "IPv6-ICMP");
 	cr_assert_str_eq(eve_proto_name(47, tmp, sizeof(tmp)), "047");
 }
+
+/* Counters with no key in Suricata's closed "stats" objects travel in metadata.flowints; the table
+ * bounds map onto stats.host (scan sources), stats.ippair (suppression keys) and stats.pcap_log. */
+Test(json, eve_stats_carries_verdict_counts_and_bounds)
+{
+	static struct mp_stats_record st;
+	struct mp_event ev = {.type = MP_EV_STATS, .u.stats = &st};
+	char buf[8192];
+
+	st.ts_us = 1700000000000000ull;
+	st.alerts = 12;
+	st.alerts_verdict[MP_VERDICT_PORT_MISMATCH] = 5;
+	st.alerts_verdict[MP_VERDICT_UNREGISTERED_PORT] = 4;
+	st.alerts_verdict[MP_VERDICT_LEGACY_PORT] = 1;
+	st.alerts_scan = 2;
+	st.scan_evicted = 7;
+	st.scan_memuse = 4096;
+	st.scan_overflow = 3;
+	st.supp_evicted = 9;
+	st.supp_active = 11;
+	st.evid_written = 100;
+	st.evid_truncated = 6;
+	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "\"metadata\":{\"flowints\":{\"alerts_port_mismatch\":5,"
+				       "\"alerts_unregistered_port\":4,\"alerts_legacy_port\":1,\"alerts_scan\":2,"
+				       "\"scan_list_overflow\":3,\"scan_contacts_replaced\":0,\"suppress_active\":11,\"evidence_truncated\":6,"),
+			  "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"host\":{\"memcap\":7,\"memuse\":4096}"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"ippair\":{\"memcap\":9}"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"pcap_log\":{\"written\":100}"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"detect\":{\"alert\":12,"), "%s", buf);
+	/* detect and stats close, then metadata opens at the top level. */
+	cr_assert_not_null(strstr(buf, "\"alert_queue_overflow\":0}},\"metadata\":{"), "%s", buf);
+}
