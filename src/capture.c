@@ -1,7 +1,9 @@
 /* capture.c: libpcap savefile reading (pcap, pcapng) with optional BPF filters. */
 #include "misport/capture.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 struct capture {
 	pcap_t *p;
 	char *name;
+	char *iobuf; /* stdio buffer of the file libpcap reads (owned; freed after pcap_close) */
 	int dlt;
 	int live;
 	uint64_t delivered;
@@ -51,7 +54,28 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	if (strcmp(path, "-") == 0) {
+		c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	} else {
+		/* Opened here rather than by libpcap to give the stream a large buffer. */
+		FILE *fp = fopen(path, "rb");
+
+		if (fp == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		c->iobuf = malloc(MP_CAPTURE_FILE_BUFFER);
+		if (c->iobuf != NULL && setvbuf(fp, c->iobuf, _IOFBF, MP_CAPTURE_FILE_BUFFER) != 0) {
+			free(c->iobuf);
+			c->iobuf = NULL;
+		}
+		/* Only the reader thread uses the stream: with worker threads running, glibc would otherwise
+		 * lock it in each of libpcap's two freads per packet. */
+		__fsetlocking(fp, FSETLOCKING_BYCALLER);
+		c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+		if (c->p == NULL)
+			fclose(fp); /* libpcap closes the stream only once it has accepted it */
+	}
 	if (c->p == NULL) {
 		/* libpcap's message usually names the file already; keep one line that surely does. */
 		if (strstr(perr, path) != NULL)
@@ -264,7 +288,8 @@ void capture_close(struct capture *c)
 	if (c == NULL)
 		return;
 	if (c->p != NULL)
-		pcap_close(c->p);
+		pcap_close(c->p); /* closes the file, whose buffer is c->iobuf */
+	free(c->iobuf);
 	free(c->name);
 	free(c);
 }

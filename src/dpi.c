@@ -39,7 +39,8 @@ struct dpi_flow {
 
 /* nDPI allocations are accounted with a size header so the hooks can report memory in use. The hooks
  * are process-wide and worker threads allocate concurrently, hence the atomics. */
-static _Atomic uint64_t dpi_mem_used, dpi_mem_peak;
+static _Alignas(64) _Atomic uint64_t dpi_mem_used; /* each on its own cache line: no false sharing */
+static _Alignas(64) _Atomic uint64_t dpi_mem_peak;
 
 struct mem_hdr {
 	size_t size;

@@ -48,18 +48,18 @@ bool sig_stop_requested(void)
 
 bool sig_take_reload(void)
 {
-	bool r = sig_reload != 0;
-
+	if (sig_reload == 0)
+		return false; /* read-only when nothing is pending: no store per packet */
 	sig_reload = 0;
-	return r;
+	return true;
 }
 
 bool sig_take_stats(void)
 {
-	bool r = sig_stats != 0;
-
+	if (sig_stats == 0)
+		return false;
 	sig_stats = 0;
-	return r;
+	return true;
 }
 
 void sig_request_stop(void)

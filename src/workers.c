@@ -4,7 +4,6 @@
 #include "misport/workers.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +33,14 @@ struct rec {
 
 _Static_assert(sizeof(struct rec) == REC_ALIGN, "ring record header must be REC_ALIGN bytes");
 
+/* Each side caches the other side's position and reloads it only when the cached value says the ring is
+ * full (producer) or empty (consumer), so the two cache lines move between cores once per batch rather
+ * than once per packet. */
 struct ring {
 	_Alignas(64) _Atomic uint64_t head; /* consumer position */
+	uint64_t tail_seen;                 /* consumer's copy of tail */
 	_Alignas(64) _Atomic uint64_t tail; /* producer position */
+	uint64_t head_seen;                 /* producer's copy of head */
 	_Alignas(64) uint8_t *buf;
 	uint64_t cap, mask;
 };
@@ -54,6 +58,7 @@ struct worker {
 
 struct workers {
 	unsigned n;
+	uint8_t vshard[MP_WORKER_VSHARDS]; /* virtual shard -> worker */
 	struct pipeline_config cfg;
 	struct pipeline *single;           /* n == 1 */
 	struct worker *wk;                 /* n > 1 */
@@ -68,12 +73,17 @@ struct workers {
 	int finished;
 };
 
+/* Waits a little for the other side of a ring: a short busy wait, then sleeps. No sched_yield: on a
+ * machine with as many threads as cores it returns at once, and a thread spinning on it turns into a
+ * storm of system calls (expensive under virtualisation) that slows the thread doing the work. */
 static void backoff(unsigned *spins)
 {
-	if (++*spins < 64) {
-		sched_yield();
+	if (++*spins < 128) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
 	} else {
-		struct timespec ts = {0, 50000};
+		struct timespec ts = {0, 20000};
 		nanosleep(&ts, NULL);
 	}
 }
@@ -95,8 +105,10 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, con
 
 	if (contig < need)
 		total += contig; /* a pad record fills the end, the record starts at offset 0 */
-	while (r->cap - (tail - atomic_load_explicit(&r->head, memory_order_acquire)) < total)
-		backoff(&spins);
+	if (r->cap - (tail - r->head_seen) < total) {
+		while (r->cap - (tail - (r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire))) < total)
+			backoff(&spins);
+	}
 	if (contig < need) {
 		h = (struct rec *)(r->buf + off);
 		h->size = (uint32_t)contig;
@@ -126,7 +138,8 @@ static void *worker_main(void *arg)
 		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
 		const struct rec *h;
 
-		if (head == atomic_load_explicit(&r->tail, memory_order_acquire)) {
+		if (head == r->tail_seen &&
+		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire))) {
 			backoff(&spins);
 			continue;
 		}
@@ -172,6 +185,23 @@ static void on_scan_alert(const struct mp_alert *a, void *user)
 	pthread_mutex_unlock(&w->emit_lock);
 }
 
+/* Deals the virtual shards out to the workers. The reader's own shard (worker 0) gets a smaller share
+ * because the reader also reads and dispatches every packet. */
+static void init_vshards(struct workers *w)
+{
+	const unsigned pct = MP_WORKER_READER_SHARE_PCT;
+	unsigned n0, k = 0;
+
+	if (w->n <= 1) {
+		memset(w->vshard, 0, sizeof(w->vshard));
+		return;
+	}
+	/* worker 0 weighs pct/100 of a worker */
+	n0 = (unsigned)((uint64_t)MP_WORKER_VSHARDS * pct / (pct + 100u * (w->n - 1)));
+	for (unsigned i = 0; i < MP_WORKER_VSHARDS; i++)
+		w->vshard[i] = (uint8_t)(i < n0 ? 0 : 1 + (k++ % (w->n - 1)));
+}
+
 int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen)
 {
 	struct workers *w;
@@ -186,6 +216,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 	if (w == NULL)
 		goto oom;
 	w->n = n;
+	init_vshards(w);
 	w->cfg = *cfg;
 	if (pthread_mutex_init(&w->emit_lock, NULL) != 0)
 		goto oom;
@@ -271,7 +302,7 @@ static unsigned shard_of(const struct workers *w, int dlt, const struct capture_
 		h = (h ^ hi[i]) * 0x100000001b3ull;
 	h = (h ^ p.vlan) * 0x100000001b3ull;
 	h ^= h >> 29;
-	return (unsigned)(h % w->n);
+	return w->vshard[(h >> 8) % MP_WORKER_VSHARDS];
 }
 
 /* Sends a control record to every threaded worker and performs it on shard 0 at once. */

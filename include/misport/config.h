@@ -49,11 +49,22 @@
  * nested deeper is analysed as a flow of the tunnel protocol between the deepest decoded endpoints. */
 #define MP_DECODE_MAX_TUNNEL_DEPTH 4u
 
+/* Capture: stdio buffer for reading a capture file (libpcap reads each record with fread; with the
+ * default 4 KiB buffer a file costs one read(2) per dozen packets). */
+#define MP_CAPTURE_FILE_BUFFER (1024u * 1024u)
+
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 
 /* Workers (--workers): at most this many worker threads. */
 #define MP_MAX_WORKERS 64u
+
+/* Workers: host pairs hash to this many virtual shards, dealt out to the workers at start. */
+#define MP_WORKER_VSHARDS 256u
+
+/* Workers: the reader thread runs worker 0 besides reading and dispatching every packet, so worker 0
+ * gets this percentage of an other worker's share of virtual shards. */
+#define MP_WORKER_READER_SHARE_PCT 50u
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). */
 #define MP_WORKER_RING_BYTES (16u * 1024u * 1024u)

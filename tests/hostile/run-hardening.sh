@@ -23,6 +23,11 @@ check "immediate binding (BIND_NOW)" grep -qE 'BIND_NOW|FLAGS_1.*NOW' <<<"$dyn"
 check "non-executable stack (GNU_STACK RW)" grep -qE 'GNU_STACK.* RW ' <<<"$prog"
 check "stack protector (__stack_chk_fail linked)" grep -q __stack_chk_fail <<<"$syms"
 check "_FORTIFY_SOURCE (glibc *_chk functions linked)" grep -qE '__[a-z]+_chk' <<<"$syms"
+# nDPI's memcmp calls bind to misport's own (src/dpi_memcmp.c): glibc's AVX-512 memcmp takes a microcode
+# assist on every short compare that ends at the nDPI guard page.
+check "misport exports memcmp" grep -qE ' memcmp$' <<<"$(readelf -W --dyn-syms "$misport" | awk '$7 != "UND"')"
+bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*memcmp" | head -1)
+check "libndpi's memcmp binds to misport's (${bind:-no binding line})" test -n "$bind"
 if command -v hardening-check >/dev/null; then
   # Debian's checker (devscripts); CFI is not reported on Debian 12 (its glibc start files carry no IBT note).
   out=$(hardening-check "$misport")
