@@ -72,13 +72,13 @@ static bool verdict_alerts(enum mp_verdict v)
 static void scan_lock(struct pipeline *pl)
 {
 	if (pl->cfg.scan_lock != NULL)
-		pthread_mutex_lock(pl->cfg.scan_lock);
+		pthread_spin_lock(pl->cfg.scan_lock);
 }
 
 static void scan_unlock(struct pipeline *pl)
 {
 	if (pl->cfg.scan_lock != NULL)
-		pthread_mutex_unlock(pl->cfg.scan_lock);
+		pthread_spin_unlock(pl->cfg.scan_lock);
 }
 
 /* Hands flow f to the scan detector once: its Zeek-style connection state, probe kind and outcome,
@@ -457,7 +457,14 @@ static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct m
 void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt)
 {
 	struct mp_packet p;
-	enum mp_decode_result r;
+	enum mp_decode_result r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+
+	pipeline_packet_decoded(pl, dlt, pkt, r, &p);
+}
+
+void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_pkt *pkt, enum mp_decode_result r,
+			     struct mp_packet *p)
+{
 	struct mp_flow *f;
 	bool created;
 	int dir;
@@ -471,29 +478,28 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 	if (!pl->cfg.external_clock)
 		run_timers(pl);
 	count_link(pl, dlt);
-	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
 	pl->st.decoded[r]++;
 	if (r != MP_DEC_OK) {
 		if (decode_result_malformed(r))
 			pl->st.invalid++;
 		else if (r == MP_DEC_SKIP_FRAGMENT || r == MP_DEC_SKIP_NO_L4)
-			count_l3l4(pl, &p);
+			count_l3l4(pl, p);
 		return;
 	}
-	p.ts_us = pkt->ts_us;
-	count_l3l4(pl, &p);
+	p->ts_us = pkt->ts_us;
+	count_l3l4(pl, p);
 
-	f = flow_get(pl->flows, &p, &dir, &created);
+	f = flow_get(pl->flows, p, &dir, &created);
 	if (created)
 		f->dpi = dpi_flow_new(pl->dpi); /* NULL when out of memory: the flow stays Unknown */
 	if (pl->evid != NULL)
 		evid_packet(pl->evid, f, dlt, pkt);
 	if (pl->cfg.scan != NULL)
-		scan_evidence(pl, f, &p, dir);
+		scan_evidence(pl, f, p, dir);
 	if (!f->dpi_done && f->dpi != NULL) {
 		struct dpi_result res;
 
-		if (dpi_process(pl->dpi, f->dpi, p.l3, p.l3_len, p.ts_us, f->pkts[0] + f->pkts[1], p.ip_proto, &res)) {
+		if (dpi_process(pl->dpi, f->dpi, p->l3, p->l3_len, p->ts_us, f->pkts[0] + f->pkts[1], p->ip_proto, &res)) {
 			finish_flow_dpi(pl, f, &res);
 			judge_flow(pl, f, &res);
 		}

@@ -62,8 +62,9 @@ struct workers {
 	struct pipeline_config cfg;
 	struct pipeline *single;           /* n == 1 */
 	struct worker *wk;                 /* n > 1 */
-	pthread_mutex_t emit_lock;
-	pthread_mutex_t scan_lock;
+	/* The locks get cache lines of their own: the fields around them are read on every packet. */
+	_Alignas(64) pthread_mutex_t emit_lock;
+	_Alignas(64) pthread_spinlock_t scan_lock; /* held briefly, many times per flow: a futex costs more */
 	int lock_ready;
 	struct scan_detector *scan;        /* shared by every worker, NULL when disabled */
 	uint64_t scan_alerts;              /* scan alerts emitted (under scan_lock) */
@@ -71,6 +72,7 @@ struct workers {
 	uint64_t now_us, next_sweep_us;
 	struct summary *merged;
 	int finished;
+	_Alignas(64) char end_[1]; /* nothing written often shares the line before */
 };
 
 /* Waits a little for the other side of a ring: a short busy wait, then sleeps. No sched_yield: on a
@@ -220,7 +222,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 	w->cfg = *cfg;
 	if (pthread_mutex_init(&w->emit_lock, NULL) != 0)
 		goto oom;
-	if (pthread_mutex_init(&w->scan_lock, NULL) != 0) {
+	if (pthread_spin_init(&w->scan_lock, PTHREAD_PROCESS_PRIVATE) != 0) {
 		pthread_mutex_destroy(&w->emit_lock);
 		goto oom;
 	}
@@ -244,7 +246,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 
 		pc.external_clock = true;
 		pc.emit_lock = &w->emit_lock;
-		pc.scan_lock = &w->scan_lock;
+		pc.scan_lock = (void *)(uintptr_t)&w->scan_lock; /* pthread_spinlock_t is volatile int */
 		/* The flow table cap is shared out so the total stays what was asked for. */
 		pc.max_flows = (cfg->max_flows != 0 ? cfg->max_flows : MP_FLOW_MAX_DEFAULT) / n;
 		if (pc.max_flows == 0)
@@ -280,27 +282,27 @@ fail:
 /* Symmetric shard of a frame: hash of the ordered pair of host addresses and the VLAN id, so both
  * directions and every flow between two hosts land in the same worker. Undecodable frames go to
  * worker 0, which counts them. */
-static unsigned shard_of(const struct workers *w, int dlt, const struct capture_pkt *pkt)
+static unsigned shard_of(const struct workers *w, enum mp_decode_result r, const struct mp_packet *p)
 {
-	struct mp_packet p;
-	enum mp_decode_result r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
 	const uint8_t *lo, *hi;
-	uint64_t h = w->cfg.seed ^ 0x2545f4914f6cdd1dull;
+	uint64_t v[4], h = w->cfg.seed ^ 0x2545f4914f6cdd1dull;
 
 	if (r != MP_DEC_OK && r != MP_DEC_SKIP_FRAGMENT)
 		return 0;
-	if (memcmp(p.src, p.dst, 16) <= 0) {
-		lo = p.src;
-		hi = p.dst;
+	if (memcmp(p->src, p->dst, 16) <= 0) {
+		lo = p->src;
+		hi = p->dst;
 	} else {
-		lo = p.dst;
-		hi = p.src;
+		lo = p->dst;
+		hi = p->src;
 	}
-	for (int i = 0; i < 16; i++)
-		h = (h ^ lo[i]) * 0x100000001b3ull;
-	for (int i = 0; i < 16; i++)
-		h = (h ^ hi[i]) * 0x100000001b3ull;
-	h = (h ^ p.vlan) * 0x100000001b3ull;
+	memcpy(v, lo, 16);
+	memcpy(v + 2, hi, 16);
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ v[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	h = (h ^ p->vlan) * 0x9e3779b97f4a7c15ull;
 	h ^= h >> 29;
 	return w->vshard[(h >> 8) % MP_WORKER_VSHARDS];
 }
@@ -335,6 +337,8 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 		pipeline_packet(w->single, dlt, pkt);
 		return;
 	}
+	struct mp_packet p;
+	enum mp_decode_result r;
 	unsigned s;
 
 	/* Replicate the single pipeline's sweep schedule so expiry is the same for any n. */
@@ -344,9 +348,10 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 		broadcast(w, REC_TICK, w->now_us);
 		w->next_sweep_us = w->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 	}
-	s = shard_of(w, dlt, pkt);
+	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+	s = shard_of(w, r, &p);
 	if (s == 0)
-		pipeline_packet(w->wk[0].pl, dlt, pkt);
+		pipeline_packet_decoded(w->wk[0].pl, dlt, pkt, r, &p); /* decoded once */
 	else
 		ring_put(&w->wk[s].ring, REC_PKT, dlt, pkt->ts_us, pkt->data, pkt->caplen, pkt->wirelen);
 }
@@ -490,7 +495,7 @@ static void snapshot(struct workers *w, struct mp_stats_record *st)
 		pipeline_stats(w->single, st);
 	else
 		collect(w, st);
-	pthread_mutex_lock(&w->scan_lock);
+	pthread_spin_lock(&w->scan_lock);
 	st->alerts += w->scan_alerts;
 	st->alerts_scan = w->scan_alerts;
 	if (w->scan != NULL) {
@@ -502,7 +507,7 @@ static void snapshot(struct workers *w, struct mp_stats_record *st)
 		st->scan_memuse = ss->mem_bytes;
 		st->scan_contacts_replaced = ss->contact_pairs_replaced;
 	}
-	pthread_mutex_unlock(&w->scan_lock);
+	pthread_spin_unlock(&w->scan_lock);
 }
 
 void wk_emit_stats(struct workers *w, const struct capture_counters *kernel)
@@ -535,9 +540,9 @@ void wk_finish(struct workers *w, const struct capture_counters *kernel)
 	else
 		stop_threads(w);
 	if (w->scan != NULL) {
-		pthread_mutex_lock(&w->scan_lock);
+		pthread_spin_lock(&w->scan_lock);
 		scan_flush(w->scan);
-		pthread_mutex_unlock(&w->scan_lock);
+		pthread_spin_unlock(&w->scan_lock);
 	}
 	snapshot(w, &st);
 	emit_sum(w, &st, kernel);
@@ -581,7 +586,7 @@ void wk_free(struct workers *w)
 	scan_free(w->scan);
 	if (w->lock_ready) {
 		pthread_mutex_destroy(&w->emit_lock);
-		pthread_mutex_destroy(&w->scan_lock);
+		pthread_spin_destroy(&w->scan_lock);
 	}
 	free(w);
 }

@@ -30,7 +30,7 @@ struct pipeline_config {
 	const char *evidence_dir;      /* --evidence-dir DIR, or NULL */
 	const struct scan_config *scan_config; /* for wk_new: scan detection settings, NULL: none */
 	struct scan_detector *scan;    /* borrowed, shared by every worker; NULL: no scan detection */
-	void *scan_lock;               /* pthread_mutex_t * serializing scan_* calls, or NULL */
+	void *scan_lock;               /* pthread_spinlock_t * serializing scan_* calls, or NULL */
 	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
 	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
@@ -42,6 +42,11 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char 
 
 /* Processes one captured frame of link type dlt. Never fails: malformed packets are counted. */
 void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt);
+
+/* pipeline_packet for a frame the caller has decoded already: r and *p are what decode_packet returned
+ * for it (p is borrowed for the call). */
+void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_pkt *pkt, enum mp_decode_result r,
+			     struct mp_packet *p);
 
 /* capture_cb adapter: user is the pipeline. Always returns 0. */
 int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
