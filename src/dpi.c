@@ -23,18 +23,24 @@ struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
 	struct dpi_limits lim;
 	uint32_t flow_size;
-	uint64_t last_ms; /* latest packet time handed to nDPI: its clock never goes backwards */
 	/* Guard: a mapping of guard_span read-write bytes followed by one PROT_NONE page; a packet of n
 	 * bytes is copied to guard_end - n, so reading its byte n faults. NULL when off. */
 	uint8_t *guard_map;
 	size_t guard_map_len;
 	uint8_t *guard_end;
 	uint64_t memcap_refused, alloc_failed, clamped, packets, bytes;
+	/* nDPI's LRU caches, kept per virtual shard (see the cache hooks below): for each of nDPI's caches
+	 * met so far, one table of its size per shard, allocated when first written. */
+	struct ndpi_lru_cache *lru_seen[MP_DPI_MAX_LRU_CACHES];
+	struct ndpi_lru_cache_entry *lru_part[MP_DPI_MAX_LRU_CACHES][MP_WORKER_VSHARDS];
+	uint64_t lru_refused; /* cache writes dropped: more caches than MP_DPI_MAX_LRU_CACHES, or no memory */
 };
 
 struct dpi_flow {
 	struct ndpi_flow_struct *nf;
 	ndpi_protocol proto;
+	uint16_t scope; /* virtual shard of the flow's host pair: the part of nDPI's caches it sees */
+	uint64_t last_ms; /* latest packet time handed to nDPI for this flow */
 };
 
 /* nDPI allocations are accounted with a size header so the hooks can report memory in use. The hooks
@@ -182,17 +188,124 @@ int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *
 	return 0;
 }
 
+/* nDPI's caches keyed per virtual shard.
+ *
+ * nDPI 4.2 remembers what it learnt from one flow for later flows in module-wide LRU caches (STUN
+ * endpoints, Ookla servers, BitTorrent peers, TLS certificates, mining and Teams hosts). With one nDPI
+ * module per worker a later flow would see a different cache depending on --workers. misport defines
+ * nDPI's two cache functions itself (the executable's definitions come first, libndpi calls them
+ * through its PLT) and keeps one table per virtual shard of the flow being dissected, with nDPI's
+ * semantics (a direct-mapped table, slot = key modulo size; the cache's own size up to
+ * MP_DPI_LRU_SHARD_ENTRIES, so 256 shards hold more than nDPI's one table). Every flow of a
+ * virtual shard lives in one worker and is dissected in capture order, so each flow finds the same
+ * entries for any number of workers. A flow now sees what flows of its own host pair's shard taught
+ * nDPI, not every flow's (docs/agreement.md has what that changes against ndpiReader). Outside a call
+ * from this module (no current engine) the functions work on nDPI's own table. */
+static _Thread_local struct dpi_engine *lru_engine; /* engine inside an nDPI call on this thread */
+static _Thread_local unsigned lru_scope;
+
+/* Entries of one shard's table of cache c: nDPI's own size, at most MP_DPI_LRU_SHARD_ENTRIES. */
+static size_t lru_size(const struct ndpi_lru_cache *c)
+{
+	return c->num_entries < MP_DPI_LRU_SHARD_ENTRIES ? c->num_entries : MP_DPI_LRU_SHARD_ENTRIES;
+}
+
+static struct ndpi_lru_cache_entry *lru_table(struct ndpi_lru_cache *c, bool create)
+{
+	struct dpi_engine *e = lru_engine;
+	unsigned i;
+
+	for (i = 0; i < MP_DPI_MAX_LRU_CACHES && e->lru_seen[i] != NULL; i++)
+		if (e->lru_seen[i] == c)
+			break;
+	if (i == MP_DPI_MAX_LRU_CACHES) {
+		if (create)
+			e->lru_refused++;
+		return NULL;
+	}
+	if (e->lru_seen[i] == NULL) {
+		if (!create)
+			return NULL;
+		e->lru_seen[i] = c;
+	}
+	if (e->lru_part[i][lru_scope] == NULL && create) {
+		e->lru_part[i][lru_scope] = dpi_malloc(lru_size(c) * sizeof(struct ndpi_lru_cache_entry));
+		if (e->lru_part[i][lru_scope] == NULL) {
+			e->lru_refused++;
+			return NULL;
+		}
+		memset(e->lru_part[i][lru_scope], 0, lru_size(c) * sizeof(struct ndpi_lru_cache_entry));
+	}
+	return e->lru_part[i][lru_scope];
+}
+
+u_int8_t ndpi_lru_find_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t *value, u_int8_t clean_key_when_found)
+{
+	struct ndpi_lru_cache_entry *t, *s;
+
+	if (c == NULL || c->num_entries == 0)
+		return 0;
+	if (lru_engine == NULL) {
+		t = c->entries;
+		s = &t[key % c->num_entries];
+	} else if ((t = lru_table(c, false)) == NULL) {
+		return 0;
+	} else {
+		s = &t[key % lru_size(c)];
+	}
+	if (!s->is_full || s->key != key)
+		return 0;
+	*value = (u_int16_t)s->value;
+	if (clean_key_when_found)
+		s->is_full = 0;
+	return 1;
+}
+
+void ndpi_lru_add_to_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t value)
+{
+	struct ndpi_lru_cache_entry *t, *s;
+
+	if (c == NULL || c->num_entries == 0)
+		return;
+	if (lru_engine == NULL) {
+		t = c->entries;
+		s = &t[key % c->num_entries];
+	} else if ((t = lru_table(c, true)) == NULL) {
+		return;
+	} else {
+		s = &t[key % lru_size(c)];
+	}
+	s->is_full = 1;
+	s->key = key;
+	s->value = value;
+}
+
+/* Brackets every nDPI call made for flow f. */
+static void lru_enter(struct dpi_engine *e, const struct dpi_flow *f)
+{
+	lru_engine = e;
+	lru_scope = f->scope;
+}
+
+static void lru_leave(void)
+{
+	lru_engine = NULL;
+}
+
 void dpi_engine_free(struct dpi_engine *e)
 {
 	if (e == NULL)
 		return;
+	for (unsigned i = 0; i < MP_DPI_MAX_LRU_CACHES; i++)
+		for (unsigned s = 0; s < MP_WORKER_VSHARDS; s++)
+			dpi_free(e->lru_part[i][s]);
 	ndpi_exit_detection_module(e->ndpi);
 	if (e->guard_map != NULL)
 		munmap(e->guard_map, e->guard_map_len);
 	free(e);
 }
 
-struct dpi_flow *dpi_flow_new(struct dpi_engine *e)
+struct dpi_flow *dpi_flow_new(struct dpi_engine *e, unsigned scope)
 {
 	struct dpi_flow *f;
 
@@ -215,6 +328,7 @@ struct dpi_flow *dpi_flow_new(struct dpi_engine *e)
 		return NULL;
 	}
 	memset(f->nf, 0, e->flow_size);
+	f->scope = (uint16_t)(scope % MP_WORKER_VSHARDS);
 	return f;
 }
 
@@ -265,11 +379,12 @@ bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, ui
 	uint64_t ms = ts_us / 1000;
 	bool enough;
 
-	/* Captures with timestamps out of order would make nDPI's per-flow timers run backwards;
-	 * like ndpiReader, nDPI is given the latest time seen instead. */
-	if (ms < e->last_ms)
-		ms = e->last_ms;
-	e->last_ms = ms;
+	/* Captures with timestamps out of order would make nDPI's per-flow timers run backwards; nDPI
+	 * is given the flow's latest time instead (per flow rather than per engine, as ndpiReader does,
+	 * so that what a flow sees does not depend on which other flows share its worker). */
+	if (ms < f->last_ms)
+		ms = f->last_ms;
+	f->last_ms = ms;
 	/* nDPI 4.2 takes the length as unsigned short: a longer packet would wrap to a short one. */
 	if (l3_len > MP_DPI_MAX_PACKET_LEN) {
 		l3_len = MP_DPI_MAX_PACKET_LEN;
@@ -282,7 +397,9 @@ bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, ui
 		memcpy(e->guard_end - l3_len, l3, l3_len);
 		l3 = e->guard_end - l3_len;
 	}
+	lru_enter(e, f);
 	f->proto = ndpi_detection_process_packet(e->ndpi, f->nf, l3, (unsigned short)l3_len, ms);
+	lru_leave();
 	enough = flow_pkts > budget;
 	if (!enough && f->proto.app_protocol == NDPI_PROTOCOL_UNKNOWN)
 		return false;
@@ -300,7 +417,9 @@ void dpi_giveup(struct dpi_engine *e, struct dpi_flow *f, struct dpi_result *res
 {
 	uint8_t guessed = 0;
 
+	lru_enter(e, f);
 	f->proto = ndpi_detection_giveup(e->ndpi, f->nf, e->lim.guess ? 1 : 0, &guessed);
+	lru_leave();
 	fill_result(e, f, guessed != 0, res);
 }
 
@@ -325,6 +444,7 @@ void dpi_engine_stats(const struct dpi_engine *e, struct dpi_stats *out)
 	out->memcap_refused = e->memcap_refused;
 	out->alloc_failed = e->alloc_failed;
 	out->clamped = e->clamped;
+	out->cache_refused = e->lru_refused;
 	out->packets = e->packets;
 	out->bytes = e->bytes;
 	out->guard = e->guard_end != NULL;

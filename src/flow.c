@@ -211,6 +211,27 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
+unsigned flow_vshard(const uint8_t *a, const uint8_t *b, uint16_t vlan, uint64_t seed)
+{
+	uint64_t v[4], h = seed ^ 0x2545f4914f6cdd1dull;
+
+	if (addr_cmp(a, b) > 0) {
+		const uint8_t *t = a;
+
+		a = b;
+		b = t;
+	}
+	memcpy(v, a, 16);
+	memcpy(v + 2, b, 16);
+	for (int i = 0; i < 4; i++) {
+		h = (h ^ v[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 32;
+	}
+	h = (h ^ vlan) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	return (unsigned)((h >> 8) % MP_WORKER_VSHARDS);
+}
+
 uint32_t flow_key_hash(const struct mp_flow_key *k, uint64_t seed)
 {
 	uint64_t h = seed ^ 0x9e3779b97f4a7c15ull, w;

@@ -398,6 +398,12 @@ static void run_timers(struct pipeline *pl)
 	}
 }
 
+void pipeline_set_clock(struct pipeline *pl, uint64_t now_us)
+{
+	if (now_us > pl->now_us)
+		pl->now_us = now_us;
+}
+
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
 	if (now_us > pl->now_us)
@@ -491,7 +497,7 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 
 	f = flow_get(pl->flows, p, &dir, &created);
 	if (created)
-		f->dpi = dpi_flow_new(pl->dpi); /* NULL when out of memory: the flow stays Unknown */
+		f->dpi = dpi_flow_new(pl->dpi, flow_vshard(f->key.a, f->key.b, f->key.vlan, pl->cfg.seed));
 	if (pl->evid != NULL)
 		evid_packet(pl->evid, f, dlt, pkt);
 	if (pl->cfg.scan != NULL)
@@ -550,6 +556,7 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 		out->dpi_memuse_peak = ds.memuse_peak;
 		out->dpi_memcap = ds.memcap;
 		out->dpi_clamped = ds.clamped;
+		out->dpi_cache_refused = ds.cache_refused;
 	}
 }
 

@@ -11,6 +11,7 @@
 
 #include "misport/config.h"
 #include "misport/decode.h"
+#include "misport/flow.h"
 #include "misport/output.h"
 #include "misport/scan.h"
 #include "misport/summary.h"
@@ -22,13 +23,14 @@
 enum rec_type { REC_PKT = 1, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES };
 
 struct rec {
-	uint32_t size; /* whole record, REC_ALIGN multiple */
-	uint32_t type;
-	int32_t dlt;
+	uint32_t size;    /* whole record, REC_ALIGN multiple */
+	uint8_t type;
+	uint8_t pad_;
+	int16_t dlt;      /* link types are below 32768 (decode_link_supported) */
 	uint32_t caplen;
 	uint32_t wirelen;
-	uint32_t pad_;
-	uint64_t ts_us;
+	uint64_t ts_us;   /* packet time, or the time of a control record */
+	uint64_t clock_us; /* REC_PKT: the reader's clock (latest time of any packet), which the worker adopts */
 };
 
 _Static_assert(sizeof(struct rec) == REC_ALIGN, "ring record header must be REC_ALIGN bytes");
@@ -96,8 +98,8 @@ static uint32_t rec_size(uint32_t caplen)
 }
 
 /* Appends one record, waiting while the ring is full. Only the reader thread calls this. */
-static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, const uint8_t *data, uint32_t caplen,
-		     uint32_t wirelen)
+static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, uint64_t clock_us, const uint8_t *data,
+		     uint32_t caplen, uint32_t wirelen)
 {
 	uint32_t need = rec_size(caplen);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -120,8 +122,9 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, con
 	}
 	h = (struct rec *)(r->buf + off);
 	h->size = need;
-	h->type = type;
-	h->dlt = dlt;
+	h->type = (uint8_t)type;
+	h->dlt = (int16_t)dlt;
+	h->clock_us = clock_us;
 	h->caplen = caplen;
 	h->wirelen = wirelen;
 	h->ts_us = ts_us;
@@ -150,6 +153,7 @@ static void *worker_main(void *arg)
 		switch (h->type) {
 		case REC_PKT: {
 			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, (const uint8_t *)(h + 1)};
+			pipeline_set_clock(wk->pl, h->clock_us);
 			pipeline_packet(wk->pl, h->dlt, &pkt);
 			break;
 		}
@@ -284,34 +288,16 @@ fail:
  * worker 0, which counts them. */
 static unsigned shard_of(const struct workers *w, enum mp_decode_result r, const struct mp_packet *p)
 {
-	const uint8_t *lo, *hi;
-	uint64_t v[4], h = w->cfg.seed ^ 0x2545f4914f6cdd1dull;
-
 	if (r != MP_DEC_OK && r != MP_DEC_SKIP_FRAGMENT)
 		return 0;
-	if (memcmp(p->src, p->dst, 16) <= 0) {
-		lo = p->src;
-		hi = p->dst;
-	} else {
-		lo = p->dst;
-		hi = p->src;
-	}
-	memcpy(v, lo, 16);
-	memcpy(v + 2, hi, 16);
-	for (int i = 0; i < 4; i++) {
-		h = (h ^ v[i]) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-	}
-	h = (h ^ p->vlan) * 0x9e3779b97f4a7c15ull;
-	h ^= h >> 29;
-	return w->vshard[(h >> 8) % MP_WORKER_VSHARDS];
+	return w->vshard[flow_vshard(p->src, p->dst, p->vlan, w->cfg.seed)];
 }
 
 /* Sends a control record to every threaded worker and performs it on shard 0 at once. */
 static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
 {
 	for (unsigned i = 1; i < w->n; i++)
-		ring_put(&w->wk[i].ring, type, 0, ts, NULL, 0, 0);
+		ring_put(&w->wk[i].ring, type, 0, ts, 0, NULL, 0, 0);
 	switch (type) {
 	case REC_TICK:
 		pipeline_tick(w->wk[0].pl, ts);
@@ -350,10 +336,11 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 	}
 	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
 	s = shard_of(w, r, &p);
-	if (s == 0)
+	if (s == 0) {
+		pipeline_set_clock(w->wk[0].pl, w->now_us);
 		pipeline_packet_decoded(w->wk[0].pl, dlt, pkt, r, &p); /* decoded once */
-	else
-		ring_put(&w->wk[s].ring, REC_PKT, dlt, pkt->ts_us, pkt->data, pkt->caplen, pkt->wirelen);
+	} else
+		ring_put(&w->wk[s].ring, REC_PKT, dlt, pkt->ts_us, w->now_us, pkt->data, pkt->caplen, pkt->wirelen);
 }
 
 int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt)
@@ -421,6 +408,7 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 	d->evid_write_errors += s->evid_write_errors;
 	d->evid_files_refused += s->evid_files_refused;
 	d->dpi_clamped += s->dpi_clamped;
+	d->dpi_cache_refused += s->dpi_cache_refused;
 	d->dpi_memcap_refused += s->dpi_memcap_refused;
 	/* nDPI's memory figures are process-wide already: not summed. */
 	if (s->dpi_memuse > d->dpi_memuse)
@@ -522,6 +510,10 @@ static void stop_threads(struct workers *w)
 {
 	if (w->finished)
 		return;
+	/* Every worker's clock to the reader's before the flush, so what the flush emits carries the
+	 * time one worker would give it (the latest packet), not the worker's last tick. */
+	if (w->now_us != 0)
+		broadcast(w, REC_TICK, w->now_us);
 	broadcast(w, REC_FINISH, 0);
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->wk[i].started) {

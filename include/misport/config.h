@@ -59,6 +59,14 @@
 /* Workers (--workers): at most this many worker threads. */
 #define MP_MAX_WORKERS 64u
 
+/* nDPI: at most this many of nDPI's LRU caches are kept per virtual shard (nDPI 4.2 has six); writes
+ * to more are dropped (counted). */
+#define MP_DPI_MAX_LRU_CACHES 8u
+
+/* nDPI: entries of one virtual shard's table of an nDPI cache (8 bytes each, allocated when first
+ * written): 256 shards x 256 entries hold 64 times nDPI's usual 1024. */
+#define MP_DPI_LRU_SHARD_ENTRIES 256u
+
 /* Workers: host pairs hash to this many virtual shards, dealt out to the workers at start. */
 #define MP_WORKER_VSHARDS 256u
 

@@ -38,9 +38,10 @@ int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *
 void dpi_engine_free(struct dpi_engine *e);
 
 /* Allocates per-flow detection state, or returns NULL when out of memory or when nDPI already holds
- * the memcap (both counted in dpi_engine_stats; the flow then stays Unknown). Owned by the caller,
- * released with dpi_flow_free. */
-struct dpi_flow *dpi_flow_new(struct dpi_engine *e);
+ * the memcap (both counted in dpi_engine_stats; the flow then stays Unknown). scope is the flow's
+ * virtual shard (flow_vshard): the part of nDPI's caches its dissection reads and writes. Owned by the
+ * caller, released with dpi_flow_free. */
+struct dpi_flow *dpi_flow_new(struct dpi_engine *e, unsigned scope);
 
 /* Releases per-flow detection state. NULL is allowed. */
 void dpi_flow_free(struct dpi_engine *e, struct dpi_flow *f);
@@ -76,6 +77,7 @@ struct dpi_stats {
 	uint64_t alloc_failed;   /* flows of this engine whose nDPI state could not be allocated */
 	uint64_t packets, bytes; /* packets (and their IP bytes) this engine handed to nDPI */
 	uint64_t clamped;        /* packets of this engine longer than MP_DPI_MAX_PACKET_LEN, cut to it */
+	uint64_t cache_refused;  /* writes to nDPI's caches dropped (MP_DPI_MAX_LRU_CACHES, or no memory) */
 	bool guard;              /* packets are handed to nDPI in front of a guard page */
 };
 

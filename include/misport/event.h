@@ -57,6 +57,7 @@ struct mp_stats_record {
 	uint64_t evid_files_refused; /* alerted flows without a per-alert pcap (too many open) */
 	uint64_t scan_contacts_replaced; /* TRW first-contact pairs replaced in a full set */
 	uint64_t dpi_clamped;    /* IP packets cut to nDPI's 16-bit length */
+	uint64_t dpi_cache_refused; /* writes to nDPI's per-shard caches dropped */
 	uint64_t dpi_memcap_refused; /* flows refused nDPI state at the memcap, or whose allocation failed */
 	uint64_t dpi_memuse, dpi_memuse_peak, dpi_memcap; /* nDPI bytes in use and peak (process-wide), the cap */
 	uint64_t output_dropped; /* events refused by output sinks (queue full, write error, exit) */

@@ -139,6 +139,11 @@ void flow_key_from_packet(const struct mp_packet *p, struct mp_flow_key *k, bool
 /* Seeded hash of an ordered key; equal for both directions of a conversation. */
 uint32_t flow_key_hash(const struct mp_flow_key *k, uint64_t seed);
 
+/* The virtual shard (0 .. MP_WORKER_VSHARDS-1) of the host pair a, b (16-byte addresses, either order)
+ * on vlan: --workers deals virtual shards out to workers, and nDPI's caches are kept per virtual shard,
+ * so every flow sees the same cache contents whatever the number of workers. */
+unsigned flow_vshard(const uint8_t *a, const uint8_t *b, uint16_t vlan, uint64_t seed);
+
 /* Returns "new", "established" or "closed" for the EVE flow.state field. */
 const char *flow_state_name(const struct mp_flow *f);
 

@@ -51,6 +51,10 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 /* capture_cb adapter: user is the pipeline. Always returns 0. */
 int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
 
+/* Worker mode: moves the pipeline's clock to now_us (never backwards) without running timers, so a
+ * worker's clock is the reader's (the latest time of any packet) as it would be with one worker. */
+void pipeline_set_clock(struct pipeline *pl, uint64_t now_us);
+
 /* Advances the pipeline's clock to now_us (wall-clock time when live) without a packet, so idle
  * flows end and pending alerts close even when traffic stops. Time never goes backwards. */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);

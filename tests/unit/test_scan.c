@@ -1058,7 +1058,7 @@ static int h_packet(void *user, int dlt, const struct capture_pkt *pkt)
 	}
 	f = flow_get(h->ft, &p, &dir, &created);
 	if (created)
-		f->dpi = dpi_flow_new(h->dpi);
+		f->dpi = dpi_flow_new(h->dpi, flow_vshard(f->key.a, f->key.b, f->key.vlan, 0));
 	if (p.ip_proto == 1 || p.ip_proto == 58) {
 		struct icmp_bits *b = ibits(h, f->flow_id, true);
 
