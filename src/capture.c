@@ -118,8 +118,7 @@ int capture_open_live(const char *iface, const struct capture_live_opts *o, cons
 	(void)pcap_set_timeout(c->p, o->timeout_ms > 0 ? o->timeout_ms : 100);
 	if (o->immediate)
 		(void)pcap_set_immediate_mode(c->p, 1);
-	if (o->buffer_kib > 0)
-		(void)pcap_set_buffer_size(c->p, o->buffer_kib * 1024);
+	(void)pcap_set_buffer_size(c->p, (o->buffer_kib > 0 ? o->buffer_kib : (int)MP_CAPTURE_BUFFER_KIB) * 1024);
 	(void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_MICRO);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {

@@ -79,7 +79,7 @@ static void usage(FILE *fp)
 		"  -c, --count N         stop after N packets\n"
 		"      --duration SEC    stop live capture after SEC seconds\n"
 		"  -s, --snaplen N       live: bytes captured per packet (default %d)\n"
-		"  -B, --buffer-size KIB live: kernel capture buffer in KiB\n"
+		"  -B, --buffer-size KIB live: kernel capture buffer in KiB (default 32768)\n"
 		"  -p, --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
 		"      --no-immediate    live: let the kernel batch packets (less CPU, more latency)\n"
 		"  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"

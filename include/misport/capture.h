@@ -25,7 +25,7 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 /* Live capture settings (tcpdump's -s -B -p --immediate-mode). */
 struct capture_live_opts {
 	int snaplen;        /* bytes per packet; 0: MP_CAPTURE_SNAPLEN */
-	int buffer_kib;     /* kernel buffer in KiB; 0: libpcap's default */
+	int buffer_kib;     /* kernel buffer in KiB; 0: MP_CAPTURE_BUFFER_KIB */
 	int promisc;        /* 1 promiscuous (default), 0 not */
 	int immediate;      /* 1 deliver packets at once (default), 0 let the kernel batch them */
 	int timeout_ms;     /* read timeout when not immediate; 0: 100 ms */

@@ -53,6 +53,11 @@
  * default 4 KiB buffer a file costs one read(2) per dozen packets). */
 #define MP_CAPTURE_FILE_BUFFER (1024u * 1024u)
 
+/* Capture: default kernel buffer for live capture (-B), in KiB. libpcap's own default is 2 MiB, and
+ * when the interface does segmentation offload (veth, most NICs) libpcap sizes each ring frame for the
+ * whole snapshot length (256 KiB), which leaves a ring of 8 frames: a burst of 9 packets is dropped. */
+#define MP_CAPTURE_BUFFER_KIB 32768u
+
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 

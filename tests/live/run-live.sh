@@ -136,15 +136,19 @@ done
 wait "$rp"
 rss+=("$(awk '/VmRSS/ {print $2}' "/proc/$mp_pid/status")")
 rc=0; stop_misport TERM || rc=$?
-read -r flows_long evicted_long < <(python3 -c "
+read -r flows_long evicted_long delivered_long drops_long ifdrops_long < <(python3 -c "
 import json,sys
-s=[json.loads(l) for l in open(sys.argv[1]) if 'stats' in l][-1]['stats']['flow']
-print(s['total'], s['mgr']['flows_evicted'])" "$work/long.json")
+s=[json.loads(l) for l in open(sys.argv[1]) if 'stats' in l][-1]['stats']
+print(s['flow']['total'], s['flow']['mgr']['flows_evicted'], s['decoder']['pkts'], s['capture']['kernel_drops'],
+      s['capture']['kernel_ifdrops'])" "$work/long.json")
+sent_long=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$work/long.txt" | awk '{s+=$1} END {print s+0}')
 n=${#rss[@]}
 peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
 half=$(printf '%s\n' "${rss[@]:0:$(( (n + 1) / 2 ))}" | sort -n | tail -1)
 limit_kib=${MISPORT_LIVE_RSS_LIMIT_KIB:-$((asan ? 524288 : 131072))}
-echo "long replay: $copies copies, $flows_long flows ($evicted_long evicted at the cap of $cap_flows), $n RSS samples, peak ${peak} KiB, first-half peak ${half} KiB"
+echo "long replay: $copies copies, sent $sent_long, delivered $delivered_long, kernel drops $drops_long, interface drops $ifdrops_long; $flows_long flows ($evicted_long evicted at the cap of $cap_flows), $n RSS samples, peak ${peak} KiB, first-half peak ${half} KiB"
+check "long replay: delivered + kernel drops == sent ($delivered_long + $drops_long vs $sent_long)" \
+  test "$((delivered_long + drops_long))" -eq "$sent_long"
 check "long replay exits 0" test "$rc" -eq 0
 check "long replay had more flows than the table holds" test "$flows_long" -gt "$cap_flows"
 check "RSS peak ${peak} KiB within ${limit_kib} KiB" test "$peak" -le "$limit_kib"
