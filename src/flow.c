@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "misport/config.h"
+#include "misport/dlist.h"
 
 struct flow_list {
 	struct mp_flow *head, *tail; /* head is the least recently seen */
@@ -62,26 +63,12 @@ fail:
 
 static void list_remove(struct flow_list *l, struct mp_flow *f)
 {
-	if (f->lprev != NULL)
-		f->lprev->lnext = f->lnext;
-	else
-		l->head = f->lnext;
-	if (f->lnext != NULL)
-		f->lnext->lprev = f->lprev;
-	else
-		l->tail = f->lprev;
-	f->lprev = f->lnext = NULL;
+	MP_DLIST_REMOVE(&l->head, &l->tail, f, lprev, lnext);
 }
 
 static void list_append(struct flow_list *l, struct mp_flow *f)
 {
-	f->lnext = NULL;
-	f->lprev = l->tail;
-	if (l->tail != NULL)
-		l->tail->lnext = f;
-	else
-		l->head = f;
-	l->tail = f;
+	MP_DLIST_APPEND(&l->head, &l->tail, f, lprev, lnext);
 }
 
 /* Unlinks f from its bucket and list, hands it to the end callback, and recycles it. */

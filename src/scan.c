@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "misport/dlist.h"
 #include "misport/output.h"
 
 enum { TR_TCP = 0, TR_UDP = 1, TR_N = 2 };
@@ -908,50 +909,22 @@ static int contact_add(struct scan_detector *sd, struct src *s, uint32_t fp)
 
 static void list_remove(struct srclist *l, struct src *s)
 {
-	if (s->lprev != NULL)
-		s->lprev->lnext = s->lnext;
-	else
-		l->head = s->lnext;
-	if (s->lnext != NULL)
-		s->lnext->lprev = s->lprev;
-	else
-		l->tail = s->lprev;
-	s->lprev = s->lnext = NULL;
+	MP_DLIST_REMOVE(&l->head, &l->tail, s, lprev, lnext);
 }
 
 static void list_append(struct srclist *l, struct src *s)
 {
-	s->lnext = NULL;
-	s->lprev = l->tail;
-	if (l->tail != NULL)
-		l->tail->lnext = s;
-	else
-		l->head = s;
-	l->tail = s;
+	MP_DLIST_APPEND(&l->head, &l->tail, s, lprev, lnext);
 }
 
 static void wlist_remove(struct scan_detector *sd, struct src *s)
 {
-	if (s->wprev != NULL)
-		s->wprev->wnext = s->wnext;
-	else
-		sd->whead = s->wnext;
-	if (s->wnext != NULL)
-		s->wnext->wprev = s->wprev;
-	else
-		sd->wtail = s->wprev;
-	s->wprev = s->wnext = NULL;
+	MP_DLIST_REMOVE(&sd->whead, &sd->wtail, s, wprev, wnext);
 }
 
 static void wlist_append(struct scan_detector *sd, struct src *s)
 {
-	s->wnext = NULL;
-	s->wprev = sd->wtail;
-	if (sd->wtail != NULL)
-		sd->wtail->wnext = s;
-	else
-		sd->whead = s;
-	sd->wtail = s;
+	MP_DLIST_APPEND(&sd->whead, &sd->wtail, s, wprev, wnext);
 }
 
 static struct src *src_find(const struct scan_detector *sd, uint8_t family, const uint8_t addr[16],

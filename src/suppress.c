@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "misport/config.h"
+#include "misport/dlist.h"
 
 struct supp_key {
 	uint8_t src[16], dst[16];
@@ -112,14 +113,7 @@ static void close_entry(struct supp_table *t, struct supp_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	if (e->lprev != NULL)
-		e->lprev->lnext = e->lnext;
-	else
-		t->head = e->lnext;
-	if (e->lnext != NULL)
-		e->lnext->lprev = e->lprev;
-	else
-		t->tail = e->lprev;
+	MP_DLIST_REMOVE(&t->head, &t->tail, e, lprev, lnext);
 	t->st.active--;
 	if (e->repeats > 0 && t->emit != NULL) {
 		struct mp_alert c;
@@ -208,12 +202,7 @@ bool supp_check(struct supp_table *t, const struct mp_alert *a, uint64_t now_us)
 	e->hnext = t->buckets[h & t->mask];
 	t->buckets[h & t->mask] = e;
 	/* Windows all have the same length, so appending keeps the list ordered by window end. */
-	e->lprev = t->tail;
-	if (t->tail != NULL)
-		t->tail->lnext = e;
-	else
-		t->head = e;
-	t->tail = e;
+	MP_DLIST_APPEND(&t->head, &t->tail, e, lprev, lnext);
 	t->st.active++;
 	return true;
 }
