@@ -191,6 +191,22 @@ static void on_scan_alert(const struct mp_alert *a, void *user)
 	pthread_mutex_unlock(&w->emit_lock);
 }
 
+/* Zeroed memory starting on a cache line: the structures here align their members written by one thread
+ * and read by another to 64 bytes, which holds only if the block itself is aligned (calloc gives 16). */
+static void *cache_aligned_calloc(size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	bytes = (n * size + 63u) / 64u * 64u;
+	p = aligned_alloc(64, bytes);
+	if (p != NULL)
+		memset(p, 0, bytes);
+	return p;
+}
+
 /* Deals the virtual shards out to the workers. The reader's own shard (worker 0) gets a smaller share
  * because the reader also reads and dispatches every packet. */
 static void init_vshards(struct workers *w)
@@ -218,7 +234,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		snprintf(err, errlen, "--workers must be 1..%u", MP_MAX_WORKERS);
 		return -1;
 	}
-	w = calloc(1, sizeof(*w));
+	w = cache_aligned_calloc(1, sizeof(*w));
 	if (w == NULL)
 		goto oom;
 	w->n = n;
@@ -241,7 +257,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		*out = w;
 		return 0;
 	}
-	w->wk = calloc(n, sizeof(*w->wk));
+	w->wk = cache_aligned_calloc(n, sizeof(*w->wk));
 	if (w->wk == NULL)
 		goto oom;
 	for (unsigned i = 0; i < n; i++) {
