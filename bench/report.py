@@ -331,6 +331,22 @@ def check_targets(rows, sizes, workers, res):
             flat[0][0], flat[-1][0], ", ".join(f"{v:.0f}" for _, v in flat), (hi / lo - 1) * 100, note)))
     else:
         out.append(line(None, "time per packet flat (5x to 40x copies): needs two sizes >= 5"))
+    # For information (not a target): the cost of each added packet between two corpus sizes. The column
+    # above divides a run's whole time net of start-up by its packets, so a fixed cost that the one-packet
+    # start-up run does not have (end-of-capture flush of the open flows, first-touch page faults) weighs
+    # on small corpora; the slope between sizes leaves it out.
+    steps = [n for n in sizes if get(n, "misport", "net_s") is not None and get(n, "misport", "packets")]
+    if len(steps) >= 2:
+        slopes = []
+        for a, b in zip(steps, steps[1:]):
+            dp = get(b, "misport", "packets") - get(a, "misport", "packets")
+            if dp > 0:
+                slopes.append((a, b, (get(b, "misport", "net_s") - get(a, "misport", "net_s")) / dp * 1e9))
+        if slopes:
+            fixed = get(steps[0], "misport", "net_s") - slopes[0][2] * get(steps[0], "misport", "packets") / 1e9
+            out.append("- info  time per added packet between sizes: " +
+                       ", ".join(f"{a}->{b} copies {v:.0f} ns" for a, b, v in slopes) +
+                       f"; fixed cost beyond start-up about {fixed * 1000:.0f} ms")
     wt = f"misport-w{workers}"
     sp = get(big, wt, "x_misport_1worker")
     identical = None
