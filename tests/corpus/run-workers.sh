@@ -10,6 +10,12 @@ if [[ ! -d $corpus ]]; then
   echo "SKIP: $corpus absent"
   exit 77
 fi
+# libndpi must call misport's cache functions (src/dpi.c), or the workers would not share one view.
+bindings=$(LD_DEBUG=bindings "$misport" --version 2>&1)  # no grep -q in a pipe: pipefail + SIGPIPE
+if [[ ! $bindings =~ libndpi[^$'\n']*\ to\ [^$'\n']*misport[^$'\n']*ndpi_lru_find_cache ]]; then
+  echo "FAIL: libndpi's ndpi_lru_find_cache does not bind to misport's"
+  exit 1
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 files=()
