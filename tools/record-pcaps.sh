@@ -83,19 +83,13 @@ MADE_RUN_SSHD=0
 log() { printf 'record-pcaps: %s\n' "$*" >&2; }
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }
+# shellcheck source=tools/lib-netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-netns.sh"
 
 cleanup() {
-  local rc=$? ns pid
+  local rc=$? ns
   set +e
-  for ns in "$NS_CLI" "$NS_SRV"; do
-    if ns_exists "$ns"; then
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null; done
-      sleep 0.3
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-      ip netns del "$ns"
-    fi
-  done
+  for ns in "$NS_CLI" "$NS_SRV"; do netns_remove "$ns"; done
   ((MADE_RUN_SSHD)) && rmdir /run/sshd 2>/dev/null
   # KEEP_TMP=1 keeps the servers' logs and configs for debugging.
   if [[ -n ${KEEP_TMP:-} ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
@@ -105,28 +99,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 setup_net() {
-  local ns pid
-  # Namespaces left by an earlier, killed run of this script are ours: remove them.
-  for ns in "$NS_CLI" "$NS_SRV"; do
-    if ns_exists "$ns"; then
-      log "removing stale namespace $ns"
-      for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-      ip netns del "$ns"
-    fi
-  done
-  for ns in "$NS_CLI" "$NS_SRV"; do
-    ip netns add "$ns"
-    ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-  done
-  ip link add "$VETH_CLI" netns "$NS_CLI" address "$MAC_CLI" type veth \
-    peer name "$VETH_SRV" netns "$NS_SRV" address "$MAC_SRV"
+  # Namespaces left by an earlier, killed run of this script are ours: netns_create removes them.
+  netns_create "$NS_CLI"
+  netns_create "$NS_SRV"
+  veth_pair "$NS_CLI" "$VETH_CLI" "$MAC_CLI" "$NS_SRV" "$VETH_SRV" "$MAC_SRV"
   ip -n "$NS_CLI" addr add "$IP_CLI/24" dev "$VETH_CLI"
   ip -n "$NS_SRV" addr add "$IP_SRV/24" dev "$VETH_SRV"
-  in_cli ethtool -K "$VETH_CLI" tx off tso off gso off gro off >/dev/null
-  in_srv ethtool -K "$VETH_SRV" tx off tso off gso off gro off >/dev/null
-  ip -n "$NS_CLI" link set "$VETH_CLI" up
-  ip -n "$NS_SRV" link set "$VETH_SRV" up
   static_neigh
 }
 
@@ -173,31 +151,9 @@ stop_servers() {
   for pid in $(ip netns pids "$NS_SRV"); do kill -9 "$pid" 2>/dev/null || true; done
 }
 
-CAP_PID=
-# capture_start NAME: starts tcpdump on mp-s0 writing TMP/NAME.pcap; returns once it is capturing.
-capture_start() {
-  local i
-  ip netns exec "$NS_SRV" tcpdump -i "$VETH_SRV" -n -U -Z root -w "$TMP/$1.pcap" 2>"$TMP/tcpdump-$1.log" &
-  CAP_PID=$!
-  for ((i = 0; i < 100; i++)); do
-    grep -q 'listening on' "$TMP/tcpdump-$1.log" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  log "tcpdump did not start"; cat "$TMP/tcpdump-$1.log" >&2; return 1
-}
-
-# capture_stop NAME: lets the last packets (FIN/ACK) pass, stops tcpdump and moves the file to OUT.
-capture_stop() {
-  sleep 1
-  kill -TERM "$CAP_PID"
-  wait "$CAP_PID" || true
-  CAP_PID=
-  grep -E 'packets (captured|dropped)' "$TMP/tcpdump-$1.log" | tr '\n' ' ' >&2; echo >&2
-  mkdir -p "$OUT"
-  chmod 644 "$TMP/$1.pcap"
-  mv "$TMP/$1.pcap" "$OUT/$1.pcap"
-  log "wrote $OUT/$1.pcap ($(stat -c %s "$OUT/$1.pcap") bytes)"
-}
+# cap_start NAME / cap_stop NAME: tcpdump on mp-s0 into OUT/NAME.pcap (tools/lib-netns.sh).
+cap_start() { capture_start "$NS_SRV" "$VETH_SRV" "$1"; }
+cap_stop() { capture_stop "$1" "$OUT/$1.pcap"; }
 
 # ---- material shared by scenarios (made once per run, in TMP) ----
 
@@ -399,30 +355,30 @@ run_scenario() {
   case $name in
     http-80|http-3098|http-598|http-8080)
       local port=${name#http-}
-      srv_http "$port"; capture_start "$name"; cli_http "$port" ;;
+      srv_http "$port"; cap_start "$name"; cli_http "$port" ;;
     tls-443|tls-3219|tls-465|tls-993|tls-995)
       local port=${name#tls-}
-      srv_tls "$port"; capture_start "$name"; cli_tls "$port" ;;
+      srv_tls "$port"; cap_start "$name"; cli_tls "$port" ;;
     ssh-22|ssh-598)
       local port=${name#ssh-}
-      srv_ssh "$port"; capture_start "$name"; cli_ssh "$port" ;;
+      srv_ssh "$port"; cap_start "$name"; cli_ssh "$port" ;;
     unassigned-port)
-      srv_ssh "$UNASSIGNED_PORT"; capture_start "$name"; cli_ssh "$UNASSIGNED_PORT" ;;
+      srv_ssh "$UNASSIGNED_PORT"; cap_start "$name"; cli_ssh "$UNASSIGNED_PORT" ;;
     dns-53|dns-80)
       local port=${name#dns-}
-      srv_dns "$port"; capture_start "$name"; cli_dns "$port" ;;
+      srv_dns "$port"; cap_start "$name"; cli_dns "$port" ;;
     dot-853)
-      srv_dot; capture_start "$name"
+      srv_dot; cap_start "$name"
       in_cli timeout 20 kdig "@$IP_SRV" -p 853 +tls-ca="$TMP/cert.pem" +tls-hostname="$SNI" \
         "$SNI" A "$SNI" TXT >/dev/null ;;
     smb-445)
-      srv_smb; capture_start "$name"
+      srv_smb; cap_start "$name"
       local c=$TMP/samba/client.conf
       printf '[global]\n  client min protocol = SMB2\n' >"$c"
       in_cli timeout 30 smbclient --configfile="$c" -L "//$IP_SRV" -p 445 -U % -N >"$TMP/smbclient.log" 2>&1 ||
         { cat "$TMP/smbclient.log" >&2; return 1; } ;;
     imap-143)
-      srv_imap; capture_start "$name"
+      srv_imap; cap_start "$name"
       in_cli timeout 20 curl -sS --ssl-reqd --cacert "$TMP/cert.pem" --resolve "$SNI:143:$IP_SRV" \
         -u misport:misport "imap://$SNI:143/" >/dev/null ;;
     mixed)
@@ -430,7 +386,7 @@ run_scenario() {
       # with the static neighbour entries deleted so the capture begins with ARP.
       srv_http 80; srv_tls 443; srv_ssh 22; srv_dns 53
       flush_neigh
-      capture_start "$name"
+      cap_start "$name"
       cli_http 80 & local bg=$!
       cli_tls 443
       wait "$bg"
@@ -440,7 +396,7 @@ run_scenario() {
         log "port $CLOSED_PORT unexpectedly answered"; return 1
       fi ;;
   esac
-  capture_stop "$name"
+  cap_stop "$name"
   stop_servers
   static_neigh
 }

@@ -77,28 +77,18 @@ fi
 TMP=$(mktemp -d /tmp/misport-scanrec.XXXXXX)
 chmod 755 "$TMP"
 MADE_RUN_SSHD=0
-CAP_PID=
 
 log() { printf 'record-scan-pcaps: %s\n' "$*" >&2; }
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_t() { ip netns exec "$NS_T" "$@"; }
 
-kill_ns() { # NS: kills every process in namespace NS, politely first
-  local pid
-  for pid in $(ip netns pids "$1" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
-  sleep 0.3
-  for pid in $(ip netns pids "$1" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
-}
+# shellcheck source=tools/lib-netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-netns.sh"
 
 cleanup() {
   local rc=$? ns
   set +e
-  for ns in "$NS_A" "$NS_T"; do
-    if ip netns list | grep -qw "$ns"; then
-      kill_ns "$ns"
-      ip netns del "$ns"
-    fi
-  done
+  for ns in "$NS_A" "$NS_T"; do netns_remove "$ns"; done
   ((MADE_RUN_SSHD)) && rmdir /run/sshd 2>/dev/null
   rm -rf "$TMP"
   exit "$rc"
@@ -107,27 +97,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 setup_net() {
-  local ns a
-  for ns in "$NS_A" "$NS_T"; do
-    if ip netns list | grep -qw "$ns"; then
-      log "removing stale namespace $ns"
-      kill_ns "$ns"
-      ip netns del "$ns"
-    fi
-    ip netns add "$ns"
-    ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-    ip -n "$ns" link set lo up
-  done
+  local a
+  netns_create "$NS_A"
+  netns_create "$NS_T"
   # Every closed UDP port answers with an ICMP port unreachable (no per-destination rate limit).
   in_t sysctl -q -w net.ipv4.icmp_ratelimit=0
   in_t sysctl -q -w net.ipv4.icmp_msgs_per_sec=100000 2>/dev/null || true
-  ip link add "$VETH_A" netns "$NS_A" address "$MAC_A" type veth peer name "$VETH_T" netns "$NS_T" address "$MAC_T"
+  veth_pair "$NS_A" "$VETH_A" "$MAC_A" "$NS_T" "$VETH_T" "$MAC_T"
   ip -n "$NS_A" addr add "$IP_A/24" dev "$VETH_A"
   for a in "${TARGETS[@]}"; do ip -n "$NS_T" addr add "$a/24" dev "$VETH_T"; done
-  in_a ethtool -K "$VETH_A" tx off tso off gso off gro off >/dev/null 2>&1 || true
-  in_t ethtool -K "$VETH_T" tx off tso off gso off gro off >/dev/null 2>&1 || true
-  ip -n "$NS_A" link set "$VETH_A" up
-  ip -n "$NS_T" link set "$VETH_T" up
   for a in "${TARGETS[@]}" "${DEAD[@]}"; do
     ip -n "$NS_A" neigh replace "$a" lladdr "$MAC_T" dev "$VETH_A" nud permanent
   done
@@ -174,29 +152,8 @@ EOF
   wait_listen udp "$T1" 53
 }
 
-capture_start() { # NAME
-  local i
-  # Started directly (not through a shell function) so that $! is tcpdump itself.
-  ip netns exec "$NS_T" tcpdump -i "$VETH_T" -n -U -Z root -w "$TMP/$1.pcap" 2>"$TMP/tcpdump-$1.log" &
-  CAP_PID=$!
-  for ((i = 0; i < 100; i++)); do
-    grep -q 'listening on' "$TMP/tcpdump-$1.log" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  log "tcpdump did not start"; cat "$TMP/tcpdump-$1.log" >&2; return 1
-}
-
-capture_stop() { # NAME: lets the last answers pass, stops tcpdump, moves the file to OUT
-  sleep 1
-  kill -TERM "$CAP_PID"
-  wait "$CAP_PID" || true
-  CAP_PID=
-  grep -E 'packets (captured|dropped)' "$TMP/tcpdump-$1.log" | tr '\n' ' ' >&2; echo >&2
-  mkdir -p "$OUT"
-  chmod 644 "$TMP/$1.pcap"
-  mv "$TMP/$1.pcap" "$OUT/scan-$1.pcap"
-  log "wrote $OUT/scan-$1.pcap ($(stat -c %s "$OUT/scan-$1.pcap") bytes)"
-}
+cap_start() { capture_start "$NS_T" "$VETH_T" "$1"; } # NAME: tcpdump on the targets' side (tools/lib-netns.sh)
+cap_stop() { capture_stop "$1" "$OUT/scan-$1.pcap"; } # NAME: after the last answers, into OUT/scan-NAME.pcap
 
 scan() { # NMAP ARGS...: runs nmap in the scanner namespace, its report kept in TMP/nmap.log
   in_a timeout 300 "${NMAP[@]}" "$@" >>"$TMP/nmap.log" 2>&1 || { cat "$TMP/nmap.log" >&2; return 1; }
@@ -208,7 +165,7 @@ run_scenario() {
   # sshd checks its privilege separation directory on every connection; recreate it if it went away.
   if [[ ! -d /run/sshd ]]; then mkdir -m 755 /run/sshd; MADE_RUN_SSHD=1; fi
   : >"$TMP/nmap.log"
-  capture_start "$name"
+  cap_start "$name"
   case $name in
     syn) scan -sS -p 1-1000 "$T1" ;;
     connect) scan -sT -p 1-1000 "$T1" ;;
@@ -236,7 +193,7 @@ run_scenario() {
       in_a timeout 10 curl -sS -o /dev/null "http://$T2:8000/" 2>/dev/null && { log "$T2:8000 answered"; return 1; }
       in_a timeout 20 curl -sS -o /dev/null "http://$T1/" ;;
   esac
-  capture_stop "$name"
+  cap_stop "$name"
   sed -n '/^Nmap scan report\|^PORT\|^Not shown\|open\|Nmap done/p' "$TMP/nmap.log" | head -20 >&2 || true
 }
 
