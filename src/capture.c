@@ -24,18 +24,6 @@ struct capture {
 	struct capture_counters total;
 };
 
-/* A zeroed capture on cache lines of its own: the reader updates it with every packet while worker
- * threads write their own structures, which a neighbour on the heap could share a line with. */
-static struct capture *capture_alloc(void)
-{
-	size_t bytes = (sizeof(struct capture) + 63u) / 64u * 64u;
-	struct capture *c = aligned_alloc(64, bytes);
-
-	if (c != NULL)
-		memset(c, 0, bytes);
-	return c;
-}
-
 static int apply_filter(struct capture *c, const char *bpf, char *err, size_t errlen)
 {
 	struct bpf_program prog;
@@ -61,7 +49,7 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 	struct capture *c;
 
 	*out = NULL;
-	c = capture_alloc();
+	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->name = strdup(path)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
@@ -114,7 +102,7 @@ int capture_open_live(const char *iface, const struct capture_live_opts *o, cons
 	int rc;
 
 	*out = NULL;
-	c = capture_alloc();
+	c = calloc(1, sizeof(*c));
 	if (c == NULL || (c->name = strdup(iface)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", iface);
 		goto fail;

@@ -229,31 +229,37 @@ static struct ndpi_lru_cache_entry *lru_table(struct ndpi_lru_cache *c, bool cre
 		e->lru_seen[i] = c;
 	}
 	if (e->lru_part[i][lru_scope] == NULL && create) {
-		e->lru_part[i][lru_scope] = dpi_malloc(lru_size(c) * sizeof(struct ndpi_lru_cache_entry));
+		size_t bytes = lru_size(c) * sizeof(struct ndpi_lru_cache_entry);
+
+		e->lru_part[i][lru_scope] = dpi_malloc(bytes);
 		if (e->lru_part[i][lru_scope] == NULL) {
 			e->lru_refused++;
 			return NULL;
 		}
-		memset(e->lru_part[i][lru_scope], 0, lru_size(c) * sizeof(struct ndpi_lru_cache_entry));
+		memset(e->lru_part[i][lru_scope], 0, bytes);
 	}
 	return e->lru_part[i][lru_scope];
 }
 
-u_int8_t ndpi_lru_find_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t *value, u_int8_t clean_key_when_found)
+/* The slot of key in the table the current call sees: nDPI's own outside a call from this module, else
+ * the current shard's (created when create is set). NULL when there is none. */
+static struct ndpi_lru_cache_entry *lru_slot(struct ndpi_lru_cache *c, u_int32_t key, bool create)
 {
-	struct ndpi_lru_cache_entry *t, *s;
+	struct ndpi_lru_cache_entry *t;
 
 	if (c == NULL || c->num_entries == 0)
-		return 0;
-	if (lru_engine == NULL) {
-		t = c->entries;
-		s = &t[key % c->num_entries];
-	} else if ((t = lru_table(c, false)) == NULL) {
-		return 0;
-	} else {
-		s = &t[key % lru_size(c)];
-	}
-	if (!s->is_full || s->key != key)
+		return NULL;
+	if (lru_engine == NULL)
+		return &c->entries[key % c->num_entries];
+	t = lru_table(c, create);
+	return t != NULL ? &t[key % lru_size(c)] : NULL;
+}
+
+u_int8_t ndpi_lru_find_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t *value, u_int8_t clean_key_when_found)
+{
+	struct ndpi_lru_cache_entry *s = lru_slot(c, key, false);
+
+	if (s == NULL || !s->is_full || s->key != key)
 		return 0;
 	*value = (u_int16_t)s->value;
 	if (clean_key_when_found)
@@ -263,18 +269,10 @@ u_int8_t ndpi_lru_find_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t 
 
 void ndpi_lru_add_to_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t value)
 {
-	struct ndpi_lru_cache_entry *t, *s;
+	struct ndpi_lru_cache_entry *s = lru_slot(c, key, true);
 
-	if (c == NULL || c->num_entries == 0)
+	if (s == NULL)
 		return;
-	if (lru_engine == NULL) {
-		t = c->entries;
-		s = &t[key % c->num_entries];
-	} else if ((t = lru_table(c, true)) == NULL) {
-		return;
-	} else {
-		s = &t[key % lru_size(c)];
-	}
 	s->is_full = 1;
 	s->key = key;
 	s->value = value;

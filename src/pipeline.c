@@ -206,7 +206,6 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		f->alerted = 1;
 		pl->st.alerts++;
 		pl->st.alerts_verdict[v]++;
-		summary_add_alert(pl->summary, verdict_name(v));
 		emit(pl, &ev);
 	} else if (pl->evid != NULL) {
 		evid_release(pl->evid, f); /* a counted repeat: its first flow holds the evidence */
@@ -521,6 +520,7 @@ int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt)
 void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 {
 	const struct flow_stats *fs = flow_table_stats(pl->flows);
+	const struct supp_stats *ss = supp_table_stats(pl->supp);
 
 	*out = pl->st;
 	out->ts_us = pl->now_us;
@@ -535,9 +535,9 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	out->flows_evicted = fs->ended_evicted;
 	out->flows_emerg_entered = fs->emergency_entered;
 	out->flows_emerg_over = fs->emergency_over;
-	out->alerts_suppressed = supp_table_stats(pl->supp)->suppressed;
-	out->supp_evicted = supp_table_stats(pl->supp)->evicted;
-	out->supp_active = supp_table_stats(pl->supp)->active;
+	out->alerts_suppressed = ss->suppressed;
+	out->supp_evicted = ss->evicted;
+	out->supp_active = ss->active;
 	if (pl->evid != NULL) {
 		const struct evid_stats *es = evid_get_stats(pl->evid);
 
@@ -560,29 +560,6 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 	}
 }
 
-void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel)
-{
-	struct mp_stats_record st;
-	struct mp_event ev;
-
-	pipeline_stats(pl, &st);
-	if (kernel != NULL) {
-		st.have_capture = true;
-		st.kernel_packets = kernel->received;
-		st.kernel_drops = kernel->dropped;
-		st.kernel_ifdrops = kernel->ifdropped;
-	}
-	if (st.ts_us == 0) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		st.ts_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	}
-	ev.type = MP_EV_STATS;
-	ev.u.stats = &st;
-	st.output_dropped = outputs_dropped(pl->cfg.outputs);
-	emit(pl, &ev);
-}
-
 void pipeline_flush(struct pipeline *pl)
 {
 	flow_flush(pl->flows);
@@ -597,20 +574,6 @@ void pipeline_set_rules(struct pipeline *pl, const struct rules *rules)
 const struct summary *pipeline_summary(const struct pipeline *pl)
 {
 	return pl->summary;
-}
-
-void pipeline_finish(struct pipeline *pl, const struct capture_counters *kernel)
-{
-	pipeline_flush(pl);
-	pipeline_emit_stats(pl, kernel);
-}
-
-void pipeline_print_summary(const struct pipeline *pl, FILE *fp)
-{
-	struct mp_stats_record st;
-
-	pipeline_stats(pl, &st);
-	summary_print(pl->summary, &st, fp);
 }
 
 void pipeline_free(struct pipeline *pl)

@@ -34,10 +34,6 @@ struct summary {
 	struct port_row *ports;  /* MP_SUMMARY_MAX_PORTS rows, allocated at the first judged flow */
 	size_t nports;
 	uint64_t other_port_flows;
-	struct verdict_count {
-		char name[24];
-		uint64_t n;
-	} verdicts[8]; /* alerts emitted per verdict */
 };
 
 struct summary *summary_new(void)
@@ -124,18 +120,6 @@ static void port_add(struct summary *s, uint16_t port, uint8_t ip_proto, const c
 		r->other_flows += flows;
 }
 
-void summary_add_alert(struct summary *s, const char *verdict)
-{
-	for (size_t i = 0; i < sizeof(s->verdicts) / sizeof(s->verdicts[0]); i++) {
-		if (s->verdicts[i].n == 0)
-			copy_str(s->verdicts[i].name, sizeof(s->verdicts[i].name), verdict);
-		if (strcmp(s->verdicts[i].name, verdict) == 0) {
-			s->verdicts[i].n++;
-			return;
-		}
-	}
-}
-
 void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service, const char *observed,
 		      const char *verdict, int severity)
 {
@@ -178,9 +162,6 @@ void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64
 
 void summary_merge(struct summary *dst, const struct summary *src)
 {
-	for (size_t i = 0; i < sizeof(src->verdicts) / sizeof(src->verdicts[0]) && src->verdicts[i].n != 0; i++)
-		for (uint64_t k = 0; k < src->verdicts[i].n; k++)
-			summary_add_alert(dst, src->verdicts[i].name);
 	for (size_t i = 0; i < src->nports; i++) {
 		const struct port_row *r = &src->ports[i];
 
@@ -304,10 +285,12 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 		    "  non-ip %" PRIu64 "  fragments %" PRIu64 "\n",
 		st->ipv4, st->ipv6, st->tcp, st->udp, st->icmpv4 + st->icmpv6, st->decoded[MP_DEC_SKIP_NON_IP],
 		st->decoded[MP_DEC_SKIP_FRAGMENT]);
-	if (s->verdicts[0].n != 0) {
+	/* Flow alerts per verdict, from the same counters as the stats record's metadata.flowints. */
+	if (st->alerts > st->alerts_scan) {
 		fprintf(fp, "  alerts by verdict:");
-		for (size_t i = 0; i < sizeof(s->verdicts) / sizeof(s->verdicts[0]) && s->verdicts[i].n != 0; i++)
-			fprintf(fp, "  %s %" PRIu64, s->verdicts[i].name, s->verdicts[i].n);
+		for (int v = 0; v < MP_VERDICT_COUNT; v++)
+			if (st->alerts_verdict[v] != 0)
+				fprintf(fp, "  %s %" PRIu64, verdict_name((enum mp_verdict)v), st->alerts_verdict[v]);
 		fputc('\n', fp);
 	}
 	if (st->flows_evicted != 0)

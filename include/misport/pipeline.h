@@ -59,10 +59,6 @@ void pipeline_set_clock(struct pipeline *pl, uint64_t now_us);
  * flows end and pending alerts close even when traffic stops. Time never goes backwards. */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 
-/* Emits a stats record now. kernel may be NULL (offline); otherwise its figures go in
- * stats.capture. */
-void pipeline_emit_stats(struct pipeline *pl, const struct capture_counters *kernel);
-
 /* Replaces the rule set used for flows judged from now on (SIGHUP reload). rules is borrowed and must
  * outlive the pipeline or the next call. */
 void pipeline_set_rules(struct pipeline *pl, const struct rules *rules);
@@ -74,15 +70,8 @@ void pipeline_flush(struct pipeline *pl);
 /* The pipeline's per-protocol tally (for merging across workers). */
 const struct summary *pipeline_summary(const struct pipeline *pl);
 
-/* Ends every open flow (their verdicts and flow records are emitted) and emits a stats record
- * (with kernel figures when kernel is not NULL). */
-void pipeline_finish(struct pipeline *pl, const struct capture_counters *kernel);
-
 /* Fills a snapshot of the counters. */
 void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out);
-
-/* Prints the human summary (packets, flows, protocols, malformed packets) to fp. */
-void pipeline_print_summary(const struct pipeline *pl, FILE *fp);
 
 /* Frees the pipeline (flows still open are ended as at shutdown, without output). NULL allowed. */
 void pipeline_free(struct pipeline *pl);

@@ -23,9 +23,6 @@ void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64
 void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service, const char *observed,
 		      const char *verdict, int severity);
 
-/* Counts one emitted alert of the named verdict (for the alerts-by-verdict line). */
-void summary_add_alert(struct summary *s, const char *verdict);
-
 /* Adds every row of src into dst. */
 void summary_merge(struct summary *dst, const struct summary *src);
 

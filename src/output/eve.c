@@ -218,23 +218,17 @@ static void eve_decoder_events(struct jbuf *j, const struct mp_stats_record *s)
  * docs/outputs.md lists the names; they are stable. */
 static void eve_stats_extra(struct jbuf *j, const struct mp_stats_record *s)
 {
-	static const enum mp_verdict shown[] = {MP_VERDICT_PORT_MISMATCH, MP_VERDICT_UNREGISTERED_PORT,
-						MP_VERDICT_LEGACY_PORT};
-	char key[48];
+	static const struct {
+		const char *key;
+		enum mp_verdict v;
+	} verdicts[] = {{"alerts_port_mismatch", MP_VERDICT_PORT_MISMATCH},
+			{"alerts_unregistered_port", MP_VERDICT_UNREGISTERED_PORT},
+			{"alerts_legacy_port", MP_VERDICT_LEGACY_PORT}};
 
 	jb_obj_open(j, "metadata");
 	jb_obj_open(j, "flowints");
-	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-		const char *name = verdict_name(shown[i]);
-		int k = snprintf(key, sizeof(key), "alerts_%s", name);
-
-		if (k < 0 || (size_t)k >= sizeof(key))
-			continue;
-		for (char *c = key; *c != '\0'; c++)
-			if (*c == '-')
-				*c = '_';
-		jb_u64(j, key, s->alerts_verdict[shown[i]]);
-	}
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++)
+		jb_u64(j, verdicts[i].key, s->alerts_verdict[verdicts[i].v]);
 	jb_u64(j, "alerts_scan", s->alerts_scan);
 	jb_u64(j, "scan_list_overflow", s->scan_overflow);
 	jb_u64(j, "scan_contacts_replaced", s->scan_contacts_replaced);

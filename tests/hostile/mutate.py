@@ -72,18 +72,24 @@ def pcapng_blocks(data):
     return out
 
 
-def patch_snaplen(data, snap):
+def patch_header(data, pcap_field, idb_field, value):
+    """Sets a field of the pcap file header, or of every pcapng interface description block; a field is
+    (offset, struct format). Returns the patched bytes, or None when the file has no such header."""
     b = bytearray(data)
     e = pcap_endian(data)
     if e:
-        struct.pack_into(e + "I", b, 16, snap)
+        struct.pack_into(e + pcap_field[1], b, pcap_field[0], value)
         return bytes(b)
     done = False
     for off, btype, _blen, en in pcapng_blocks(data):
         if btype == 1:
-            struct.pack_into(en + "I", b, off + 12, snap)
+            struct.pack_into(en + idb_field[1], b, off + idb_field[0], value)
             done = True
     return bytes(b) if done else None
+
+
+def patch_snaplen(data, snap):
+    return patch_header(data, (16, "I"), (12, "I"), snap)
 
 
 def patch_caplen_gt_len(data):
@@ -132,17 +138,7 @@ def current_link(data):
 
 
 def patch_link(data, link):
-    b = bytearray(data)
-    e = pcap_endian(data)
-    if e:
-        struct.pack_into(e + "I", b, 20, link)
-        return bytes(b)
-    done = False
-    for off, btype, _blen, en in pcapng_blocks(data):
-        if btype == 1:
-            struct.pack_into(en + "H", b, off + 8, link)
-            done = True
-    return bytes(b) if done else None
+    return patch_header(data, (20, "I"), (8, "H"), link)
 
 
 def editcap(args, src, dst):
