@@ -17,6 +17,7 @@ struct flow_table {
 	struct flow_table_config cfg;
 	struct mp_flow **buckets;
 	uint32_t mask;
+	uint32_t max_buckets; /* the bucket count the cap needs; the array doubles up to it */
 	struct flow_list lists[MP_FC_COUNT];
 	uint64_t timeout_us[MP_FC_COUNT];
 	struct mp_flow *spare; /* freed flows kept for reuse, linked by hnext */
@@ -43,8 +44,9 @@ int flow_table_new(const struct flow_table_config *cfg, struct flow_table **out,
 	ft->cfg = *cfg;
 	if (ft->cfg.max_flows == 0)
 		ft->cfg.max_flows = MP_FLOW_MAX_DEFAULT;
-	while (nb < ft->cfg.max_flows && nb < (1u << 30))
-		nb <<= 1;
+	ft->max_buckets = MP_FLOW_MIN_BUCKETS;
+	while (ft->max_buckets < ft->cfg.max_flows && ft->max_buckets < (1u << 30))
+		ft->max_buckets <<= 1;
 	ft->buckets = calloc(nb, sizeof(*ft->buckets));
 	if (ft->buckets == NULL)
 		goto fail;
@@ -312,6 +314,33 @@ static uint64_t flow_id_of(const struct flow_table *ft, uint32_t hash, const str
 	return x == 0 ? 1 : x;
 }
 
+/* Doubles the bucket array once the live flows outnumber the buckets, up to max_buckets, so that the
+ * table touches memory in proportion to the flows it holds. A failed allocation keeps the old array:
+ * chains get longer, nothing is lost. Only bucket chains change; lists and results do not. */
+static void maybe_grow(struct flow_table *ft)
+{
+	uint32_t nb = (ft->mask + 1) * 2;
+	struct mp_flow **nbk;
+
+	if (ft->st.active <= ft->mask + 1 || nb > ft->max_buckets)
+		return;
+	if ((nbk = calloc(nb, sizeof(*nbk))) == NULL)
+		return;
+	for (uint32_t i = 0; i <= ft->mask; i++) {
+		struct mp_flow *f = ft->buckets[i], *next;
+
+		for (; f != NULL; f = next) {
+			next = f->hnext;
+			f->hnext = nbk[f->hash & (nb - 1)];
+			nbk[f->hash & (nb - 1)] = f;
+		}
+	}
+	free(ft->buckets);
+	ft->buckets = nbk;
+	ft->mask = nb - 1;
+	ft->st.hash_grows++;
+}
+
 static struct mp_flow *flow_create(struct flow_table *ft, const struct mp_packet *p,
 				   const struct mp_flow_key *k, uint32_t hash, bool swapped)
 {
@@ -349,6 +378,7 @@ static struct mp_flow *flow_create(struct flow_table *ft, const struct mp_packet
 	ft->st.created++;
 	if (++ft->st.active > ft->st.peak_active)
 		ft->st.peak_active = ft->st.active;
+	maybe_grow(ft);
 	switch (k->ip_proto) {
 	case 6:
 		ft->st.tcp++;

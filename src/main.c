@@ -17,6 +17,7 @@
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/explain.h"
+#include "misport/heap.h"
 #include "misport/log.h"
 #include "misport/outconf.h"
 #include "misport/output.h"
@@ -651,6 +652,8 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	log_init("misport", o.verbose);
+	if (heap_tune() < 0)
+		log_debug("madvise(MADV_HUGEPAGE) on the heap: %s (4 KiB pages then)", strerror(errno));
 	if (sig_install() != 0) {
 		log_warn("sigaction");
 		return EXIT_USAGE;

@@ -14,6 +14,7 @@
 #include "misport/decode.h"
 #include "misport/dpi.h"
 #include "misport/evidence.h"
+#include "misport/heap.h"
 #include "misport/suppress.h"
 #include "misport/log.h"
 #include "misport/output.h"
@@ -394,6 +395,7 @@ static void run_timers(struct pipeline *pl)
 			scan_unlock(pl);
 		}
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
+		heap_advise_growth();
 	}
 }
 

@@ -126,6 +126,7 @@ struct scan_detector {
 	void *user;
 	struct src **buckets;
 	uint32_t mask;
+	uint32_t max_buckets; /* the bucket count max_sources needs; the array doubles up to it */
 	struct srclist lru[2];     /* probation, protected; least recently active first */
 	struct src *whead, *wtail; /* sources with an open window, oldest window first */
 	struct cpair *cpairs;      /* MP_SCAN_CONTACT_PAIRS entries in sets of 4 */
@@ -970,6 +971,31 @@ static void evict_source(struct scan_detector *sd, struct src *s, bool mem)
 	src_destroy(sd, s);
 }
 
+/* Doubles the bucket array once the live sources outnumber the buckets, up to max_buckets. A failed
+ * allocation keeps the old array (longer chains); only bucket chains change, never results. */
+static void src_maybe_grow(struct scan_detector *sd)
+{
+	uint32_t nb = (sd->mask + 1) * 2;
+	struct src **nbk;
+
+	if (sd->st.sources_active <= sd->mask + 1 || nb > sd->max_buckets)
+		return;
+	if ((nbk = calloc(nb, sizeof(*nbk))) == NULL)
+		return;
+	for (uint32_t i = 0; i <= sd->mask; i++) {
+		struct src *s = sd->buckets[i], *next;
+
+		for (; s != NULL; s = next) {
+			next = s->hnext;
+			s->hnext = nbk[s->hash & (nb - 1)];
+			nbk[s->hash & (nb - 1)] = s;
+		}
+	}
+	free(sd->buckets);
+	sd->buckets = nbk;
+	sd->mask = nb - 1;
+}
+
 /* Finds or creates the source; NULL only when memory is exhausted. */
 static struct src *src_get(struct scan_detector *sd, uint8_t family, const uint8_t addr[16])
 {
@@ -1008,6 +1034,7 @@ static struct src *src_get(struct scan_detector *sd, uint8_t family, const uint8
 	sd->st.sources_created++;
 	if (++sd->st.sources_active > sd->st.sources_peak)
 		sd->st.sources_peak = sd->st.sources_active;
+	src_maybe_grow(sd);
 	return s;
 }
 
@@ -1888,8 +1915,9 @@ int scan_new(const struct scan_config *cfg, scan_alert_cb cb, void *user, struct
 	                    errlen);
 	sd->cb = cb;
 	sd->user = user;
-	while (nb < cfg->max_sources)
-		nb <<= 1;
+	sd->max_buckets = nb;
+	while (sd->max_buckets < cfg->max_sources && sd->max_buckets < (1u << 30))
+		sd->max_buckets <<= 1;
 	sd->buckets = calloc(nb, sizeof(*sd->buckets));
 	sd->cpairs = calloc((size_t)nsets * 4, sizeof(*sd->cpairs));
 	sd->reports = calloc(MP_SCAN_MAX_REPORTS, sizeof(*sd->reports));

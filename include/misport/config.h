@@ -2,10 +2,23 @@
 #ifndef MISPORT_CONFIG_H
 #define MISPORT_CONFIG_H
 
+/* Heap (heap.c): the brk heap grows by at least this much at a time, so each growth is a run of whole
+ * 2 MiB blocks that can be advised MADV_HUGEPAGE before anything touches them. Address space only:
+ * memory becomes resident when touched. */
+#define MP_HEAP_TOP_PAD (32 << 20)
+
+/* Heap: allocations at or above this size get their own mapping (glibc's M_MMAP_THRESHOLD); smaller ones,
+ * including the flow and scan tables, come from the advised heap. */
+#define MP_HEAP_MMAP_THRESHOLD (32 << 20)
+
+/* Heap: size of the one allocation heap_tune makes (and frees) to extend the break before advising it. */
+#define MP_HEAP_PRIME_BYTES (1 << 20)
+
 /* Flow table: maximum number of live flows; at the cap the least recently seen flow is evicted (counted). */
 #define MP_FLOW_MAX_DEFAULT 262144u
 
-/* Flow table: hash buckets are the next power of two at or above flows/2, at least this many. */
+/* Flow table: the bucket array starts with this many buckets and doubles whenever the live flows outnumber
+ * them, up to the next power of two at or above the flow cap. */
 #define MP_FLOW_MIN_BUCKETS 1024u
 
 /* Idle timeouts in capture-time seconds: a flow with no packet for this long is finished and reported. */

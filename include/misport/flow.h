@@ -101,6 +101,7 @@ struct flow_stats {
 	uint8_t emergency;                          /* 1 while in emergency mode */
 	uint64_t tcp, udp, icmpv4, icmpv6, other;
 	uint32_t active, peak_active;
+	uint32_t hash_grows; /* doublings of the bucket array (it starts at MP_FLOW_MIN_BUCKETS) */
 };
 
 struct flow_table;

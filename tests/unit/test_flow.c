@@ -284,3 +284,55 @@ Test(flow, flow_id_depends_on_the_flow_not_on_table_order)
 	flow_table_free(a);
 	flow_table_free(b);
 }
+
+/* The bucket array starts at MP_FLOW_MIN_BUCKETS and doubles as flows arrive (up to what the cap needs);
+ * every flow is still found in both directions after the doublings, and ending them all empties it. */
+Test(flow, buckets_grow_with_the_flows_and_keep_every_flow)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(5000, &e);
+	int dir;
+	bool created;
+
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct mp_packet p = pkt(17, (uint8_t)(i & 0xff), (uint16_t)(1024 + i), 2, 53, 0, 1);
+
+		flow_get(ft, &p, &dir, &created);
+		cr_assert(created, "flow %u not new", i);
+	}
+	/* 5000 flows: 1024 -> 2048 -> 4096 -> 8192 buckets (8192 is the cap's power of two). */
+	cr_assert_eq(flow_table_stats(ft)->hash_grows, 3);
+	cr_assert_eq(flow_table_stats(ft)->active, 5000);
+	for (uint32_t i = 0; i < 5000; i++) {
+		struct mp_packet p = pkt(17, (uint8_t)(i & 0xff), (uint16_t)(1024 + i), 2, 53, 0, 2);
+		struct mp_packet r = pkt(17, 2, 53, (uint8_t)(i & 0xff), (uint16_t)(1024 + i), 0, 2);
+
+		cr_assert_not_null(flow_find(ft, &p), "flow %u lost", i);
+		cr_assert_eq(flow_find(ft, &p), flow_find(ft, &r));
+		flow_get(ft, &r, &dir, &created);
+		cr_assert_not(created, "flow %u recreated", i);
+		cr_assert_eq(dir, MP_DIR_S2C);
+	}
+	cr_assert_eq(flow_table_stats(ft)->active, 5000);
+	flow_table_free(ft);
+	cr_assert_eq(e.shutdown, 5000);
+}
+
+/* A small cap never grows the array past its own power of two. */
+Test(flow, buckets_stop_growing_at_the_cap)
+{
+	struct ended e = {0};
+	struct flow_table *ft = new_table(1500, &e);
+	int dir;
+	bool created;
+
+	for (uint32_t i = 0; i < 3000; i++) {
+		struct mp_packet p = pkt(17, (uint8_t)(i & 0xff), (uint16_t)(1024 + i), 2, 53, 0, 1);
+
+		flow_get(ft, &p, &dir, &created);
+	}
+	cr_assert_eq(flow_table_stats(ft)->hash_grows, 1); /* 1024 -> 2048, the cap's power of two */
+	cr_assert_eq(flow_table_stats(ft)->active, 1500);
+	cr_assert_eq(e.evicted, 1500);
+	flow_table_free(ft);
+}
