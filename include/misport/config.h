@@ -90,7 +90,7 @@
 
 /* Workers: the reader thread runs worker 0 besides reading and dispatching every packet, so worker 0
  * gets this percentage of an other worker's share of virtual shards. */
-#define MP_WORKER_READER_SHARE_PCT 50u
+#define MP_WORKER_READER_SHARE_PCT 75u
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). */
 #define MP_WORKER_RING_BYTES (16u * 1024u * 1024u)
