@@ -34,6 +34,19 @@ struct pipeline {
 	uint64_t first_us;          /* first capture time seen, 0 before any packet */
 	uint64_t next_sweep_us;
 	bool quiet_end;             /* pipeline_free: end flows without output */
+	unsigned scan_nq;           /* queued scan-detector calls, applied by scan_apply */
+	struct scan_op *scan_q;     /* MP_SCAN_QUEUE entries; NULL without a scan detector */
+};
+
+/* One queued scan-detector call: scan_observe of a finished flow (probe), or scan_note_contact. The
+ * probe's nDPI name is copied, because the flow it points into is recycled before the call is made. */
+struct scan_op {
+	bool is_probe;
+	struct scan_probe sp;
+	char app[48];
+	uint8_t family;
+	uint8_t client[16], server[16];
+	uint64_t ts_us;
 };
 
 /* Sends ev to the outputs, serialized with other workers when they share them. */
@@ -82,38 +95,83 @@ static void scan_unlock(struct pipeline *pl)
 		pthread_spin_unlock(pl->cfg.scan_lock);
 }
 
+/* Makes the queued detector calls, in the order they were queued. The caller holds the scan lock. The
+ * detector sees the same sequence of calls as if each had been made at once, since every call that
+ * reads it (scan_is_scanner, scan_expire, its stats, the end) applies the queue first; only the moment
+ * its alerts go out moves. One lock round per queue instead of one per call is what workers gain. */
+static void scan_apply(struct pipeline *pl)
+{
+	for (unsigned i = 0; i < pl->scan_nq; i++) {
+		struct scan_op *op = &pl->scan_q[i];
+
+		if (op->is_probe) {
+			if (op->sp.app_proto != NULL)
+				op->sp.app_proto = op->app;
+			scan_observe(pl->cfg.scan, &op->sp);
+		} else
+			scan_note_contact(pl->cfg.scan, op->family, op->client, op->server, op->ts_us);
+	}
+	pl->scan_nq = 0;
+}
+
+/* The next free queue slot, applying a full queue first. */
+static struct scan_op *scan_queue_slot(struct pipeline *pl)
+{
+	if (pl->scan_nq == MP_SCAN_QUEUE) {
+		scan_lock(pl);
+		scan_apply(pl);
+		scan_unlock(pl);
+	}
+	return &pl->scan_q[pl->scan_nq++];
+}
+
+/* Applies the queue now (takes the lock). */
+static void scan_sync(struct pipeline *pl)
+{
+	if (pl->scan_nq == 0)
+		return;
+	scan_lock(pl);
+	scan_apply(pl);
+	scan_unlock(pl);
+}
+
 /* Hands flow f to the scan detector once: its Zeek-style connection state, probe kind and outcome,
  * and the alert verdict it would have had (a scanner's mismatches are listed in its scan alert). */
 static void scan_observe_flow(struct pipeline *pl, struct mp_flow *f)
 {
 	struct conn_evidence ev;
-	struct scan_probe sp;
+	struct scan_op *op;
+	struct scan_probe *spp;
 	const uint8_t *cip, *sip;
 
 	if (pl->cfg.scan == NULL || f->scan_observed)
 		return;
 	f->scan_observed = 1;
+	op = scan_queue_slot(pl);
+	op->is_probe = true;
+	spp = &op->sp;
 	conn_evidence_from_flow(f, &ev);
 	ev.first_dir = f->first_dir == MP_DIR_C2S ? CONN_DIR_C2S : CONN_DIR_S2C;
 	ev.icmp_seen[0] = f->icmp_seen[0];
 	ev.icmp_seen[1] = f->icmp_seen[1];
 	ev.icmp_error = f->icmp_error;
-	memset(&sp, 0, sizeof(sp));
-	conn_classify(&ev, &sp.conn);
-	sp.first_us = f->first_us;
-	sp.last_us = f->last_us;
-	sp.flow_id = f->flow_id;
-	sp.family = f->key.family;
-	sp.ip_proto = f->key.ip_proto;
-	sp.vlan = f->key.vlan;
-	flow_endpoints(f, &cip, &sp.client_port, &sip, &sp.server_port);
-	memcpy(sp.client, cip, 16);
-	memcpy(sp.server, sip, 16);
-	sp.app_proto = f->dpi_done && !f->dpi_guessed ? f->proto_name : NULL;
-	sp.mismatch = f->would_be != MP_VERDICT_NONE ? verdict_name((enum mp_verdict)f->would_be) : NULL;
-	scan_lock(pl);
-	scan_observe(pl->cfg.scan, &sp);
-	scan_unlock(pl);
+	memset(spp, 0, sizeof(*spp));
+	conn_classify(&ev, &spp->conn);
+	spp->first_us = f->first_us;
+	spp->last_us = f->last_us;
+	spp->flow_id = f->flow_id;
+	spp->family = f->key.family;
+	spp->ip_proto = f->key.ip_proto;
+	spp->vlan = f->key.vlan;
+	flow_endpoints(f, &cip, &spp->client_port, &sip, &spp->server_port);
+	memcpy(spp->client, cip, 16);
+	memcpy(spp->server, sip, 16);
+	if (f->dpi_done && !f->dpi_guessed) {
+		_Static_assert(sizeof(op->app) == sizeof(f->proto_name), "nDPI name copy");
+		memcpy(op->app, f->proto_name, sizeof(op->app));
+		spp->app_proto = op->app;
+	}
+	spp->mismatch = f->would_be != MP_VERDICT_NONE ? verdict_name((enum mp_verdict)f->would_be) : NULL;
 }
 
 /* True when the client of f is a source the scan detector has flagged. */
@@ -127,6 +185,7 @@ static bool client_is_scanner(struct pipeline *pl, const struct mp_flow *f)
 		return false;
 	flow_endpoints(f, &cip, &cport, &sip, &sport);
 	scan_lock(pl);
+	scan_apply(pl);
 	r = scan_is_scanner(pl->cfg.scan, f->key.family, cip, pl->now_us);
 	scan_unlock(pl);
 	return r;
@@ -318,7 +377,9 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char 
 	if (flow_table_new(&fc, &pl->flows, err, errlen) != 0)
 		goto fail;
 	pl->summary = summary_new();
-	if (pl->summary == NULL) {
+	if (cfg->scan != NULL)
+		pl->scan_q = calloc(MP_SCAN_QUEUE, sizeof(*pl->scan_q));
+	if (pl->summary == NULL || (cfg->scan != NULL && pl->scan_q == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -384,16 +445,33 @@ static void count_l3l4(struct pipeline *pl, const struct mp_packet *p)
 }
 
 /* Runs the time-driven work due at the current clock: idle flow expiry. */
+/* Whether this flow sweep also sweeps the shared scan detector. Workers share one detector, and
+ * sweeping it is the same work whichever worker does it: the first worker to reach a sweep time claims
+ * it, the others skip it, so the detector's lock is taken once per sweep interval, not once per worker. */
+static bool scan_sweep_due(struct pipeline *pl)
+{
+	uint64_t next;
+
+	if (pl->cfg.scan_sweep == NULL)
+		return true;
+	next = atomic_load_explicit(pl->cfg.scan_sweep, memory_order_relaxed);
+	return pl->now_us >= next &&
+	       atomic_compare_exchange_strong(pl->cfg.scan_sweep, &next,
+					      pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u);
+}
+
 static void run_timers(struct pipeline *pl)
 {
 	if (pl->now_us >= pl->next_sweep_us) {
 		flow_expire(pl->flows, pl->now_us);
 		supp_expire(pl->supp, pl->now_us);
-		if (pl->cfg.scan != NULL) {
+		if (pl->cfg.scan != NULL && scan_sweep_due(pl)) {
 			scan_lock(pl);
+			scan_apply(pl);
 			scan_expire(pl->cfg.scan, pl->now_us);
 			scan_unlock(pl);
-		}
+		} else if (pl->cfg.scan != NULL)
+			scan_sync(pl); /* a quiet worker's queue waits at most a sweep interval */
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 		heap_advise_growth();
 	}
@@ -449,12 +527,15 @@ static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct m
 	    (p->ip_proto == 17 || (p->ip_proto == 6 && (p->tcp_flags & (MP_TH_SYN | MP_TH_ACK)) == (MP_TH_SYN | MP_TH_ACK)))) {
 		const uint8_t *cip, *sip;
 		uint16_t cport, sport;
+		struct scan_op *op = scan_queue_slot(pl);
 
 		f->contact_noted = 1;
 		flow_endpoints(f, &cip, &cport, &sip, &sport);
-		scan_lock(pl);
-		scan_note_contact(pl->cfg.scan, f->key.family, cip, sip, p->ts_us);
-		scan_unlock(pl);
+		op->is_probe = false;
+		op->family = f->key.family;
+		memcpy(op->client, cip, 16);
+		memcpy(op->server, sip, 16);
+		op->ts_us = p->ts_us;
 	}
 	if (p->ip_proto == 6 && !f->scan_observed && (p->tcp_flags & MP_TH_RST) && dir == MP_DIR_S2C &&
 	    f->payload_bytes[0] == 0 && f->payload_bytes[1] == 0)
@@ -519,7 +600,7 @@ int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt)
 	return 0;
 }
 
-void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
+void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out)
 {
 	const struct flow_stats *fs = flow_table_stats(pl->flows);
 	const struct supp_stats *ss = supp_table_stats(pl->supp);
@@ -565,6 +646,7 @@ void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out)
 void pipeline_flush(struct pipeline *pl)
 {
 	flow_flush(pl->flows);
+	scan_sync(pl);
 	supp_flush(pl->supp);
 }
 
@@ -589,5 +671,6 @@ void pipeline_free(struct pipeline *pl)
 	/* Closing records of suppressed repeats still go out: nothing is silently lost. */
 	supp_free(pl->supp);
 	evid_free(pl->evid);
+	free(pl->scan_q); /* calls still queued are dropped: the detector may be gone (see pipeline_flush) */
 	free(pl);
 }

@@ -67,6 +67,7 @@ struct workers {
 	/* The locks get cache lines of their own: the fields around them are read on every packet. */
 	_Alignas(64) pthread_mutex_t emit_lock;
 	_Alignas(64) pthread_spinlock_t scan_lock; /* held briefly, many times per flow: a futex costs more */
+	_Alignas(64) _Atomic uint64_t scan_sweep;  /* pipeline_config.scan_sweep of every worker */
 	int lock_ready;
 	struct scan_detector *scan;        /* shared by every worker, NULL when disabled */
 	uint64_t scan_alerts;              /* scan alerts emitted (under scan_lock) */
@@ -267,6 +268,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		pc.external_clock = true;
 		pc.emit_lock = &w->emit_lock;
 		pc.scan_lock = (void *)(uintptr_t)&w->scan_lock; /* pthread_spinlock_t is volatile int */
+		pc.scan_sweep = &w->scan_sweep;
 		/* The flow table cap is shared out so the total stays what was asked for. */
 		pc.max_flows = (cfg->max_flows != 0 ? cfg->max_flows : MP_FLOW_MAX_DEFAULT) / n;
 		if (pc.max_flows == 0)

@@ -224,6 +224,11 @@
 /* Scan detector: scanners kept for the summary after their state is gone; more are counted, not listed. */
 #define MP_SCAN_MAX_REPORTS 256u
 
+/* Scan detector: calls a pipeline queues (answered contacts, finished flows) before it applies them under
+ * the detector's lock in one go; the queue is applied first whenever the pipeline asks the detector
+ * anything, at each flow sweep (once per capture second), for stats and at the end. */
+#define MP_SCAN_QUEUE 64u
+
 /* Scan detector: CIDR entries per policy list (ignore-scanner, never-flag, ignore-target). */
 #define MP_SCAN_MAX_POLICY 256u
 

@@ -2,6 +2,7 @@
 #ifndef MISPORT_PIPELINE_H
 #define MISPORT_PIPELINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,8 @@ struct pipeline_config {
 	const struct scan_config *scan_config; /* for wk_new: scan detection settings, NULL: none */
 	struct scan_detector *scan;    /* borrowed, shared by every worker; NULL: no scan detection */
 	void *scan_lock;               /* pthread_spinlock_t * serializing scan_* calls, or NULL */
+	_Atomic uint64_t *scan_sweep;  /* shared by workers: capture time of the detector's next sweep; NULL:
+	                                  every flow sweep of this pipeline sweeps the detector too */
 	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
 	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
@@ -63,15 +66,16 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us);
  * outlive the pipeline or the next call. */
 void pipeline_set_rules(struct pipeline *pl, const struct rules *rules);
 
-/* Ends every open flow and closes pending alert state (flow records and closing alerts are emitted),
- * without a stats record. */
+/* Ends every open flow, applies the queued scan-detector calls and closes pending alert state (flow
+ * records and closing alerts are emitted), without a stats record. */
 void pipeline_flush(struct pipeline *pl);
 
 /* The pipeline's per-protocol tally (for merging across workers). */
 const struct summary *pipeline_summary(const struct pipeline *pl);
 
-/* Fills a snapshot of the counters. */
-void pipeline_stats(const struct pipeline *pl, struct mp_stats_record *out);
+/* Applies the pipeline's queued scan-detector calls (so the detector's figures are current), then fills
+ * a snapshot of the counters. */
+void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out);
 
 /* Frees the pipeline (flows still open are ended as at shutdown, without output). NULL allowed. */
 void pipeline_free(struct pipeline *pl);
