@@ -19,6 +19,7 @@
 #define HEAP_FOREIGN_ALLOCATOR 1
 #endif
 
+#ifndef HEAP_FOREIGN_ALLOCATOR
 #define HUGE_BYTES ((uintptr_t)2 << 20)
 
 /* End of the advised part of the brk heap (a 2 MiB boundary); 0 until heap_tune succeeded. */
@@ -33,6 +34,7 @@ static uintptr_t align_up(uintptr_t x)
 {
 	return align_down(x + HUGE_BYTES - 1);
 }
+#endif
 
 int heap_tune(void)
 {
