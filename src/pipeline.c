@@ -34,6 +34,7 @@ struct pipeline {
 	uint64_t first_us;          /* first capture time seen, 0 before any packet */
 	uint64_t next_sweep_us;
 	bool quiet_end;             /* pipeline_free: end flows without output */
+	uint64_t sweeps;            /* flow sweeps so far (last_to_sweep) */
 	unsigned scan_nq;           /* queued scan-detector calls, applied by scan_apply */
 	struct scan_op *scan_q;     /* MP_SCAN_QUEUE entries; NULL without a scan detector */
 };
@@ -444,34 +445,42 @@ static void count_l3l4(struct pipeline *pl, const struct mp_packet *p)
 	}
 }
 
-/* Runs the time-driven work due at the current clock: idle flow expiry. */
-/* Whether this flow sweep also sweeps the shared scan detector. Workers share one detector, and
- * sweeping it is the same work whichever worker does it: the first worker to reach a sweep time claims
- * it, the others skip it, so the detector's lock is taken once per sweep interval, not once per worker. */
-static bool scan_sweep_due(struct pipeline *pl)
+/* Whether this flow sweep is the last of all workers' sweeps at this time, and so the one that sweeps the
+ * shared scan detector. A worker's flow sweep ends flows, whose records reach the detector; sweeping the
+ * detector before every worker has handed over the flows its own sweep ended would close windows without
+ * them (and a late record would open a second window: a second alert that one worker never gives). Every
+ * worker counts its sweeps, which happen at the same capture times in every worker (the reader broadcasts
+ * the ticks); the worker that finds every count at its own is the last. Two workers finishing together
+ * may both sweep: the second sweep at the same time finds nothing to do. */
+static bool last_to_sweep(struct pipeline *pl)
 {
-	uint64_t next;
+	uint64_t k = ++pl->sweeps;
 
-	if (pl->cfg.scan_sweep == NULL)
+	if (pl->cfg.sweeps_done == NULL)
 		return true;
-	next = atomic_load_explicit(pl->cfg.scan_sweep, memory_order_relaxed);
-	return pl->now_us >= next &&
-	       atomic_compare_exchange_strong(pl->cfg.scan_sweep, &next,
-					      pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u);
+	atomic_store(&pl->cfg.sweeps_done[pl->cfg.worker * MP_SWEEP_STRIDE], k);
+	for (unsigned i = 0; i < pl->cfg.nworkers; i++)
+		if (atomic_load(&pl->cfg.sweeps_done[i * MP_SWEEP_STRIDE]) < k)
+			return false;
+	return true;
 }
 
+/* Runs the time-driven work due at the current clock: idle flow expiry, suppression windows, and (by the
+ * last worker to get there) the scan detector's windows and idle sources. */
 static void run_timers(struct pipeline *pl)
 {
 	if (pl->now_us >= pl->next_sweep_us) {
 		flow_expire(pl->flows, pl->now_us);
 		supp_expire(pl->supp, pl->now_us);
-		if (pl->cfg.scan != NULL && scan_sweep_due(pl)) {
-			scan_lock(pl);
-			scan_apply(pl);
-			scan_expire(pl->cfg.scan, pl->now_us);
-			scan_unlock(pl);
-		} else if (pl->cfg.scan != NULL)
-			scan_sync(pl); /* a quiet worker's queue waits at most a sweep interval */
+		if (pl->cfg.scan != NULL) {
+			scan_sync(pl); /* the records of the flows just ended, before the count says so */
+			if (last_to_sweep(pl)) {
+				scan_lock(pl);
+				scan_apply(pl);
+				scan_expire(pl->cfg.scan, pl->now_us);
+				scan_unlock(pl);
+			}
+		}
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 		heap_advise_growth();
 	}

@@ -67,7 +67,7 @@ struct workers {
 	/* The locks get cache lines of their own: the fields around them are read on every packet. */
 	_Alignas(64) pthread_mutex_t emit_lock;
 	_Alignas(64) pthread_spinlock_t scan_lock; /* held briefly, many times per flow: a futex costs more */
-	_Alignas(64) _Atomic uint64_t scan_sweep;  /* pipeline_config.scan_sweep of every worker */
+	_Atomic uint64_t *sweeps_done;             /* pipeline_config.sweeps_done: n cache lines */
 	int lock_ready;
 	struct scan_detector *scan;        /* shared by every worker, NULL when disabled */
 	uint64_t scan_alerts;              /* scan alerts emitted (under scan_lock) */
@@ -259,7 +259,8 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		return 0;
 	}
 	w->wk = cache_aligned_calloc(n, sizeof(*w->wk));
-	if (w->wk == NULL)
+	w->sweeps_done = cache_aligned_calloc((size_t)n * MP_SWEEP_STRIDE, sizeof(*w->sweeps_done));
+	if (w->wk == NULL || w->sweeps_done == NULL)
 		goto oom;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *wk = &w->wk[i];
@@ -268,7 +269,9 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		pc.external_clock = true;
 		pc.emit_lock = &w->emit_lock;
 		pc.scan_lock = (void *)(uintptr_t)&w->scan_lock; /* pthread_spinlock_t is volatile int */
-		pc.scan_sweep = &w->scan_sweep;
+		pc.sweeps_done = w->sweeps_done;
+		pc.worker = i;
+		pc.nworkers = n;
 		/* The flow table cap is shared out so the total stays what was asked for. */
 		pc.max_flows = (cfg->max_flows != 0 ? cfg->max_flows : MP_FLOW_MAX_DEFAULT) / n;
 		if (pc.max_flows == 0)
@@ -592,6 +595,7 @@ void wk_free(struct workers *w)
 		}
 		free(w->wk);
 	}
+	free(w->sweeps_done);
 	summary_free(w->merged);
 	scan_free(w->scan);
 	if (w->lock_ready) {

@@ -11,7 +11,8 @@
 #     the captures) and ICMP error rate limiting is off in mpscan-t so every closed UDP port answers.
 #   * Servers in mpscan-t: sshd on 10.98.0.10:22, python3 http.server on 10.98.0.10:80, dnsmasq on
 #     10.98.0.10:53 (udp and tcp), http.server on 10.98.0.11:22 (a web server on the SSH port, so that a
-#     version scan sends HTTP to 22/tcp) and http.server on 10.98.0.12:80 and :8080.
+#     version scan sends HTTP to 22/tcp) and on 10.98.0.11:3098, and http.server on 10.98.0.12:80 and
+#     :8080.
 #   * Each scenario starts tcpdump on mpsc-t0 (in mpscan-t), runs its clients in mpscan-a, stops tcpdump
 #     and moves the capture to OUT/scan-<name>.pcap (OUT defaults to the repository's pcaps/). Every
 #     command line is fixed; the bytes are not (timestamps, ports, sequence numbers differ per run).
@@ -39,7 +40,7 @@ PY=/usr/bin/python3
 # Common nmap options: numeric, no host discovery (the scans name live hosts), one retry, fast timing.
 NMAP=(nmap -n -Pn --max-retries 1 -T4 --reason)
 
-SCENARIOS=(syn connect udp version null fin xmas ack maimon pingsweep benign)
+SCENARIOS=(syn connect udp version null fin xmas ack maimon pingsweep benign quick)
 
 NEEDED_PKGS=(iproute2 ethtool tcpdump procps python3 curl nmap openssh-server bind9-dnsutils dnsmasq-base)
 
@@ -140,6 +141,7 @@ EOF
   in_t /usr/sbin/sshd -D -e -f "$TMP/ssh/sshd_config" >"$TMP/sshd.log" 2>&1 &
   in_t "$PY" -m http.server 80 --bind "$T1" --directory "$TMP/www" >"$TMP/http-t1-80.log" 2>&1 &
   in_t "$PY" -m http.server 22 --bind "$T2" --directory "$TMP/www" >"$TMP/http-t2-22.log" 2>&1 &
+  in_t "$PY" -m http.server 3098 --bind "$T2" --directory "$TMP/www" >"$TMP/http-t2-3098.log" 2>&1 &
   in_t "$PY" -m http.server 80 --bind "$T3" --directory "$TMP/www" >"$TMP/http-t3-80.log" 2>&1 &
   in_t "$PY" -m http.server 8080 --bind "$T3" --directory "$TMP/www" >"$TMP/http-t3-8080.log" 2>&1 &
   in_t dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --listen-address="$T1" \
@@ -147,6 +149,7 @@ EOF
   wait_listen tcp "$T1" 22
   wait_listen tcp "$T1" 80
   wait_listen tcp "$T2" 22
+  wait_listen tcp "$T2" 3098
   wait_listen tcp "$T3" 80
   wait_listen tcp "$T3" 8080
   wait_listen udp "$T1" 53
@@ -192,6 +195,13 @@ run_scenario() {
       in_a timeout 10 curl -sS -o /dev/null "http://$T3:8081/" 2>/dev/null && { log "$T3:8081 answered"; return 1; }
       in_a timeout 10 curl -sS -o /dev/null "http://$T2:8000/" 2>/dev/null && { log "$T2:8000 answered"; return 1; }
       in_a timeout 20 curl -sS -o /dev/null "http://$T1/" ;;
+    quick)
+      # A short SYN scan (30 ports, above the 15-port threshold, fewer flows than a pipeline queues for
+      # the scan detector), then at once a real HTTP request to the web server on 10.98.0.11:3098 (a
+      # dormant registration): its verdict must see the scan that came first (scan-noise, no alert of
+      # its own).
+      scan -sS -p 1-30 "$T2"
+      in_a timeout 20 curl -sS -o /dev/null "http://$T2:3098/" ;;
   esac
   cap_stop "$name"
   sed -n '/^Nmap scan report\|^PORT\|^Not shown\|open\|Nmap done/p' "$TMP/nmap.log" | head -20 >&2 || true

@@ -12,6 +12,9 @@
 #include "misport/event.h"
 #include "misport/flow.h"
 
+/* Entries between two workers' sweep counters in pipeline_config.sweeps_done: one cache line each. */
+#define MP_SWEEP_STRIDE 8u
+
 struct outputs;
 struct rules;
 struct scan_detector;
@@ -32,8 +35,10 @@ struct pipeline_config {
 	const struct scan_config *scan_config; /* for wk_new: scan detection settings, NULL: none */
 	struct scan_detector *scan;    /* borrowed, shared by every worker; NULL: no scan detection */
 	void *scan_lock;               /* pthread_spinlock_t * serializing scan_* calls, or NULL */
-	_Atomic uint64_t *scan_sweep;  /* shared by workers: capture time of the detector's next sweep; NULL:
-	                                  every flow sweep of this pipeline sweeps the detector too */
+	/* Workers: sweeps_done[i * MP_SWEEP_STRIDE] counts worker i's flow sweeps (shared by all workers);
+	 * NULL: one pipeline, every flow sweep also sweeps the scan detector. */
+	_Atomic uint64_t *sweeps_done;
+	unsigned worker, nworkers;     /* this pipeline's index and the number of workers (with sweeps_done) */
 	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
 	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
