@@ -614,6 +614,7 @@ void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out)
 	const struct flow_stats *fs = flow_table_stats(pl->flows);
 	const struct supp_stats *ss = supp_table_stats(pl->supp);
 
+	scan_sync(pl); /* the detector's figures (scan alerts, bounds) then include this pipeline's records */
 	*out = pl->st;
 	out->ts_us = pl->now_us;
 	out->uptime_s = pl->now_us > pl->first_us ? (pl->now_us - pl->first_us) / 1000000u : 0;
