@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-live.sh: live capture tests on a veth pair between two network namespaces this test creates:
 # tcpreplay replays golden captures into one end while misport listens on the other. Checks that the
-# live alerts and flows equal the offline result, that delivered + kernel-dropped packets equal what
+# live alerts and flows (with one worker and with --workers 2) equal the offline result, that
+# delivered + kernel-dropped packets equal what
 # tcpreplay sent, that SIGTERM flushes everything with exit 0, SIGHUP behaviour, and flat memory.
 # Args: misport srcdir shareddir. Exit 77 (skip) only when namespaces cannot be created here.
 set -uo pipefail
@@ -104,6 +105,17 @@ vrc=$?
 cat "$work/verdicts.txt"
 check "the stats record's alerts by verdict equal the alert records" test "$vrc" -eq 0
 check "every flow was flushed at SIGTERM ($nflows flow records)" test "$nflows" -eq "$(grep -c '"event_type":"flow"' "$work/offline.json")"
+
+# --- 1b. the same replay with two workers (the reader shards host pairs over two pipelines) ---------
+start_misport "$work/live-w2.json" --workers 2
+ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "${caps[@]}" >"$work/replay-w2.txt" 2>&1
+sleep 0.5
+rc=0; stop_misport TERM || rc=$?
+check "--workers 2: SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
+python3 "$here/compare_eve.py" "$work/offline.json" "$work/live-w2.json" >"$work/cmp-w2.txt"
+cmp_rc=$?
+cat "$work/cmp-w2.txt"
+check "--workers 2: live alerts and flows equal the offline result" test "$cmp_rc" -eq 0
 
 # --- 2. memory stays flat over a long replay of many distinct flows --------------------------------
 # Copies of the captures with addresses rewritten per copy (tcprewrite --seed) give distinct flows; the
