@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "misport/chain.h"
 #include "misport/config.h"
 #include "misport/dlist.h"
 
@@ -326,15 +327,7 @@ static void maybe_grow(struct flow_table *ft)
 		return;
 	if ((nbk = calloc(nb, sizeof(*nbk))) == NULL)
 		return;
-	for (uint32_t i = 0; i <= ft->mask; i++) {
-		struct mp_flow *f = ft->buckets[i], *next;
-
-		for (; f != NULL; f = next) {
-			next = f->hnext;
-			f->hnext = nbk[f->hash & (nb - 1)];
-			nbk[f->hash & (nb - 1)] = f;
-		}
-	}
+	MP_CHAIN_REHASH(struct mp_flow, ft->buckets, ft->mask + 1, nbk, nb, hash, hnext);
 	free(ft->buckets);
 	ft->buckets = nbk;
 	ft->mask = nb - 1;

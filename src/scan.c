@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "misport/chain.h"
 #include "misport/dlist.h"
 #include "misport/output.h"
 
@@ -982,15 +983,7 @@ static void src_maybe_grow(struct scan_detector *sd)
 		return;
 	if ((nbk = calloc(nb, sizeof(*nbk))) == NULL)
 		return;
-	for (uint32_t i = 0; i <= sd->mask; i++) {
-		struct src *s = sd->buckets[i], *next;
-
-		for (; s != NULL; s = next) {
-			next = s->hnext;
-			s->hnext = nbk[s->hash & (nb - 1)];
-			nbk[s->hash & (nb - 1)] = s;
-		}
-	}
+	MP_CHAIN_REHASH(struct src, sd->buckets, sd->mask + 1, nbk, nb, hash, hnext);
 	free(sd->buckets);
 	sd->buckets = nbk;
 	sd->mask = nb - 1;

@@ -2,8 +2,8 @@
 # run-live.sh: live capture tests on a veth pair between two network namespaces this test creates:
 # tcpreplay replays golden captures into one end while misport listens on the other. Checks that the
 # live alerts and flows (with one worker and with --workers 2) equal the offline result, that
-# delivered + kernel-dropped packets equal what
-# tcpreplay sent, that SIGTERM flushes everything with exit 0, SIGHUP behaviour, and flat memory.
+# delivered + kernel-dropped packets equal what tcpreplay sent, that SIGTERM flushes everything with
+# exit 0, SIGHUP behaviour, and flat memory.
 # Args: misport srcdir shareddir. Exit 77 (skip) only when namespaces cannot be created here.
 set -uo pipefail
 misport=$1 src=$2
