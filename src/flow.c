@@ -110,11 +110,26 @@ static struct mp_flow *oldest_flow(struct flow_table *ft)
 	return best;
 }
 
+/* The least recently seen flow by last_pos (then last_us, for callers that leave last_pos 0). Each list
+ * is in last_pos order, so repeated calls give every flow in last_pos order. NULL when empty. */
+static struct mp_flow *stalest_flow(struct flow_table *ft)
+{
+	struct mp_flow *best = NULL;
+
+	for (int i = 0; i < MP_FC_COUNT; i++) {
+		struct mp_flow *h = ft->lists[i].head;
+		if (h != NULL && (best == NULL || h->last_pos < best->last_pos ||
+				  (h->last_pos == best->last_pos && h->last_us < best->last_us)))
+			best = h;
+	}
+	return best;
+}
+
 void flow_flush(struct flow_table *ft)
 {
 	struct mp_flow *f;
 
-	while ((f = oldest_flow(ft)) != NULL)
+	while ((f = stalest_flow(ft)) != NULL)
 		flow_end(ft, f, MP_END_SHUTDOWN);
 }
 

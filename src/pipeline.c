@@ -19,7 +19,10 @@
 #include "misport/log.h"
 #include "misport/output.h"
 #include "misport/scan.h"
+#include "misport/scanfeed.h"
 #include "misport/summary.h"
+
+enum { SWEEP_NONE, SWEEP_EXPIRE, SWEEP_FLUSH };
 
 struct pipeline {
 	struct pipeline_config cfg;
@@ -34,20 +37,29 @@ struct pipeline {
 	uint64_t first_us;          /* first capture time seen, 0 before any packet */
 	uint64_t next_sweep_us;
 	bool quiet_end;             /* pipeline_free: end flows without output */
-	uint64_t sweeps;            /* flow sweeps so far (last_to_sweep) */
-	unsigned scan_nq;           /* queued scan-detector calls, applied by scan_apply */
-	struct scan_op *scan_q;     /* MP_SCAN_QUEUE entries; NULL without a scan detector */
+	struct scan_feed *feed;     /* the scan detector's input; NULL without a scan detector */
+	bool own_feed;              /* feed made here (one pipeline without workers): freed here */
+	unsigned producer;          /* this pipeline's queue in the feed */
+	struct sfeed_key key;       /* order key of the detector calls made now (scanfeed.h) */
+	struct pending_judgment *pend; /* MP_PENDING_JUDGMENTS entries, with a feed */
+	uint64_t pend_head, pend_tail;
+	uint64_t supp_due_us;       /* a suppression sweep skipped while judgments were pending, 0: none */
+	int in_sweep;               /* flows end by flow_expire (SWEEP_EXPIRE) or flow_flush (SWEEP_FLUSH): the
+				     * detector calls they cause are keyed by the flows' order there */
 };
 
-/* One queued scan-detector call: scan_observe of a finished flow (probe), or scan_note_contact. The
- * probe's nDPI name is copied, because the flow it points into is recycled before the call is made. */
-struct scan_op {
-	bool is_probe;
-	struct scan_probe sp;
-	char app[48];
-	uint8_t family;
-	uint8_t client[16], server[16];
-	uint64_t ts_us;
+/* A judgment waiting for the scan detector's answer (judge_flow). */
+struct pending_judgment {
+	struct mp_flow *f;          /* alive: the flow's end finishes its judgment first */
+	struct mp_alert a;          /* the alert it raises unless the client is a scanner */
+	uint8_t v;                  /* enum mp_verdict */
+	_Atomic uint8_t answer;     /* enum sfeed_answer, stored by the feed */
+	uint64_t now_us;            /* the clock at the verdict (suppression windows) */
+	struct sfeed_key key;       /* its QUERY call's key */
+	/* f NULL: the flow has ended; its record (flow_record_base) waits here for the verdict */
+	struct mp_flow_record rec;
+	bool alerted;
+	uint8_t severity;
 };
 
 /* Sends ev to the outputs, serialized with other workers when they share them. */
@@ -84,56 +96,11 @@ static bool verdict_alerts(enum mp_verdict v)
 	return v == MP_VERDICT_PORT_MISMATCH || v == MP_VERDICT_UNREGISTERED_PORT || v == MP_VERDICT_LEGACY_PORT;
 }
 
-static void scan_lock(struct pipeline *pl)
-{
-	if (pl->cfg.scan_lock != NULL)
-		pthread_spin_lock(pl->cfg.scan_lock);
-}
-
-static void scan_unlock(struct pipeline *pl)
-{
-	if (pl->cfg.scan_lock != NULL)
-		pthread_spin_unlock(pl->cfg.scan_lock);
-}
-
-/* Makes the queued detector calls, in the order they were queued. The caller holds the scan lock. The
- * detector sees the same sequence of calls as if each had been made at once, since every call that
- * reads it (scan_is_scanner, scan_expire, its stats, the end) applies the queue first; only the moment
- * its alerts go out moves. One lock round per queue instead of one per call is what workers gain. */
-static void scan_apply(struct pipeline *pl)
-{
-	for (unsigned i = 0; i < pl->scan_nq; i++) {
-		struct scan_op *op = &pl->scan_q[i];
-
-		if (op->is_probe) {
-			if (op->sp.app_proto != NULL)
-				op->sp.app_proto = op->app;
-			scan_observe(pl->cfg.scan, &op->sp);
-		} else
-			scan_note_contact(pl->cfg.scan, op->family, op->client, op->server, op->ts_us);
-	}
-	pl->scan_nq = 0;
-}
-
-/* The next free queue slot, applying a full queue first. */
-static struct scan_op *scan_queue_slot(struct pipeline *pl)
-{
-	if (pl->scan_nq == MP_SCAN_QUEUE) {
-		scan_lock(pl);
-		scan_apply(pl);
-		scan_unlock(pl);
-	}
-	return &pl->scan_q[pl->scan_nq++];
-}
-
-/* Applies the queue now (takes the lock). */
+/* Hands the queued detector calls over as far as they can be applied now (scanfeed.h). */
 static void scan_sync(struct pipeline *pl)
 {
-	if (pl->scan_nq == 0)
-		return;
-	scan_lock(pl);
-	scan_apply(pl);
-	scan_unlock(pl);
+	if (pl->feed != NULL)
+		sfeed_sync(pl->feed, pl->producer, pl->key);
 }
 
 /* Hands flow f to the scan detector once: its Zeek-style connection state, probe kind and outcome,
@@ -141,15 +108,15 @@ static void scan_sync(struct pipeline *pl)
 static void scan_observe_flow(struct pipeline *pl, struct mp_flow *f)
 {
 	struct conn_evidence ev;
-	struct scan_op *op;
+	struct sfeed_op *op;
 	struct scan_probe *spp;
 	const uint8_t *cip, *sip;
 
-	if (pl->cfg.scan == NULL || f->scan_observed)
+	if (pl->feed == NULL || f->scan_observed)
 		return;
 	f->scan_observed = 1;
-	op = scan_queue_slot(pl);
-	op->is_probe = true;
+	op = sfeed_slot(pl->feed, pl->producer, pl->key);
+	op->kind = SFEED_PROBE;
 	spp = &op->sp;
 	conn_evidence_from_flow(f, &ev);
 	ev.first_dir = f->first_dir == MP_DIR_C2S ? CONN_DIR_C2S : CONN_DIR_S2C;
@@ -173,23 +140,7 @@ static void scan_observe_flow(struct pipeline *pl, struct mp_flow *f)
 		spp->app_proto = op->app;
 	}
 	spp->mismatch = f->would_be != MP_VERDICT_NONE ? verdict_name((enum mp_verdict)f->would_be) : NULL;
-}
-
-/* True when the client of f is a source the scan detector has flagged. */
-static bool client_is_scanner(struct pipeline *pl, const struct mp_flow *f)
-{
-	const uint8_t *cip, *sip;
-	uint16_t cport, sport;
-	bool r;
-
-	if (pl->cfg.scan == NULL)
-		return false;
-	flow_endpoints(f, &cip, &cport, &sip, &sport);
-	scan_lock(pl);
-	scan_apply(pl);
-	r = scan_is_scanner(pl->cfg.scan, f->key.family, cip, pl->now_us);
-	scan_unlock(pl);
-	return r;
+	sfeed_commit(pl->feed, pl->producer);
 }
 
 /* Emits a closing record of the suppression table (called back by supp_*). */
@@ -201,15 +152,105 @@ static void on_supp_close(const struct mp_alert *a, void *user)
 	emit(pl, &ev);
 }
 
+/* Ends the judgment of a flow: verdict v (its alert a), or scan-noise when its client is a scanner; an
+ * alert that suppression lets through goes out. now_us is the clock when the verdict was decided. The
+ * outcome goes into f, or into *ended (a pending judgment of a flow that has ended: f is NULL). */
+static void finish_judgment(struct pipeline *pl, struct mp_flow *f, struct pending_judgment *ended,
+			    struct mp_alert *a, enum mp_verdict v, bool scanner, uint64_t now_us)
+{
+	if (scanner)
+		v = MP_VERDICT_SCAN_NOISE; /* reported inside the scanner's alert */
+	if (ended != NULL) {
+		ended->v = (uint8_t)v;
+		ended->alerted = false;
+		ended->severity = verdict_alerts(v) ? (uint8_t)a->severity : 0;
+	} else {
+		f->verdict = (uint8_t)v;
+		if (verdict_alerts(v))
+			f->severity = (uint8_t)a->severity;
+	}
+	if (!verdict_alerts(v)) {
+		if (pl->evid != NULL && f != NULL)
+			evid_release(pl->evid, f);
+		return;
+	}
+	if (supp_check(pl->supp, a, now_us)) {
+		struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = a};
+
+		if (pl->evid != NULL && f != NULL) {
+			char path[4096];
+
+			if (evid_alert(pl->evid, f, path, sizeof(path)) == 0 && path[0] != '\0')
+				alert_meta_add(a, "evidence_pcap", path);
+		}
+		if (ended != NULL)
+			ended->alerted = true;
+		else
+			f->alerted = 1;
+		pl->st.alerts++;
+		pl->st.alerts_verdict[v]++;
+		emit(pl, &ev);
+	} else if (pl->evid != NULL && f != NULL) {
+		evid_release(pl->evid, f); /* a counted repeat: its first flow holds the evidence */
+	}
+}
+
+static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict, bool alerted,
+			       int severity);
+
+/* Finishes the oldest pending judgment. Its answer must be in. */
+static void pend_finish_head(struct pipeline *pl)
+{
+	struct pending_judgment *e = &pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS];
+	uint8_t ans = atomic_load_explicit(&e->answer, memory_order_acquire);
+
+	pl->pend_head++;
+	if (e->f != NULL) {
+		e->f->judge_pending = 0;
+		finish_judgment(pl, e->f, NULL, &e->a, (enum mp_verdict)e->v, ans == SFEED_SCANNER, e->now_us);
+	} else { /* the flow ended meanwhile: its record waited for the verdict */
+		finish_judgment(pl, NULL, e, &e->a, (enum mp_verdict)e->v, ans == SFEED_SCANNER, e->now_us);
+		flow_record_finish(pl, &e->rec, (enum mp_verdict)e->v, e->alerted, e->severity);
+	}
+	if (pl->pend_head == pl->pend_tail && pl->supp_due_us != 0) {
+		supp_expire(pl->supp, pl->supp_due_us); /* the sweeps skipped while judgments were pending */
+		pl->supp_due_us = 0;
+	}
+}
+
+/* Finishes pending judgments in order: those answered already (until = NULL, block = false); every one
+ * up to and including f's (until = f), or all of them (block = true), waiting for answers. */
+static void pend_run(struct pipeline *pl, const struct mp_flow *until, bool block)
+{
+	while (pl->pend_head != pl->pend_tail) {
+		struct pending_judgment *e = &pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS];
+		bool last = until != NULL && e->f == until;
+
+		if (atomic_load_explicit(&e->answer, memory_order_acquire) == SFEED_UNANSWERED) {
+			if (!block && until == NULL)
+				return;
+			sfeed_wait(pl->feed, pl->producer, pl->key, e->key);
+		}
+		pend_finish_head(pl);
+		if (last)
+			return;
+	}
+}
+
 /* Decides the verdict of flow f once its protocol is final (res), raises its alert if any. Flows
- * whose protocol was only guessed from ports, or that carried no payload, get no verdict. */
-static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_result *res)
+ * whose protocol was only guessed from ports, or that carried no payload, get no verdict. An alert
+ * verdict asks the scan detector first whether the client is a scanner (then the verdict is
+ * scan-noise); with workers, when calls of other workers ordered before this one are still to come,
+ * the judgment waits in the pipeline's queue (pending_judgment) rather than the worker. now_block:
+ * the verdict is needed at once (the flow is ending). */
+static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_result *res, bool now_block)
 {
 	struct classify_in in;
 	struct mp_alert a;
 	const uint8_t *cip, *sip;
 	uint16_t cport, sport;
 	enum mp_verdict v;
+	bool scanner = false;
 
 	if (f->judged)
 		return;
@@ -235,120 +276,169 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 	v = classify_flow(pl->rules, &in, &a);
 	if (verdict_alerts(v)) {
 		f->would_be = (uint8_t)v;
-		if (client_is_scanner(pl, f))
-			v = MP_VERDICT_SCAN_NOISE; /* reported inside the scanner's alert */
+		a.ts_us = f->last_us;
+		a.flow_id = f->flow_id;
+		a.family = f->key.family;
+		a.ip_proto = f->key.ip_proto;
+		a.vlan = f->key.vlan;
+		memcpy(a.src_ip, cip, 16);
+		memcpy(a.dst_ip, sip, 16);
+		a.src_port = cport;
+		a.dst_port = sport;
+		memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
 	}
-	f->verdict = (uint8_t)v;
-	if (!verdict_alerts(v)) {
-		if (pl->evid != NULL)
-			evid_release(pl->evid, f);
+	if (!verdict_alerts(v) || pl->feed == NULL) {
+		finish_judgment(pl, f, NULL, &a, v, false, pl->now_us);
 		return;
 	}
-	f->severity = (uint8_t)a.severity;
-	a.ts_us = f->last_us;
-	a.flow_id = f->flow_id;
-	a.family = f->key.family;
-	a.ip_proto = f->key.ip_proto;
-	a.vlan = f->key.vlan;
-	memcpy(a.src_ip, cip, 16);
-	memcpy(a.dst_ip, sip, 16);
-	a.src_port = cport;
-	a.dst_port = sport;
-	memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
-	if (supp_check(pl->supp, &a, pl->now_us)) {
-		struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = &a};
+	if (now_block) {
+		pend_run(pl, NULL, true); /* the judgments before this one come first */
+		scanner = sfeed_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us);
+	} else if (pl->pend_head != pl->pend_tail ||
+		   !sfeed_try_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us, &scanner)) {
+		struct pending_judgment *e;
+		struct sfeed_op *op;
 
-		if (pl->evid != NULL) {
-			char path[4096];
-
-			if (evid_alert(pl->evid, f, path, sizeof(path)) == 0 && path[0] != '\0')
-				alert_meta_add(&a, "evidence_pcap", path);
-		}
-		f->alerted = 1;
-		pl->st.alerts++;
-		pl->st.alerts_verdict[v]++;
-		emit(pl, &ev);
-	} else if (pl->evid != NULL) {
-		evid_release(pl->evid, f); /* a counted repeat: its first flow holds the evidence */
+		if (pl->pend_tail - pl->pend_head == MP_PENDING_JUDGMENTS)
+			pend_run(pl, pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS].f, true);
+		e = &pl->pend[pl->pend_tail % MP_PENDING_JUDGMENTS];
+		e->f = f;
+		e->v = (uint8_t)v;
+		e->now_us = pl->now_us;
+		e->key = pl->key;
+		memcpy(&e->a, &a, offsetof(struct mp_alert, meta) + a.n_meta * sizeof(a.meta[0]));
+		atomic_store_explicit(&e->answer, SFEED_UNANSWERED, memory_order_relaxed);
+		op = sfeed_slot(pl->feed, pl->producer, pl->key);
+		op->kind = SFEED_QUERY;
+		op->family = f->key.family;
+		memcpy(op->client, cip, 16);
+		op->ts_us = pl->now_us;
+		op->answer = &e->answer;
+		sfeed_commit(pl->feed, pl->producer);
+		pl->pend_tail++;
+		f->judge_pending = 1;
+		return;
 	}
+	finish_judgment(pl, f, NULL, &a, v, scanner, pl->now_us);
+}
+
+/* Fills the parts of f's flow record that do not depend on its verdict (all of it when flow records are
+ * on; otherwise what the summary needs: server port, transport, protocol name). */
+static void flow_record_base(const struct pipeline *pl, const struct mp_flow *f, enum mp_flow_end why,
+			     struct mp_flow_record *r)
+{
+	const uint8_t *cip, *sip;
+
+	memset(r, 0, offsetof(struct mp_flow_record, category));
+	flow_endpoints(f, &cip, &r->src_port, &sip, &r->dst_port);
+	r->ip_proto = f->key.ip_proto;
+	memcpy(r->app_proto, f->proto_name, sizeof(r->app_proto));
+	if (!pl->cfg.emit_flows)
+		return;
+	memset(&r->category, 0, sizeof(*r) - offsetof(struct mp_flow_record, category));
+	r->flow_id = f->flow_id;
+	r->first_us = f->first_us;
+	r->last_us = f->last_us;
+	r->family = f->key.family;
+	r->vlan = f->key.vlan;
+	memcpy(r->src_ip, cip, 16);
+	memcpy(r->dst_ip, sip, 16);
+	r->pkts_toserver = f->pkts[MP_DIR_C2S];
+	r->pkts_toclient = f->pkts[MP_DIR_S2C];
+	r->bytes_toserver = f->bytes[MP_DIR_C2S];
+	r->bytes_toclient = f->bytes[MP_DIR_S2C];
+	r->tcp_flags_ts = f->tcp_flags_seen[MP_DIR_C2S];
+	r->tcp_flags_tc = f->tcp_flags_seen[MP_DIR_S2C];
+	r->guessed = f->dpi_guessed;
+	r->ndpi_wrong_port = f->ndpi_wrong_port;
+	r->state = flow_state_name(f);
+	r->reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
+}
+
+/* The verdict-dependent end of a flow: its port in the summary, and its flow record (r from
+ * flow_record_base) completed and emitted. */
+static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict, bool alerted,
+			       int severity)
+{
+	const char *svc = "", *desc = "";
+	struct mp_event ev;
+
+	if (verdict != MP_VERDICT_NONE) {
+		if (pl->rules != NULL)
+			(void)classify_port_service(pl->rules, r->dst_port, r->ip_proto, &svc, &desc);
+		summary_add_port(pl->summary, r->dst_port, r->ip_proto, svc, r->app_proto, verdict_name(verdict),
+				 severity);
+	}
+	if (!pl->cfg.emit_flows)
+		return;
+	r->alerted = alerted;
+	r->severity = severity;
+	if (verdict != MP_VERDICT_NONE) {
+		const char *vn = verdict_name(verdict);
+		size_t n = strlen(vn);
+
+		memcpy(r->verdict, vn, n < sizeof(r->verdict) ? n + 1 : 0);
+		n = strlen(svc);
+		if (n < sizeof(r->registered_service))
+			memcpy(r->registered_service, svc, n + 1);
+	}
+	ev.type = MP_EV_FLOW;
+	ev.u.flow = r;
+	emit(pl, &ev);
+}
+
+/* The pending judgment of f (judge_pending set). */
+static struct pending_judgment *pend_of(struct pipeline *pl, const struct mp_flow *f)
+{
+	for (uint64_t i = pl->pend_head; i != pl->pend_tail; i++)
+		if (pl->pend[i % MP_PENDING_JUDGMENTS].f == f)
+			return &pl->pend[i % MP_PENDING_JUDGMENTS];
+	return NULL;
 }
 
 static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 {
 	struct pipeline *pl = user;
 	struct mp_flow_record r;
-	const uint8_t *cip, *sip;
-	struct mp_event ev;
 
+	if (pl->in_sweep != SWEEP_NONE)
+		pl->key.sub = pl->in_sweep == SWEEP_EXPIRE ? flow_sweep_order(f) : f->last_pos;
 	if (!f->dpi_done) {
 		struct dpi_result res;
 
 		if (f->dpi != NULL) {
 			dpi_giveup(pl->dpi, f->dpi, &res);
 			finish_flow_dpi(pl, f, &res);
-			if (!pl->quiet_end)
-				judge_flow(pl, f, &res); /* then scan_observe_flow below, with its would-be verdict */
+			if (!pl->quiet_end) /* then scan_observe_flow below, with its would-be verdict */
+				judge_flow(pl, f, &res, pl->evid != NULL);
 		} else {
 			memcpy(f->proto_name, "Unknown", 8);
 			f->dpi_done = 1;
 		}
+	}
+	if (f->judge_pending) {
+		if (pl->quiet_end) {
+			pl->pend_head = pl->pend_tail; /* pipeline_free: nothing goes out */
+			pl->supp_due_us = 0;
+		} else if (pl->evid != NULL)
+			pend_run(pl, f, true); /* its evidence file is decided with the verdict */
 	}
 	if (pl->evid != NULL)
 		evid_flow_end(pl->evid, f);
 	if (pl->quiet_end)
 		return;
 	scan_observe_flow(pl, f);
-	if (f->verdict != MP_VERDICT_NONE) {
-		const char *svc = "", *desc = "";
-		const uint8_t *c_ip, *s_ip;
-		uint16_t c_port, s_port;
-
-		flow_endpoints(f, &c_ip, &c_port, &s_ip, &s_port);
-		if (pl->rules != NULL)
-			(void)classify_port_service(pl->rules, s_port, f->key.ip_proto, &svc, &desc);
-		summary_add_port(pl->summary, s_port, f->key.ip_proto, svc, f->proto_name,
-				 verdict_name((enum mp_verdict)f->verdict), f->severity);
-	}
 	summary_add_flow(pl->summary, f->proto_name, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
-	if (!pl->cfg.emit_flows)
-		return;
-	memset(&r, 0, sizeof(r));
-	r.flow_id = f->flow_id;
-	r.first_us = f->first_us;
-	r.last_us = f->last_us;
-	r.family = f->key.family;
-	r.ip_proto = f->key.ip_proto;
-	r.vlan = f->key.vlan;
-	flow_endpoints(f, &cip, &r.src_port, &sip, &r.dst_port);
-	memcpy(r.src_ip, cip, 16);
-	memcpy(r.dst_ip, sip, 16);
-	r.pkts_toserver = f->pkts[MP_DIR_C2S];
-	r.pkts_toclient = f->pkts[MP_DIR_S2C];
-	r.bytes_toserver = f->bytes[MP_DIR_C2S];
-	r.bytes_toclient = f->bytes[MP_DIR_S2C];
-	r.tcp_flags_ts = f->tcp_flags_seen[MP_DIR_C2S];
-	r.tcp_flags_tc = f->tcp_flags_seen[MP_DIR_S2C];
-	memcpy(r.app_proto, f->proto_name, sizeof(r.app_proto));
-	r.guessed = f->dpi_guessed;
-	r.ndpi_wrong_port = f->ndpi_wrong_port;
-	r.state = flow_state_name(f);
-	r.alerted = f->alerted;
-	r.severity = f->severity;
-	if (f->verdict != MP_VERDICT_NONE) {
-		const char *svc = NULL, *desc = NULL, *vn = verdict_name((enum mp_verdict)f->verdict);
-		size_t n = strlen(vn);
+	if (f->judge_pending) { /* the record goes out with the verdict (pend_finish_head) */
+		struct pending_judgment *e = pend_of(pl, f);
 
-		memcpy(r.verdict, vn, n < sizeof(r.verdict) ? n + 1 : 0);
-		if (pl->rules != NULL && classify_port_service(pl->rules, r.dst_port, r.ip_proto, &svc, &desc) == 0) {
-			n = strlen(svc);
-			if (n < sizeof(r.registered_service))
-				memcpy(r.registered_service, svc, n + 1);
-		}
+		flow_record_base(pl, f, why, &e->rec);
+		e->f = NULL;
+		f->judge_pending = 0;
+		return;
 	}
-	r.reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
-	ev.type = MP_EV_FLOW;
-	ev.u.flow = &r;
-	emit(pl, &ev);
+	flow_record_base(pl, f, why, &r);
+	flow_record_finish(pl, &r, (enum mp_verdict)f->verdict, f->alerted, f->severity);
 }
 
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char *err, size_t errlen)
@@ -378,9 +468,21 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char 
 	if (flow_table_new(&fc, &pl->flows, err, errlen) != 0)
 		goto fail;
 	pl->summary = summary_new();
-	if (cfg->scan != NULL)
-		pl->scan_q = calloc(MP_SCAN_QUEUE, sizeof(*pl->scan_q));
-	if (pl->summary == NULL || (cfg->scan != NULL && pl->scan_q == NULL)) {
+	if (pl->summary == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	pl->feed = cfg->feed;
+	pl->producer = cfg->worker;
+	if (cfg->scan != NULL && pl->feed == NULL) {
+		if (sfeed_new(1, 2u * MP_SCAN_QUEUE, NULL, NULL, NULL, sfeed_apply_scan, cfg->scan, &pl->feed, err,
+			      errlen) != 0)
+			goto fail;
+		pl->own_feed = true;
+		pl->producer = 0;
+	}
+	if (pl->feed != NULL && !pl->own_feed &&
+	    (pl->pend = malloc(MP_PENDING_JUDGMENTS * sizeof(*pl->pend))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -445,41 +547,30 @@ static void count_l3l4(struct pipeline *pl, const struct mp_packet *p)
 	}
 }
 
-/* Whether this flow sweep is the last of all workers' sweeps at this time, and so the one that sweeps the
- * shared scan detector. A worker's flow sweep ends flows, whose records reach the detector; sweeping the
- * detector before every worker has handed over the flows its own sweep ended would close windows without
- * them (and a late record would open a second window: a second alert that one worker never gives). Every
- * worker counts its sweeps, which happen at the same capture times in every worker (the reader broadcasts
- * the ticks); the worker that finds every count at its own is the last. Two workers finishing together
- * may both sweep: the second sweep at the same time finds nothing to do. */
-static bool last_to_sweep(struct pipeline *pl)
-{
-	uint64_t k = ++pl->sweeps;
-
-	if (pl->cfg.sweeps_done == NULL)
-		return true;
-	atomic_store(&pl->cfg.sweeps_done[pl->cfg.worker * MP_SWEEP_STRIDE], k);
-	for (unsigned i = 0; i < pl->cfg.nworkers; i++)
-		if (atomic_load(&pl->cfg.sweeps_done[i * MP_SWEEP_STRIDE]) < k)
-			return false;
-	return true;
-}
-
-/* Runs the time-driven work due at the current clock: idle flow expiry, suppression windows, and (by the
- * last worker to get there) the scan detector's windows and idle sources. */
+/* Runs the time-driven work due at the current clock: idle flow expiry, suppression windows, and (by
+ * producer 0 of the scan feed, after every flow the sweep ends in any worker) the scan detector's windows
+ * and idle sources. */
 static void run_timers(struct pipeline *pl)
 {
 	if (pl->now_us >= pl->next_sweep_us) {
+		pl->in_sweep = SWEEP_EXPIRE;
 		flow_expire(pl->flows, pl->now_us);
-		supp_expire(pl->supp, pl->now_us);
-		if (pl->cfg.scan != NULL) {
-			scan_sync(pl); /* the records of the flows just ended, before the count says so */
-			if (last_to_sweep(pl)) {
-				scan_lock(pl);
-				scan_apply(pl);
-				scan_expire(pl->cfg.scan, pl->now_us);
-				scan_unlock(pl);
+		pl->in_sweep = SWEEP_NONE;
+		if (pl->pend_head == pl->pend_tail)
+			supp_expire(pl->supp, pl->now_us);
+		else
+			pl->supp_due_us = pl->now_us; /* after them: each one's check expires up to its own time */
+		if (pl->feed != NULL) {
+			if (pl->producer == 0) {
+				struct sfeed_op *op;
+
+				pl->key.sub = SFEED_SUB_LAST;
+				op = sfeed_slot(pl->feed, pl->producer, pl->key);
+				op->kind = SFEED_EXPIRE;
+				op->ts_us = pl->now_us;
+				sfeed_commit(pl->feed, pl->producer);
 			}
+			scan_sync(pl);
 		}
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 		heap_advise_growth();
@@ -492,8 +583,16 @@ void pipeline_set_clock(struct pipeline *pl, uint64_t now_us)
 		pl->now_us = now_us;
 }
 
+void pipeline_set_pos(struct pipeline *pl, uint64_t pos)
+{
+	pl->key.pos = pos;
+	pl->key.sub = 0;
+}
+
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
+	if (!pl->cfg.external_clock)
+		pipeline_set_pos(pl, pl->key.pos + 1);
 	if (now_us > pl->now_us)
 		pl->now_us = now_us;
 	if (pl->first_us == 0)
@@ -536,15 +635,16 @@ static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct m
 	    (p->ip_proto == 17 || (p->ip_proto == 6 && (p->tcp_flags & (MP_TH_SYN | MP_TH_ACK)) == (MP_TH_SYN | MP_TH_ACK)))) {
 		const uint8_t *cip, *sip;
 		uint16_t cport, sport;
-		struct scan_op *op = scan_queue_slot(pl);
+		struct sfeed_op *op = sfeed_slot(pl->feed, pl->producer, pl->key);
 
 		f->contact_noted = 1;
 		flow_endpoints(f, &cip, &cport, &sip, &sport);
-		op->is_probe = false;
+		op->kind = SFEED_CONTACT;
 		op->family = f->key.family;
 		memcpy(op->client, cip, 16);
 		memcpy(op->server, sip, 16);
 		op->ts_us = p->ts_us;
+		sfeed_commit(pl->feed, pl->producer);
 	}
 	if (p->ip_proto == 6 && !f->scan_observed && (p->tcp_flags & MP_TH_RST) && dir == MP_DIR_S2C &&
 	    f->payload_bytes[0] == 0 && f->payload_bytes[1] == 0)
@@ -566,14 +666,19 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 	bool created;
 	int dir;
 
+	if (pl->pend_head != pl->pend_tail)
+		pend_run(pl, NULL, false);
 	pl->st.pkts++;
 	pl->st.bytes += pkt->wirelen;
 	if (pkt->ts_us > pl->now_us)
 		pl->now_us = pkt->ts_us;
 	if (pl->first_us == 0)
 		pl->first_us = pkt->ts_us;
-	if (!pl->cfg.external_clock)
+	if (!pl->cfg.external_clock) { /* one pipeline: a position for its timers, then one for the packet */
+		pipeline_set_pos(pl, pl->key.pos + 1);
 		run_timers(pl);
+		pipeline_set_pos(pl, pl->key.pos + 1);
+	}
 	count_link(pl, dlt);
 	pl->st.decoded[r]++;
 	if (r != MP_DEC_OK) {
@@ -587,18 +692,19 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 	count_l3l4(pl, p);
 
 	f = flow_get(pl->flows, p, &dir, &created);
+	f->last_pos = pl->key.pos;
 	if (created)
 		f->dpi = dpi_flow_new(pl->dpi, flow_vshard(f->key.a, f->key.b, f->key.vlan, pl->cfg.seed));
 	if (pl->evid != NULL)
 		evid_packet(pl->evid, f, dlt, pkt);
-	if (pl->cfg.scan != NULL)
+	if (pl->feed != NULL)
 		scan_evidence(pl, f, p, dir);
 	if (!f->dpi_done && f->dpi != NULL) {
 		struct dpi_result res;
 
 		if (dpi_process(pl->dpi, f->dpi, p->l3, p->l3_len, p->ts_us, f->pkts[0] + f->pkts[1], p->ip_proto, &res)) {
 			finish_flow_dpi(pl, f, &res);
-			judge_flow(pl, f, &res);
+			judge_flow(pl, f, &res, false);
 		}
 	}
 }
@@ -614,6 +720,8 @@ void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out)
 	const struct flow_stats *fs = flow_table_stats(pl->flows);
 	const struct supp_stats *ss = supp_table_stats(pl->supp);
 
+	if (pl->pend_head != pl->pend_tail)
+		pend_run(pl, NULL, true); /* its alert counters are final */
 	scan_sync(pl); /* the detector's figures (scan alerts, bounds) then include this pipeline's records */
 	*out = pl->st;
 	out->ts_us = pl->now_us;
@@ -655,8 +763,22 @@ void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out)
 
 void pipeline_flush(struct pipeline *pl)
 {
+	if (!pl->cfg.external_clock)
+		pipeline_set_pos(pl, pl->key.pos + 1);
+	if (pl->pend_head != pl->pend_tail)
+		pend_run(pl, NULL, true);
+	pl->in_sweep = SWEEP_FLUSH;
 	flow_flush(pl->flows);
-	scan_sync(pl);
+	pl->in_sweep = SWEEP_NONE;
+	pl->key.sub = UINT64_MAX; /* nothing more at this position: other workers need not wait for it */
+	if (pl->pend_head != pl->pend_tail)
+		pend_run(pl, NULL, true); /* judgments of the flows that ended just now, before suppression closes */
+	if (pl->feed != NULL) {
+		scan_sync(pl);
+		sfeed_done(pl->feed, pl->producer);
+		if (pl->own_feed)
+			sfeed_drain(pl->feed);
+	}
 	supp_flush(pl->supp);
 }
 
@@ -681,6 +803,8 @@ void pipeline_free(struct pipeline *pl)
 	/* Closing records of suppressed repeats still go out: nothing is silently lost. */
 	supp_free(pl->supp);
 	evid_free(pl->evid);
-	free(pl->scan_q); /* calls still queued are dropped: the detector may be gone (see pipeline_flush) */
+	free(pl->pend);
+	if (pl->own_feed)
+		sfeed_free(pl->feed); /* calls still queued are dropped: the detector may be gone (see pipeline_flush) */
 	free(pl);
 }

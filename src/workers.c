@@ -14,11 +14,12 @@
 #include "misport/flow.h"
 #include "misport/output.h"
 #include "misport/scan.h"
+#include "misport/scanfeed.h"
 #include "misport/summary.h"
 
-/* Ring records are multiples of this many bytes (the header size), so the space left before the
- * end of the buffer always fits at least a header. */
-#define REC_ALIGN 32u
+/* Ring records are multiples of this many bytes. When the space left before the end of the buffer is
+ * too small for a header, both sides skip it without a pad record. */
+#define REC_ALIGN 8u
 
 enum rec_type { REC_PKT = 1, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES };
 
@@ -31,9 +32,10 @@ struct rec {
 	uint32_t wirelen;
 	uint64_t ts_us;   /* packet time, or the time of a control record */
 	uint64_t clock_us; /* REC_PKT: the reader's clock (latest time of any packet), which the worker adopts */
+	uint64_t pos;      /* the reader's position of this record (pipeline_set_pos) */
 };
 
-_Static_assert(sizeof(struct rec) == REC_ALIGN, "ring record header must be REC_ALIGN bytes");
+_Static_assert(sizeof(struct rec) % REC_ALIGN == 0, "ring record header must be a REC_ALIGN multiple");
 
 /* Each side caches the other side's position and reloads it only when the cached value says the ring is
  * full (producer) or empty (consumer), so the two cache lines move between cores once per batch rather
@@ -54,6 +56,7 @@ struct worker {
 	int started;
 	struct pipeline *pl;
 	struct ring ring;
+	_Alignas(64) _Atomic uint64_t at;  /* position of the record the thread works on (wk_bound) */
 	struct mp_stats_record snap;       /* filled on REC_STATS */
 	_Atomic uint64_t acked;            /* last REC_STATS generation served */
 };
@@ -67,9 +70,14 @@ struct workers {
 	/* The locks get cache lines of their own: the fields around them are read on every packet. */
 	_Alignas(64) pthread_mutex_t emit_lock;
 	_Alignas(64) pthread_spinlock_t scan_lock; /* held briefly, many times per flow: a futex costs more */
-	_Atomic uint64_t *sweeps_done;             /* pipeline_config.sweeps_done: n cache lines */
+	/* The reader's progress (wk_bound): every record before rd_disp is in its ring(s); shard 0, in the
+	 * reader's thread, has done every record before rd_done. */
+	_Alignas(64) _Atomic uint64_t rd_disp;
+	_Atomic uint64_t rd_done;
+	uint64_t pos;                      /* the reader's latest position (reader only) */
 	int lock_ready;
 	struct scan_detector *scan;        /* shared by every worker, NULL when disabled */
+	struct scan_feed *feed;            /* n > 1 with scan: the detector's input, merged in capture order */
 	uint64_t scan_alerts;              /* scan alerts emitted (under scan_lock) */
 	uint64_t stats_gen;
 	uint64_t now_us, next_sweep_us;
@@ -99,8 +107,8 @@ static uint32_t rec_size(uint32_t caplen)
 }
 
 /* Appends one record, waiting while the ring is full. Only the reader thread calls this. */
-static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, uint64_t clock_us, const uint8_t *data,
-		     uint32_t caplen, uint32_t wirelen)
+static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint64_t ts_us, uint64_t clock_us,
+		     const uint8_t *data, uint32_t caplen, uint32_t wirelen)
 {
 	uint32_t need = rec_size(caplen);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
@@ -115,9 +123,11 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, uin
 			backoff(&spins);
 	}
 	if (contig < need) {
-		h = (struct rec *)(r->buf + off);
-		h->size = (uint32_t)contig;
-		h->type = REC_PAD;
+		if (contig >= sizeof(struct rec)) {
+			h = (struct rec *)(r->buf + off);
+			h->size = (uint32_t)contig;
+			h->type = REC_PAD;
+		}
 		tail += contig;
 		off = 0;
 	}
@@ -129,6 +139,7 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t ts_us, uin
 	h->caplen = caplen;
 	h->wirelen = wirelen;
 	h->ts_us = ts_us;
+	h->pos = pos;
 	if (caplen > 0)
 		memcpy(h + 1, data, caplen);
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
@@ -150,7 +161,15 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		spins = 0;
+		if (r->cap - (head & r->mask) < sizeof(struct rec)) { /* the end of the buffer, skipped */
+			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)), memory_order_release);
+			continue;
+		}
 		h = (const struct rec *)(r->buf + (head & r->mask));
+		if (h->type != REC_PAD) {
+			atomic_store_explicit(&wk->at, h->pos, memory_order_release);
+			pipeline_set_pos(wk->pl, h->pos);
+		}
 		switch (h->type) {
 		case REC_PKT: {
 			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, (const uint8_t *)(h + 1)};
@@ -190,6 +209,53 @@ static void on_scan_alert(const struct mp_alert *a, void *user)
 	pthread_mutex_lock(&w->emit_lock);
 	outputs_emit(w->cfg.outputs, &ev);
 	pthread_mutex_unlock(&w->emit_lock);
+}
+
+/* Position of the first record in r at or after head h and before t (pad records and skipped ends
+ * passed over), or 0 when there is none. The consumer may be past h already: the caller checks. */
+static uint64_t ring_peek_pos(const struct ring *r, uint64_t h, uint64_t t)
+{
+	while (h != t) {
+		uint64_t off = h & r->mask;
+		const struct rec *rec;
+
+		if (r->cap - off < sizeof(struct rec)) {
+			h += r->cap - off;
+			continue;
+		}
+		rec = (const struct rec *)(r->buf + off);
+		if (rec->type != REC_PAD)
+			return rec->pos;
+		h += rec->size;
+	}
+	return 0;
+}
+
+/* The scan feed's bound of producer i (scanfeed.h): a position below which i submits nothing more.
+ * Shard 0 runs in the reader's thread: rd_done. A threaded worker has done every record before the one
+ * at the head of its ring (the one it works on, or waits to start); with an empty ring, its next record
+ * is one the reader has not dispatched yet: rd_disp, loaded first, as every record before it was in the
+ * ring by then. The record at the head is read only while the head stays put: until the worker moves
+ * past it, the reader does not overwrite it. A head that moved meanwhile gives the worker's own `at`
+ * (a smaller bound, which only delays). */
+static uint64_t wk_bound(void *ctx, unsigned i)
+{
+	struct workers *w = ctx;
+	struct ring *r;
+	uint64_t next, h, t, pos;
+
+	if (i == 0)
+		return atomic_load_explicit(&w->rd_done, memory_order_acquire);
+	next = atomic_load_explicit(&w->rd_disp, memory_order_acquire);
+	r = &w->wk[i].ring;
+	h = atomic_load_explicit(&r->head, memory_order_acquire);
+	t = atomic_load_explicit(&r->tail, memory_order_acquire);
+	if (h == t)
+		return next;
+	pos = ring_peek_pos(r, h, t);
+	if (pos != 0 && atomic_load_explicit(&r->head, memory_order_acquire) == h)
+		return pos;
+	return atomic_load_explicit(&w->wk[i].at, memory_order_acquire);
 }
 
 /* Zeroed memory starting on a cache line: the structures here align their members written by one thread
@@ -259,19 +325,19 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		return 0;
 	}
 	w->wk = cache_aligned_calloc(n, sizeof(*w->wk));
-	w->sweeps_done = cache_aligned_calloc((size_t)n * MP_SWEEP_STRIDE, sizeof(*w->sweeps_done));
-	if (w->wk == NULL || w->sweeps_done == NULL)
+	if (w->wk == NULL)
 		goto oom;
+	if (w->scan != NULL && sfeed_new(n, MP_SCAN_FEED_QUEUE, (void *)(uintptr_t)&w->scan_lock, wk_bound, w,
+					 sfeed_apply_scan, w->scan, &w->feed, err, errlen) != 0)
+		goto fail;
 	for (unsigned i = 0; i < n; i++) {
 		struct worker *wk = &w->wk[i];
 		struct pipeline_config pc = base;
 
 		pc.external_clock = true;
 		pc.emit_lock = &w->emit_lock;
-		pc.scan_lock = (void *)(uintptr_t)&w->scan_lock; /* pthread_spinlock_t is volatile int */
-		pc.sweeps_done = w->sweeps_done;
+		pc.feed = w->feed;
 		pc.worker = i;
-		pc.nworkers = n;
 		/* The flow table cap is shared out so the total stays what was asked for. */
 		pc.max_flows = (cfg->max_flows != 0 ? cfg->max_flows : MP_FLOW_MAX_DEFAULT) / n;
 		if (pc.max_flows == 0)
@@ -317,8 +383,12 @@ static unsigned shard_of(const struct workers *w, enum mp_decode_result r, const
 /* Sends a control record to every threaded worker and performs it on shard 0 at once. */
 static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
 {
+	uint64_t pos = ++w->pos;
+
 	for (unsigned i = 1; i < w->n; i++)
-		ring_put(&w->wk[i].ring, type, 0, ts, 0, NULL, 0, 0);
+		ring_put(&w->wk[i].ring, type, 0, pos, ts, 0, NULL, 0, 0);
+	atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
+	pipeline_set_pos(w->wk[0].pl, pos);
 	switch (type) {
 	case REC_TICK:
 		pipeline_tick(w->wk[0].pl, ts);
@@ -336,6 +406,7 @@ static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
 	default:
 		break;
 	}
+	atomic_store_explicit(&w->rd_done, pos + 1, memory_order_release);
 }
 
 void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
@@ -347,6 +418,7 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 	struct mp_packet p;
 	enum mp_decode_result r;
 	unsigned s;
+	uint64_t pos;
 
 	/* Replicate the single pipeline's sweep schedule so expiry is the same for any n. */
 	if (pkt->ts_us > w->now_us)
@@ -357,11 +429,19 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 	}
 	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
 	s = shard_of(w, r, &p);
+	pos = ++w->pos;
 	if (s == 0) {
+		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
+		pipeline_set_pos(w->wk[0].pl, pos);
 		pipeline_set_clock(w->wk[0].pl, w->now_us);
 		pipeline_packet_decoded(w->wk[0].pl, dlt, pkt, r, &p); /* decoded once */
-	} else
-		ring_put(&w->wk[s].ring, REC_PKT, dlt, pkt->ts_us, w->now_us, pkt->data, pkt->caplen, pkt->wirelen);
+	}
+	else {
+		ring_put(&w->wk[s].ring, REC_PKT, dlt, pos, pkt->ts_us, w->now_us, pkt->data, pkt->caplen,
+			 pkt->wirelen);
+		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
+	}
+	atomic_store_explicit(&w->rd_done, pos + 1, memory_order_release);
 }
 
 int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt)
@@ -502,8 +582,15 @@ static void snapshot(struct workers *w, struct mp_stats_record *st)
 {
 	if (w->single != NULL)
 		pipeline_stats(w->single, st);
-	else
+	else {
 		collect(w, st);
+		if (w->feed != NULL && !w->finished) {
+			/* every worker is past the stats record: what they queued before it goes in first */
+			struct sfeed_key k = {w->pos, 0};
+
+			sfeed_wait(w->feed, 0, k, k);
+		}
+	}
 	pthread_spin_lock(&w->scan_lock);
 	st->alerts += w->scan_alerts;
 	st->alerts_scan = w->scan_alerts;
@@ -550,8 +637,11 @@ void wk_finish(struct workers *w, const struct capture_counters *kernel)
 
 	if (w->single != NULL)
 		pipeline_flush(w->single);
-	else
+	else {
 		stop_threads(w);
+		if (w->feed != NULL)
+			sfeed_drain(w->feed); /* every worker has ended: what is queued goes in, in order */
+	}
 	if (w->scan != NULL) {
 		pthread_spin_lock(&w->scan_lock);
 		scan_flush(w->scan);
@@ -595,7 +685,7 @@ void wk_free(struct workers *w)
 		}
 		free(w->wk);
 	}
-	free(w->sweeps_done);
+	sfeed_free(w->feed);
 	summary_free(w->merged);
 	scan_free(w->scan);
 	if (w->lock_ready) {

@@ -229,6 +229,15 @@
  * anything, at each flow sweep (once per capture second), for stats and at the end. */
 #define MP_SCAN_QUEUE 64u
 
+/* Scan detector with workers: calls each worker's queue holds until they can be applied in capture
+ * order (scanfeed.h), a power of two. A worker that runs ahead of another by more calls waits. One call
+ * is about 200 bytes. */
+#define MP_SCAN_FEED_QUEUE 16384u
+
+/* Workers: judgments a worker keeps waiting for the scan detector's answer (is the client a scanner?)
+ * while it goes on with later packets; with more, it waits for the oldest. One is about 13 KB (its alert). */
+#define MP_PENDING_JUDGMENTS 64u
+
 /* Scan detector: CIDR entries per policy list (ignore-scanner, never-flag, ignore-target). */
 #define MP_SCAN_MAX_POLICY 256u
 

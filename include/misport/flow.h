@@ -73,6 +73,8 @@ struct mp_flow {
 	uint8_t severity;                    /* severity of its alert, 0 when none */
 	uint8_t would_be;                    /* the alert verdict it had before scan-noise replaced it */
 	uint8_t scan_observed;               /* handed to the scan detector */
+	uint8_t judge_pending;               /* its verdict waits for the scan detector's answer */
+	uint64_t last_pos;                   /* reader's position of its latest packet (scanfeed.h) */
 	uint8_t contact_noted;               /* its answered first contact was told to the scan detector */
 	uint8_t icmp_seen[2];                /* CONN_ICMP_* bits per direction (ICMP flows) */
 	uint8_t icmp_error;                  /* enum conn_icmp_err of an ICMP error quoting this flow */
@@ -109,7 +111,7 @@ struct flow_table;
 /* Creates a table; returns 0, or -1 with err filled. *out is owned by the caller (flow_table_free). */
 int flow_table_new(const struct flow_table_config *cfg, struct flow_table **out, char *err, size_t errlen);
 
-/* Ends every remaining flow (MP_END_SHUTDOWN, oldest first) and frees the table. NULL is allowed. */
+/* Ends every remaining flow (MP_END_SHUTDOWN, in flow_flush's order) and frees the table. NULL is allowed. */
 void flow_table_free(struct flow_table *ft);
 
 /* Finds the flow of packet p or creates it (evicting the oldest flow when the table is full).
@@ -121,11 +123,21 @@ struct mp_flow *flow_get(struct flow_table *ft, const struct mp_packet *p, int *
 /* Finds the flow packet p belongs to without creating or updating anything; NULL when none. */
 struct mp_flow *flow_find(struct flow_table *ft, const struct mp_packet *p);
 
-/* Ends every flow idle longer than its class timeout at capture time now_us. Returns how many. */
+/* Ends every flow idle longer than its class timeout at capture time now_us. Returns how many. Flows end
+ * in sweep order: by timeout class (enum mp_flow_class), then least recently seen first. */
 size_t flow_expire(struct flow_table *ft, uint64_t now_us);
 
-/* Ends every flow (MP_END_SHUTDOWN), oldest first. */
+/* Ends every flow (MP_END_SHUTDOWN), least recently seen first: in last_pos order, then last_us. */
 void flow_flush(struct flow_table *ft);
+
+/* f's rank in a sweep (flow_expire), given that the caller sets last_pos from an increasing packet
+ * position on every packet of f: tables that hold different flows of one packet sequence end their
+ * flows in the order one table holding all of them would (scanfeed.h). At flow_flush the rank is
+ * last_pos alone. */
+static inline uint64_t flow_sweep_order(const struct mp_flow *f)
+{
+	return (uint64_t)f->fclass << 56 | (f->last_pos & ((1ull << 56) - 1u));
+}
 
 /* Returns the table's counters. */
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);

@@ -12,13 +12,11 @@
 #include "misport/event.h"
 #include "misport/flow.h"
 
-/* Entries between two workers' sweep counters in pipeline_config.sweeps_done: one cache line each. */
-#define MP_SWEEP_STRIDE 8u
-
 struct outputs;
 struct rules;
 struct scan_detector;
 struct scan_config;
+struct scan_feed;
 
 struct pipeline_config {
 	struct outputs *outputs;       /* borrowed; events go here */
@@ -34,12 +32,12 @@ struct pipeline_config {
 	const char *evidence_dir;      /* --evidence-dir DIR, or NULL */
 	const struct scan_config *scan_config; /* for wk_new: scan detection settings, NULL: none */
 	struct scan_detector *scan;    /* borrowed, shared by every worker; NULL: no scan detection */
-	void *scan_lock;               /* pthread_spinlock_t * serializing scan_* calls, or NULL */
-	/* Workers: sweeps_done[i * MP_SWEEP_STRIDE] counts worker i's flow sweeps (shared by all workers);
-	 * NULL: one pipeline, every flow sweep also sweeps the scan detector. */
-	_Atomic uint64_t *sweeps_done;
-	unsigned worker, nworkers;     /* this pipeline's index and the number of workers (with sweeps_done) */
-	bool external_clock;           /* timers run only on pipeline_tick (worker mode), not on packets */
+	/* Workers: the shared detector's input (scanfeed.h), this pipeline's queue in it is `worker`; NULL:
+	 * one pipeline, which makes its own single-queue feed when scan is set. */
+	struct scan_feed *feed;
+	unsigned worker;
+	bool external_clock;           /* worker mode: timers run only on pipeline_tick, not on packets, and
+					* the reader sets the position of every record (pipeline_set_pos) */
 	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
 
@@ -62,6 +60,10 @@ int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
 /* Worker mode: moves the pipeline's clock to now_us (never backwards) without running timers, so a
  * worker's clock is the reader's (the latest time of any packet) as it would be with one worker. */
 void pipeline_set_clock(struct pipeline *pl, uint64_t now_us);
+
+/* Worker mode: the reader's position of the record processed next (packet, tick, end of input), which
+ * orders this pipeline's scan-detector calls among every worker's (scanfeed.h). */
+void pipeline_set_pos(struct pipeline *pl, uint64_t pos);
 
 /* Advances the pipeline's clock to now_us (wall-clock time when live) without a packet, so idle
  * flows end and pending alerts close even when traffic stops. Time never goes backwards. */
