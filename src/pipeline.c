@@ -291,7 +291,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		finish_judgment(pl, f, NULL, &a, v, false, pl->now_us);
 		return;
 	}
-	if (now_block) {
+	if (now_block || pl->pend == NULL) { /* pend is NULL with one pipeline, which never waits here */
 		pend_run(pl, NULL, true); /* the judgments before this one come first */
 		scanner = sfeed_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us);
 	} else if (pl->pend_head != pl->pend_tail ||
@@ -598,6 +598,8 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 	if (pl->first_us == 0)
 		pl->first_us = now_us;
 	run_timers(pl);
+	if (pl->pend_head != pl->pend_tail) /* live capture without packets: alerts still go out */
+		pend_run(pl, NULL, false);  /* (run_timers has handed the queue over) */
 }
 
 /* Scan evidence of one packet: ICMP message kinds per direction, ICMP errors matched to the flow they

@@ -62,14 +62,14 @@ static void backoff(unsigned *spins)
 	}
 }
 
-int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx, sfeed_apply_fn apply,
-	      void *actx, struct scan_feed **out, char *err, size_t errlen)
+int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx,
+              sfeed_apply_fn apply, void *actx, struct scan_feed **out, char *err, size_t errlen)
 {
 	struct scan_feed *f;
 
 	*out = NULL;
-	if (apply == NULL || nproducers == 0 || nproducers > MP_MAX_WORKERS || qcap < 2 || (qcap & (qcap - 1)) != 0 ||
-	    (nproducers > 1 && (lock == NULL || bound == NULL))) {
+	if (apply == NULL || nproducers == 0 || nproducers > MP_MAX_WORKERS || qcap < 2 ||
+	    (qcap & (qcap - 1)) != 0 || (nproducers > 1 && (lock == NULL || bound == NULL))) {
 		snprintf(err, errlen, "scan feed: bad parameters");
 		return -1;
 	}
@@ -155,15 +155,16 @@ static void apply(struct scan_feed *f, struct sfeed_op *op)
 	bool r = f->apply(f->actx, op);
 
 	if (op->kind == SFEED_QUERY)
-		atomic_store_explicit(op->answer, r ? SFEED_SCANNER : SFEED_NOT_SCANNER, memory_order_release);
+		atomic_store_explicit(op->answer, r ? SFEED_SCANNER : SFEED_NOT_SCANNER,
+		                      memory_order_release);
 }
 
 /* Applies queued calls in key order for as long as the smallest queued key is one no producer can still
  * undercut, and (limit) not past limit. self is the calling producer, at key self_key (NULL bounds:
  * every producer has ended). Returns whether every call ordered at or before limit is applied: every
  * other producer's bound has reached limit. Lock held. */
-static bool merge(struct scan_feed *f, unsigned self, struct sfeed_key self_key, const struct sfeed_key *limit,
-		  bool ignore_bounds)
+static bool merge(struct scan_feed *f, unsigned self, struct sfeed_key self_key,
+                  const struct sfeed_key *limit, bool ignore_bounds)
 {
 	struct sfeed_key b[MP_MAX_WORKERS];
 	bool complete = true;
@@ -222,7 +223,8 @@ struct sfeed_op *sfeed_slot(struct scan_feed *f, unsigned i, struct sfeed_key k)
 		q->wait_key = k;
 		for (;;) {
 			(void)merge(f, i, k, NULL, false);
-			if (t - (q->head_seen = atomic_load_explicit(&q->head, memory_order_relaxed)) < f->cap)
+			if (t - (q->head_seen = atomic_load_explicit(&q->head, memory_order_relaxed)) <
+			    f->cap)
 				break;
 			feed_unlock(f);
 			backoff(&spins);
@@ -242,7 +244,7 @@ void sfeed_commit(struct scan_feed *f, unsigned i)
 	struct sfeed_queue *q = &f->q[i];
 
 	atomic_store_explicit(&q->tail, atomic_load_explicit(&q->tail, memory_order_relaxed) + 1,
-			      memory_order_release);
+	                      memory_order_release);
 	if (++q->since_sync >= MP_SCAN_QUEUE)
 		sfeed_sync(f, i, q->cur);
 }
@@ -280,11 +282,13 @@ void sfeed_wait(struct scan_feed *f, unsigned i, struct sfeed_key at, struct sfe
 }
 
 /* The consumer's answer to a QUERY made now. Lock held. */
-static bool ask(struct scan_feed *f, uint8_t family, const uint8_t addr[16], uint64_t now_us)
+static bool ask(struct scan_feed *f, struct sfeed_key k, uint8_t family, const uint8_t addr[16],
+                uint64_t now_us)
 {
 	struct sfeed_op op;
 
 	memset(&op, 0, offsetof(struct sfeed_op, app));
+	op.key = k;
 	op.kind = SFEED_QUERY;
 	op.family = family;
 	memcpy(op.client, addr, 16);
@@ -292,27 +296,27 @@ static bool ask(struct scan_feed *f, uint8_t family, const uint8_t addr[16], uin
 	return f->apply(f->actx, &op);
 }
 
-bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family, const uint8_t addr[16],
-		      uint64_t now_us)
+bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
+                      const uint8_t addr[16], uint64_t now_us)
 {
 	bool r;
 
 	feed_lock(f);
 	wait_locked(f, i, k, k);
-	r = ask(f, family, addr, now_us);
+	r = ask(f, k, family, addr, now_us);
 	feed_unlock(f);
 	return r;
 }
 
 bool sfeed_try_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
-			  const uint8_t addr[16], uint64_t now_us, bool *scanner)
+                          const uint8_t addr[16], uint64_t now_us, bool *scanner)
 {
 	bool done;
 
 	feed_lock(f);
 	done = merge(f, i, k, &k, false);
 	if (done)
-		*scanner = ask(f, family, addr, now_us);
+		*scanner = ask(f, k, family, addr, now_us);
 	feed_unlock(f);
 	f->q[i].since_sync = 0;
 	return done;

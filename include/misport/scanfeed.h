@@ -36,9 +36,9 @@ enum sfeed_answer { SFEED_UNANSWERED = 0, SFEED_NOT_SCANNER, SFEED_SCANNER };
 
 /* One detector call. PROBE: scan_observe(&sp) (app is the storage of sp.app_proto, which the feed
  * points back at app when sp.app_proto is not NULL; sp.mismatch must be a static string). CONTACT:
- * scan_note_contact(family, client, server, ts_us). EXPIRE: scan_expire(ts_us). QUERY: scan_is_scanner(family,
- * client, ts_us), its enum sfeed_answer stored into *answer (release order); the submitter keeps
- * *answer alive until it reads the answer. */
+ * scan_note_contact(family, client, server, ts_us). EXPIRE: scan_expire(ts_us). QUERY:
+ * scan_is_scanner(family, client, ts_us), its enum sfeed_answer stored into *answer (release order); the
+ * submitter keeps *answer alive until it reads the answer. */
 struct sfeed_op {
 	struct sfeed_key key;
 	uint8_t kind;
@@ -67,8 +67,8 @@ struct scan_feed;
 /* Creates a feed of nproducers queues of qcap calls each (a power of two) into apply(actx, ...). lock
  * (pthread_spinlock_t *, borrowed) serializes the consumer; NULL with one producer. bound(bctx, i) may be
  * NULL with one producer. Returns 0, or -1 with err filled. The caller owns *out (sfeed_free). */
-int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx, sfeed_apply_fn apply,
-	      void *actx, struct scan_feed **out, char *err, size_t errlen);
+int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx,
+              sfeed_apply_fn apply, void *actx, struct scan_feed **out, char *err, size_t errlen);
 
 /* Frees the feed; calls still queued are dropped. NULL is allowed. */
 void sfeed_free(struct scan_feed *f);
@@ -89,13 +89,13 @@ void sfeed_wait(struct scan_feed *f, unsigned i, struct sfeed_key at, struct sfe
 
 /* sfeed_wait(i, k, k), then the consumer's answer to a QUERY (family, addr, now_us) under the same lock
  * hold. */
-bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family, const uint8_t addr[16],
-		      uint64_t now_us);
+bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
+                      const uint8_t addr[16], uint64_t now_us);
 
 /* The same question without waiting: when every call ordered at or before k is applied, or can be now,
  * stores the answer in *scanner and returns true; otherwise returns false (ask with a QUERY call). */
 bool sfeed_try_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
-			  const uint8_t addr[16], uint64_t now_us, bool *scanner);
+                          const uint8_t addr[16], uint64_t now_us, bool *scanner);
 
 /* Producer i has ended: it submits nothing more (its bound is past every key). */
 void sfeed_done(struct scan_feed *f, unsigned i);

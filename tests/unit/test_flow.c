@@ -336,3 +336,122 @@ Test(flow, buckets_stop_growing_at_the_cap)
 	cr_assert_eq(e.evicted, 1500);
 	flow_table_free(ft);
 }
+
+/* Ending order, recorded: each ended flow's server port and its ranks at flow_expire and flow_flush. */
+struct order {
+	unsigned n;
+	uint16_t port[64];
+	uint64_t rank[64];
+	bool flush;
+};
+
+static void on_end_order(struct mp_flow *f, enum mp_flow_end why, void *user)
+{
+	struct order *o = user;
+	const uint8_t *c, *s;
+	uint16_t cp, sp;
+
+	(void)why;
+	cr_assert_lt(o->n, 64);
+	flow_endpoints(f, &c, &cp, &s, &sp);
+	o->port[o->n] = sp;
+	o->rank[o->n] = o->flush ? f->last_pos : flow_sweep_order(f);
+	o->n++;
+}
+
+static struct flow_table *order_table(struct order *o)
+{
+	struct flow_table_config cfg;
+	struct flow_table *ft;
+	char err[128];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_flows = 64;
+	cfg.seed = 42;
+	cfg.on_end = on_end_order;
+	cfg.user = o;
+	cr_assert_eq(flow_table_new(&cfg, &ft, err, sizeof(err)), 0, "%s", err);
+	return ft;
+}
+
+/* Merges the endings of two tables by rank (each is in rank order) into *out. */
+static void merge_orders(const struct order *a, const struct order *b, struct order *out)
+{
+	unsigned i = 0, j = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (i < a->n || j < b->n) {
+		bool take_a = j == b->n || (i < a->n && a->rank[i] < b->rank[j]);
+
+		out->port[out->n] = take_a ? a->port[i] : b->port[j];
+		out->rank[out->n++] = take_a ? a->rank[i++] : b->rank[j++];
+	}
+}
+
+/* Workers hold different flows of one packet sequence; a sweep or the end of input ends each worker's flows
+ * in its own table. Merged by rank, the endings must come in the order one table holding every flow gives
+ * them (src/scanfeed.c relies on it to hand flows to the scan detector in one order). Flows of three
+ * classes (UDP, TCP before and after the handshake) are touched in a scrambled order; every packet has a
+ * position (last_pos) as the reader gives it, and capture times that are not in order. */
+static void run_split(bool flush)
+{
+	struct order one = {0}, part[2] = {{0}, {0}}, merged;
+	struct flow_table *t1, *tp[2];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+
+	one.flush = part[0].flush = part[1].flush = flush;
+	t1 = order_table(&one);
+	tp[0] = order_table(&part[0]);
+	tp[1] = order_table(&part[1]);
+	for (uint64_t pos = 1; pos <= 60; pos++) {
+		unsigned i;
+		uint8_t proto, flags;
+		struct mp_packet p;
+		struct mp_flow *f;
+		bool created;
+		int dir;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		i = (unsigned)(x % 12u); /* flow i: 10.0.0.1:(40000+i) -> 10.0.0.2:(1000+i) */
+		proto = i % 3 == 0 ? 17 : 6;
+		flags = i % 3 == 1 ? MP_TH_SYN : MP_TH_ACK;
+		/* capture times out of order (jitter above the spacing): last_us and last_pos disagree */
+		p = pkt(proto, 1, (uint16_t)(40000 + i), 2, (uint16_t)(1000 + i), flags, pos * 10 + (x >> 20) % 40);
+		f = flow_get(t1, &p, &dir, &created);
+		f->last_pos = pos;
+		f = flow_get(tp[i % 2], &p, &dir, &created);
+		f->last_pos = pos;
+	}
+	if (flush) {
+		flow_flush(t1);
+		flow_flush(tp[0]);
+		flow_flush(tp[1]);
+	} else { /* every class's timeout has passed */
+		flow_expire(t1, 1000000u * 1000000ull);
+		flow_expire(tp[0], 1000000u * 1000000ull);
+		flow_expire(tp[1], 1000000u * 1000000ull);
+	}
+	cr_assert_eq(one.n, 12);
+	merge_orders(&part[0], &part[1], &merged);
+	cr_assert_eq(merged.n, one.n);
+	for (unsigned k = 0; k < one.n; k++)
+		cr_assert_eq(merged.port[k], one.port[k], "ending %u: port %u, one table gives %u", k, merged.port[k],
+			     one.port[k]);
+	for (unsigned k = 1; k < one.n; k++)
+		cr_assert_lt(one.rank[k - 1], one.rank[k], "one table ends flows in rank order");
+	flow_table_free(t1);
+	flow_table_free(tp[0]);
+	flow_table_free(tp[1]);
+}
+
+Test(flow, split_tables_expire_in_the_order_of_one_table)
+{
+	run_split(false);
+}
+
+Test(flow, split_tables_flush_in_the_order_of_one_table)
+{
+	run_split(true);
+}
