@@ -218,23 +218,31 @@ static void pend_finish_head(struct pipeline *pl)
 	}
 }
 
-/* Finishes pending judgments in order: those answered already (until = NULL, block = false); every one
- * up to and including f's (until = f), or all of them (block = true), waiting for answers. */
-static void pend_run(struct pipeline *pl, const struct mp_flow *until, bool block)
+/* Finishes pending judgments in order, those before index upto (pend_head <= upto <= pend_tail): only
+ * those answered already (block false), or waiting for each answer (block true). */
+static void pend_run(struct pipeline *pl, uint64_t upto, bool block)
 {
-	while (pl->pend_head != pl->pend_tail) {
+	while (pl->pend_head != upto) {
 		struct pending_judgment *e = &pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS];
-		bool last = until != NULL && e->f == until;
 
 		if (atomic_load_explicit(&e->answer, memory_order_acquire) == SFEED_UNANSWERED) {
-			if (!block && until == NULL)
+			if (!block)
 				return;
 			sfeed_wait(pl->feed, pl->producer, pl->key, e->key);
 		}
 		pend_finish_head(pl);
-		if (last)
-			return;
 	}
+}
+
+/* Index of f's pending judgment (judge_pending set). */
+static uint64_t pend_index(const struct pipeline *pl, const struct mp_flow *f)
+{
+	uint64_t i;
+
+	for (i = pl->pend_head; i != pl->pend_tail; i++)
+		if (pl->pend[i % MP_PENDING_JUDGMENTS].f == f)
+			break;
+	return i;
 }
 
 /* Decides the verdict of flow f once its protocol is final (res), raises its alert if any. Flows
@@ -292,7 +300,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		return;
 	}
 	if (now_block || pl->pend == NULL) { /* pend is NULL with one pipeline, which never waits here */
-		pend_run(pl, NULL, true); /* the judgments before this one come first */
+		pend_run(pl, pl->pend_tail, true); /* the judgments before this one come first */
 		scanner = sfeed_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us);
 	} else if (pl->pend_head != pl->pend_tail ||
 		   !sfeed_try_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us, &scanner)) {
@@ -300,7 +308,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		struct sfeed_op *op;
 
 		if (pl->pend_tail - pl->pend_head == MP_PENDING_JUDGMENTS)
-			pend_run(pl, pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS].f, true);
+			pend_run(pl, pl->pend_head + 1, true); /* full: the oldest first */
 		e = &pl->pend[pl->pend_tail % MP_PENDING_JUDGMENTS];
 		e->f = f;
 		e->v = (uint8_t)v;
@@ -387,15 +395,6 @@ static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, en
 	emit(pl, &ev);
 }
 
-/* The pending judgment of f (judge_pending set). */
-static struct pending_judgment *pend_of(struct pipeline *pl, const struct mp_flow *f)
-{
-	for (uint64_t i = pl->pend_head; i != pl->pend_tail; i++)
-		if (pl->pend[i % MP_PENDING_JUDGMENTS].f == f)
-			return &pl->pend[i % MP_PENDING_JUDGMENTS];
-	return NULL;
-}
-
 static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 {
 	struct pipeline *pl = user;
@@ -421,7 +420,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 			pl->pend_head = pl->pend_tail; /* pipeline_free: nothing goes out */
 			pl->supp_due_us = 0;
 		} else if (pl->evid != NULL)
-			pend_run(pl, f, true); /* its evidence file is decided with the verdict */
+			pend_run(pl, pend_index(pl, f) + 1, true); /* its evidence file is decided with the verdict */
 	}
 	if (pl->evid != NULL)
 		evid_flow_end(pl->evid, f);
@@ -430,7 +429,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	scan_observe_flow(pl, f);
 	summary_add_flow(pl->summary, f->proto_name, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
 	if (f->judge_pending) { /* the record goes out with the verdict (pend_finish_head) */
-		struct pending_judgment *e = pend_of(pl, f);
+		struct pending_judgment *e = &pl->pend[pend_index(pl, f) % MP_PENDING_JUDGMENTS];
 
 		flow_record_base(pl, f, why, &e->rec);
 		e->f = NULL;
@@ -599,7 +598,7 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 		pl->first_us = now_us;
 	run_timers(pl);
 	if (pl->pend_head != pl->pend_tail) /* live capture without packets: alerts still go out */
-		pend_run(pl, NULL, false);  /* (run_timers has handed the queue over) */
+		pend_run(pl, pl->pend_tail, false); /* (run_timers has handed the queue over) */
 }
 
 /* Scan evidence of one packet: ICMP message kinds per direction, ICMP errors matched to the flow they
@@ -669,7 +668,7 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 	int dir;
 
 	if (pl->pend_head != pl->pend_tail)
-		pend_run(pl, NULL, false);
+		pend_run(pl, pl->pend_tail, false);
 	pl->st.pkts++;
 	pl->st.bytes += pkt->wirelen;
 	if (pkt->ts_us > pl->now_us)
@@ -723,7 +722,7 @@ void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out)
 	const struct supp_stats *ss = supp_table_stats(pl->supp);
 
 	if (pl->pend_head != pl->pend_tail)
-		pend_run(pl, NULL, true); /* its alert counters are final */
+		pend_run(pl, pl->pend_tail, true); /* its alert counters are final */
 	scan_sync(pl); /* the detector's figures (scan alerts, bounds) then include this pipeline's records */
 	*out = pl->st;
 	out->ts_us = pl->now_us;
@@ -768,13 +767,13 @@ void pipeline_flush(struct pipeline *pl)
 	if (!pl->cfg.external_clock)
 		pipeline_set_pos(pl, pl->key.pos + 1);
 	if (pl->pend_head != pl->pend_tail)
-		pend_run(pl, NULL, true);
+		pend_run(pl, pl->pend_tail, true);
 	pl->in_sweep = SWEEP_FLUSH;
 	flow_flush(pl->flows);
 	pl->in_sweep = SWEEP_NONE;
 	pl->key.sub = UINT64_MAX; /* nothing more at this position: other workers need not wait for it */
 	if (pl->pend_head != pl->pend_tail)
-		pend_run(pl, NULL, true); /* judgments of the flows that ended just now, before suppression closes */
+		pend_run(pl, pl->pend_tail, true); /* judgments of flows that ended just now, before suppression closes */
 	if (pl->feed != NULL) {
 		scan_sync(pl);
 		sfeed_done(pl->feed, pl->producer);

@@ -224,8 +224,8 @@
 /* Scan detector: scanners kept for the summary after their state is gone; more are counted, not listed. */
 #define MP_SCAN_MAX_REPORTS 256u
 
-/* Scan detector: calls a pipeline queues (answered contacts, finished flows) before it applies them under
- * the detector's lock in one go; the queue is applied first whenever the pipeline asks the detector
+/* Scan detector: calls (answered contacts, finished flows) a pipeline queues before it takes the
+ * detector's lock and hands over what can be applied (scanfeed.h); also whenever it asks the detector
  * anything, at each flow sweep (once per capture second), for stats and at the end. */
 #define MP_SCAN_QUEUE 64u
 

@@ -73,15 +73,17 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us);
  * outlive the pipeline or the next call. */
 void pipeline_set_rules(struct pipeline *pl, const struct rules *rules);
 
-/* Ends every open flow, applies the queued scan-detector calls and closes pending alert state (flow
- * records and closing alerts are emitted), without a stats record. */
+/* Finishes pending judgments, ends every open flow, hands the queued scan-detector calls over and closes
+ * pending alert state (flow records and closing alerts are emitted), without a stats record. The
+ * pipeline then submits nothing more to a shared feed (sfeed_done); with a feed of its own, the feed is
+ * drained into the detector. */
 void pipeline_flush(struct pipeline *pl);
 
 /* The pipeline's per-protocol tally (for merging across workers). */
 const struct summary *pipeline_summary(const struct pipeline *pl);
 
-/* Applies the pipeline's queued scan-detector calls (so the detector's figures are current), then fills
- * a snapshot of the counters. */
+/* Finishes pending judgments (waiting for their answers) and hands the queued scan-detector calls over,
+ * then fills a snapshot of the counters. */
 void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out);
 
 /* Frees the pipeline (flows still open are ended as at shutdown, without output). NULL allowed. */
