@@ -569,7 +569,11 @@ static void run_timers(struct pipeline *pl)
 				op->ts_us = pl->now_us;
 				sfeed_commit(pl->feed, pl->producer);
 			}
-			scan_sync(pl);
+			/* One pipeline applies its sweep at once (no lock to take). Workers hand calls over every
+			 * MP_SCAN_QUEUE calls: the key keeps the order whenever they go, and a lock round per
+			 * tick and worker cost more than the merge itself. */
+			if (pl->own_feed)
+				scan_sync(pl);
 		}
 		pl->next_sweep_us = pl->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 		heap_advise_growth();
