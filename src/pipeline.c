@@ -41,7 +41,13 @@ struct pipeline {
 	bool own_feed;              /* feed made here (one pipeline without workers): freed here */
 	unsigned producer;          /* this pipeline's queue in the feed */
 	struct sfeed_key key;       /* order key of the detector calls made now (scanfeed.h) */
-	struct pending_judgment *pend; /* MP_PENDING_JUDGMENTS entries, with a feed */
+	/* Pending judgments, with a feed: a queue of pend_head..pend_tail (indices modulo
+	 * MP_PENDING_JUDGMENTS into pend_slot, which names each one's entry of pend). Entries are taken from
+	 * the top of the pend_free stack and go back on it, so only as many entries as were ever pending at
+	 * once are touched (one is 13 KB). */
+	struct pending_judgment *pend;
+	uint16_t *pend_slot, *pend_free;
+	unsigned pend_nfree;
 	uint64_t pend_head, pend_tail;
 	uint64_t supp_due_us;       /* a suppression sweep skipped while judgments were pending, 0: none */
 	int in_sweep;               /* flows end by flow_expire (SWEEP_EXPIRE) or flow_flush (SWEEP_FLUSH): the
@@ -198,10 +204,19 @@ static void finish_judgment(struct pipeline *pl, struct mp_flow *f, struct pendi
 static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict, bool alerted,
 			       int severity);
 
+_Static_assert(MP_PENDING_JUDGMENTS <= 65536u, "pending judgment slots are 16-bit");
+
+/* The entry of pending judgment i (pend_head <= i < pend_tail). */
+static struct pending_judgment *pend_at(const struct pipeline *pl, uint64_t i)
+{
+	return &pl->pend[pl->pend_slot[i % MP_PENDING_JUDGMENTS]];
+}
+
 /* Finishes the oldest pending judgment. Its answer must be in. */
 static void pend_finish_head(struct pipeline *pl)
 {
-	struct pending_judgment *e = &pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS];
+	uint16_t slot = pl->pend_slot[pl->pend_head % MP_PENDING_JUDGMENTS];
+	struct pending_judgment *e = &pl->pend[slot];
 	uint8_t ans = atomic_load_explicit(&e->answer, memory_order_acquire);
 
 	pl->pend_head++;
@@ -212,6 +227,7 @@ static void pend_finish_head(struct pipeline *pl)
 		finish_judgment(pl, NULL, e, &e->a, (enum mp_verdict)e->v, ans == SFEED_SCANNER, e->now_us);
 		flow_record_finish(pl, &e->rec, (enum mp_verdict)e->v, e->alerted, e->severity);
 	}
+	pl->pend_free[pl->pend_nfree++] = slot; /* e is done with */
 	if (pl->pend_head == pl->pend_tail && pl->supp_due_us != 0) {
 		supp_expire(pl->supp, pl->supp_due_us); /* the sweeps skipped while judgments were pending */
 		pl->supp_due_us = 0;
@@ -223,7 +239,7 @@ static void pend_finish_head(struct pipeline *pl)
 static void pend_run(struct pipeline *pl, uint64_t upto, bool block)
 {
 	while (pl->pend_head != upto) {
-		struct pending_judgment *e = &pl->pend[pl->pend_head % MP_PENDING_JUDGMENTS];
+		struct pending_judgment *e = pend_at(pl, pl->pend_head);
 
 		if (atomic_load_explicit(&e->answer, memory_order_acquire) == SFEED_UNANSWERED) {
 			if (!block)
@@ -240,7 +256,7 @@ static uint64_t pend_index(const struct pipeline *pl, const struct mp_flow *f)
 	uint64_t i;
 
 	for (i = pl->pend_head; i != pl->pend_tail; i++)
-		if (pl->pend[i % MP_PENDING_JUDGMENTS].f == f)
+		if (pend_at(pl, i)->f == f)
 			break;
 	return i;
 }
@@ -309,7 +325,8 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 
 		if (pl->pend_tail - pl->pend_head == MP_PENDING_JUDGMENTS)
 			pend_run(pl, pl->pend_head + 1, true); /* full: the oldest first */
-		e = &pl->pend[pl->pend_tail % MP_PENDING_JUDGMENTS];
+		pl->pend_slot[pl->pend_tail % MP_PENDING_JUDGMENTS] = pl->pend_free[--pl->pend_nfree];
+		e = pend_at(pl, pl->pend_tail);
 		e->f = f;
 		e->v = (uint8_t)v;
 		e->now_us = pl->now_us;
@@ -417,7 +434,8 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	}
 	if (f->judge_pending) {
 		if (pl->quiet_end) {
-			pl->pend_head = pl->pend_tail; /* pipeline_free: nothing goes out */
+			for (; pl->pend_head != pl->pend_tail; pl->pend_head++) /* pipeline_free: nothing goes out */
+				pl->pend_free[pl->pend_nfree++] = pl->pend_slot[pl->pend_head % MP_PENDING_JUDGMENTS];
 			pl->supp_due_us = 0;
 		} else if (pl->evid != NULL)
 			pend_run(pl, pend_index(pl, f) + 1, true); /* its evidence file is decided with the verdict */
@@ -429,7 +447,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	scan_observe_flow(pl, f);
 	summary_add_flow(pl->summary, f->proto_name, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
 	if (f->judge_pending) { /* the record goes out with the verdict (pend_finish_head) */
-		struct pending_judgment *e = &pl->pend[pend_index(pl, f) % MP_PENDING_JUDGMENTS];
+		struct pending_judgment *e = pend_at(pl, pend_index(pl, f));
 
 		flow_record_base(pl, f, why, &e->rec);
 		e->f = NULL;
@@ -480,10 +498,17 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char 
 		pl->own_feed = true;
 		pl->producer = 0;
 	}
-	if (pl->feed != NULL && !pl->own_feed &&
-	    (pl->pend = malloc(MP_PENDING_JUDGMENTS * sizeof(*pl->pend))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
+	if (pl->feed != NULL && !pl->own_feed) {
+		pl->pend = malloc(MP_PENDING_JUDGMENTS * sizeof(*pl->pend));
+		pl->pend_slot = malloc(MP_PENDING_JUDGMENTS * sizeof(*pl->pend_slot));
+		pl->pend_free = malloc(MP_PENDING_JUDGMENTS * sizeof(*pl->pend_free));
+		if (pl->pend == NULL || pl->pend_slot == NULL || pl->pend_free == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		for (unsigned i = 0; i < MP_PENDING_JUDGMENTS; i++) /* entry 0 on top */
+			pl->pend_free[i] = (uint16_t)(MP_PENDING_JUDGMENTS - 1u - i);
+		pl->pend_nfree = MP_PENDING_JUDGMENTS;
 	}
 	pl->rules = cfg->rules;
 	if (supp_new(0, cfg->suppress_interval_s, on_supp_close, pl, &pl->supp, err, errlen) != 0)
@@ -809,6 +834,8 @@ void pipeline_free(struct pipeline *pl)
 	supp_free(pl->supp);
 	evid_free(pl->evid);
 	free(pl->pend);
+	free(pl->pend_slot);
+	free(pl->pend_free);
 	if (pl->own_feed)
 		sfeed_free(pl->feed); /* calls still queued are dropped: the detector may be gone (see pipeline_flush) */
 	free(pl);

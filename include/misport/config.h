@@ -235,8 +235,11 @@
 #define MP_SCAN_FEED_QUEUE 16384u
 
 /* Workers: judgments a worker keeps waiting for the scan detector's answer (is the client a scanner?)
- * while it goes on with later packets; with more, it waits for the oldest. One is about 13 KB (its alert). */
-#define MP_PENDING_JUDGMENTS 64u
+ * while it goes on with later packets; with more, it waits for the oldest, that is until every other
+ * worker has caught up with it. One is about 13 KB (its alert), touched only once that many were
+ * pending together; the 40-copy benchmark corpus has up to about 150 pending in a worker that runs a
+ * ring's length ahead of another (64 made the reader wait 0.03 to 0.3 s of a 1.6 s run). At most 65536. */
+#define MP_PENDING_JUDGMENTS 512u
 
 /* Scan detector: CIDR entries per policy list (ignore-scanner, never-flag, ignore-target). */
 #define MP_SCAN_MAX_POLICY 256u
