@@ -43,20 +43,35 @@ struct dpi_flow {
 	uint64_t last_ms; /* latest packet time handed to nDPI for this flow */
 };
 
-/* nDPI allocations are accounted with a size header so the hooks can report memory in use. The hooks
- * are process-wide and worker threads allocate concurrently, hence the atomics. */
-static _Alignas(64) _Atomic uint64_t dpi_mem_used; /* each on its own cache line: no false sharing */
+/* nDPI's memory. Every allocation carries a size header, so the hooks can account the bytes nDPI holds.
+ * The hooks are process-wide and run in every worker thread, so the count is kept per thread first: a
+ * thread adds its net change to the process-wide figure once it reaches MP_DPI_MEM_PUBLISH_BYTES either
+ * way (worker threads do not share a counter's cache line per allocation), and a thread's own view, the
+ * published figure plus its unpublished change, is exact when it is the only one. */
+static _Alignas(64) _Atomic int64_t dpi_mem_used; /* each on its own cache line: no false sharing */
 static _Alignas(64) _Atomic uint64_t dpi_mem_peak;
+static _Thread_local int64_t mem_delta; /* bytes this thread allocated minus freed, not yet published */
 
 struct mem_hdr {
 	size_t size;
 	size_t pad; /* keeps the payload 16-byte aligned */
 };
 
+static void mem_publish(void)
+{
+	int64_t used = atomic_fetch_add_explicit(&dpi_mem_used, mem_delta, memory_order_relaxed) + mem_delta;
+	uint64_t peak = atomic_load_explicit(&dpi_mem_peak, memory_order_relaxed);
+
+	mem_delta = 0;
+	while (used > 0 && (uint64_t)used > peak &&
+	       !atomic_compare_exchange_weak_explicit(&dpi_mem_peak, &peak, (uint64_t)used, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
 static void *dpi_malloc(size_t size)
 {
 	struct mem_hdr *h;
-	uint64_t used, peak;
 
 	if (size > SIZE_MAX - sizeof(*h))
 		return NULL;
@@ -64,12 +79,11 @@ static void *dpi_malloc(size_t size)
 	if (h == NULL)
 		return NULL;
 	h->size = size;
-	used = atomic_fetch_add_explicit(&dpi_mem_used, size, memory_order_relaxed) + size;
-	peak = atomic_load_explicit(&dpi_mem_peak, memory_order_relaxed);
-	while (used > peak &&
-	       !atomic_compare_exchange_weak_explicit(&dpi_mem_peak, &peak, used, memory_order_relaxed,
-						      memory_order_relaxed))
-		;
+	mem_delta += (int64_t)size;
+	/* A new peak is published at once, so one thread's peak is exact. */
+	if (mem_delta >= (int64_t)MP_DPI_MEM_PUBLISH_BYTES ||
+	    dpi_memory_in_use() > atomic_load_explicit(&dpi_mem_peak, memory_order_relaxed))
+		mem_publish();
 	return h + 1;
 }
 
@@ -80,13 +94,17 @@ static void dpi_free(void *p)
 	if (p == NULL)
 		return;
 	h = (struct mem_hdr *)p - 1;
-	atomic_fetch_sub_explicit(&dpi_mem_used, h->size, memory_order_relaxed);
+	mem_delta -= (int64_t)h->size;
+	if (mem_delta <= -(int64_t)MP_DPI_MEM_PUBLISH_BYTES)
+		mem_publish();
 	free(h);
 }
 
 uint64_t dpi_memory_in_use(void)
 {
-	return atomic_load_explicit(&dpi_mem_used, memory_order_relaxed);
+	int64_t v = atomic_load_explicit(&dpi_mem_used, memory_order_relaxed) + mem_delta;
+
+	return v > 0 ? (uint64_t)v : 0;
 }
 
 uint64_t dpi_memory_peak(void)

@@ -46,6 +46,11 @@
  * malloc hooks); beyond it new flows get no nDPI state and stay Unknown (counted). $MISPORT_DPI_MEMCAP overrides. */
 #define MP_DPI_MEMCAP_DEFAULT (256ull * 1024u * 1024u)
 
+/* nDPI's bytes in use are counted per thread and added to the process-wide figure once a thread's
+ * change reaches this many bytes (either way), so worker threads do not share a counter per allocation.
+ * With several workers, the figure (and the memcap check) can be off by this much per other worker. */
+#define MP_DPI_MEM_PUBLISH_BYTES (64u * 1024u)
+
 /* nDPI 4.2 takes packet lengths as unsigned short: longer IP packets are clamped to this. */
 #define MP_DPI_MAX_PACKET_LEN 65535u
 

@@ -64,7 +64,8 @@ unsigned dpi_protocol_count(const struct dpi_engine *e);
 const char *dpi_protocol_name(const struct dpi_engine *e, unsigned id);
 
 /* Bytes nDPI has allocated and not freed through its malloc hooks, and the peak, over every engine of
- * the process (the hooks are process-wide; safe to call from any thread). */
+ * the process (the hooks are process-wide; safe to call from any thread). Exact with one thread; with
+ * several, each other thread's change may be missing up to MP_DPI_MEM_PUBLISH_BYTES. */
 uint64_t dpi_memory_in_use(void);
 uint64_t dpi_memory_peak(void);
 
