@@ -163,6 +163,26 @@ def main():
                 "peak_rss_mib": rss / 1024 if rss is not None else None,
             }
             rows[(n, t)] = row
+    # Paired ratios: a repetition runs every tool on a size one after the other, so two tools of one
+    # repetition met the same state of a shared machine. The median over repetitions of each
+    # repetition's speed ratio (net of each tool's median start-up) leaves out drift between repetitions
+    # that the ratio of medians keeps.
+    by_rep = {}
+    for (n, t), rs in samples.items():
+        for r in rs:
+            by_rep[(n, t, r["rep"])] = num(r["wall_s"])
+
+    def paired(n, a, b):
+        """Median and range over repetitions of (b's net time / a's net time): how much faster a is."""
+        sa, sb = med(0, a, "wall_s") or 0, med(0, b, "wall_s") or 0
+        vals = []
+        for (n2, t, rep), wa in by_rep.items():
+            wb = by_rep.get((n, b, rep))
+            if n2 != n or t != a or wb is None or wa - sa <= 0 or wb - sb <= 0:
+                continue
+            vals.append((wb - sb) / (wa - sa))
+        return (statistics.median(vals), min(vals), max(vals), len(vals)) if vals else None
+
     for (n, t), row in rows.items():
         for ref in REFS:
             rr = rows.get((n, ref))
@@ -170,6 +190,8 @@ def main():
         if t.startswith("misport-w"):
             one = rows.get((n, "misport"))
             row["x_misport_1worker"] = row["pps"] / one["pps"] if row["pps"] and one and one["pps"] else None
+    for (n, t), row in rows.items():
+        row["paired"] = {ref: paired(n, t, ref) for ref in list(REFS) + ["misport"] if ref != t}
 
     # callgrind and memcheck: per packet, net of the one-packet run
     ir = {}
@@ -302,12 +324,23 @@ def check_targets(rows, sizes, workers, res):
     big = sizes[-1] if sizes else None
     m, nd, mi = get(big, "misport", "pps"), get(big, "ndpiReader", "pps"), get(big, "minimal", "pps")
     mc, ndc, mic = get(big, "misport", "pps_cpu"), get(big, "ndpiReader", "pps_cpu"), get(big, "minimal", "pps_cpu")
+    def pair(t, ref, invert=False):
+        """'; paired per repetition X (range A-B)' for tool t against ref, or ''."""
+        p = (get(big, t, "paired") or {}).get(ref)
+        if not p:
+            return ""
+        med_, lo, hi, _ = p
+        if invert:
+            med_, lo, hi = 1 / med_, 1 / hi, 1 / lo
+        return f"; paired per repetition {med_:.2f}x, range {lo:.2f}-{hi:.2f}"
+
     out.append(line(None if not (m and nd) else m >= 2.5 * nd,
                     f"packets/s >= 2.5x ndpiReader ({big} copies): {fmt(m and nd and m / nd, '.2f')}x "
-                    f"(on CPU time {fmt(mc and ndc and mc / ndc, '.2f')}x)"))
+                    f"(on CPU time {fmt(mc and ndc and mc / ndc, '.2f')}x{pair('misport', 'ndpiReader')})"))
     out.append(line(None if not (m and mi) else m * 1.3 >= mi,
                     f"within 1.3x of the minimal flow+nDPI loop ({big} copies): minimal is "
-                    f"{fmt(m and mi and mi / m, '.2f')}x misport (on CPU time {fmt(mc and mic and mic / mc, '.2f')}x)"))
+                    f"{fmt(m and mi and mi / m, '.2f')}x misport (on CPU time {fmt(mc and mic and mic / mc, '.2f')}x"
+                    f"{pair('misport', 'minimal', invert=True)})"))
     mr, nr = get(big, "misport", "peak_rss_mib"), get(big, "ndpiReader", "peak_rss_mib")
     out.append(line(None if not (mr and nr) else mr * 4 <= nr,
                     f"peak RSS <= 1/4 of ndpiReader's ({big} copies): {fmt(mr, '.1f')} MiB vs "
@@ -360,7 +393,8 @@ def check_targets(rows, sizes, workers, res):
         out.append(line(None, f"--workers {workers}: >= 1.7x with 2 workers, identical results "
                               "(misport has no --workers yet)"))
     else:
-        out.append(line(sp >= 1.7, f"--workers {workers}: {sp:.2f}x one worker ({big} copies), limit 1.7x"))
+        out.append(line(sp >= 1.7, f"--workers {workers}: {sp:.2f}x one worker ({big} copies{pair(wt, 'misport')}), "
+                                   "limit 1.7x"))
         out.append(line(identical, "results with --workers identical to one worker (EVE with --flows, see above)"))
     return out
 
