@@ -107,6 +107,12 @@ uint64_t dpi_memory_in_use(void)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
+void dpi_thread_publish(void)
+{
+	if (mem_delta != 0)
+		mem_publish();
+}
+
 uint64_t dpi_memory_peak(void)
 {
 	return atomic_load_explicit(&dpi_mem_peak, memory_order_relaxed);

@@ -11,6 +11,7 @@
 
 #include "misport/config.h"
 #include "misport/decode.h"
+#include "misport/dpi.h"
 #include "misport/flow.h"
 #include "misport/output.h"
 #include "misport/scan.h"
@@ -189,6 +190,7 @@ static void *worker_main(void *arg)
 			break;
 		case REC_FINISH:
 			pipeline_flush(wk->pl);
+			dpi_thread_publish(); /* the thread's nDPI memory change, before it ends */
 			atomic_store_explicit(&r->head, head + h->size, memory_order_release);
 			return NULL;
 		default:

@@ -69,6 +69,10 @@ const char *dpi_protocol_name(const struct dpi_engine *e, unsigned id);
 uint64_t dpi_memory_in_use(void);
 uint64_t dpi_memory_peak(void);
 
+/* Adds the calling thread's unpublished change of nDPI's bytes in use to the process-wide figure. A
+ * thread that allocates through nDPI calls it before it ends (worker threads do). */
+void dpi_thread_publish(void);
+
 /* Counters of one engine (plain data). */
 struct dpi_stats {
 	uint64_t memuse;         /* dpi_memory_in_use() at the time of the call (process-wide) */
