@@ -201,7 +201,11 @@ uint64_t summary_flows(const struct summary *s, const char *name)
 {
 	size_t i = find_row(s, name);
 
-	return i < s->n ? s->rows[i].flows : 0;
+	if (i < s->n)
+		return s->rows[i].flows;
+	if (strcmp(name, s->rows[MP_SUMMARY_MAX_PROTOCOLS].name) == 0)
+		return s->rows[MP_SUMMARY_MAX_PROTOCOLS].flows;
+	return 0;
 }
 
 static int row_cmp(const void *x, const void *y)

@@ -26,7 +26,8 @@ void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const 
 /* Adds every row of src into dst. */
 void summary_merge(struct summary *dst, const struct summary *src);
 
-/* Number of flows counted for name (0 when never seen). */
+/* Number of flows counted for name (0 when never seen); "(other)" gives those of the names beyond
+ * MP_SUMMARY_MAX_PROTOCOLS. */
 uint64_t summary_flows(const struct summary *s, const char *name);
 
 /* Prints the run's totals, the protocol table (most flows first) and malformed-packet counts. */

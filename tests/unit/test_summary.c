@@ -1,0 +1,96 @@
+/* test_summary.c: the per-protocol and per-port tallies behind the end-of-run summary (summary.c). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "misport/config.h"
+#include "misport/summary.h"
+
+/* summary_print's output, as one string (caller frees). */
+static char *printed(const struct summary *s, const struct mp_stats_record *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	cr_assert_not_null(fp);
+	summary_print(s, st, fp);
+	fclose(fp);
+	return buf;
+}
+
+Test(summary, flows_are_counted_per_protocol)
+{
+	struct summary *s = summary_new();
+
+	cr_assert_not_null(s);
+	summary_add_flow(s, "HTTP", 10, 1000);
+	summary_add_flow(s, "HTTP", 5, 500);
+	summary_add_flow(s, "TLS.Google", 3, 300);
+	cr_assert_eq(summary_flows(s, "HTTP"), 2);
+	cr_assert_eq(summary_flows(s, "TLS.Google"), 1);
+	cr_assert_eq(summary_flows(s, "SSH"), 0);
+	summary_free(s);
+}
+
+/* Past MP_SUMMARY_MAX_PROTOCOLS distinct names, flows go to "(other)": the table stays bounded and
+ * nothing is lost. */
+Test(summary, protocols_beyond_the_cap_go_to_other)
+{
+	struct summary *s = summary_new();
+	char name[32];
+
+	for (unsigned i = 0; i < MP_SUMMARY_MAX_PROTOCOLS + 10; i++) {
+		snprintf(name, sizeof(name), "proto-%u", i);
+		summary_add_flow(s, name, 1, 1);
+	}
+	cr_assert_eq(summary_flows(s, "proto-0"), 1);
+	cr_assert_eq(summary_flows(s, "(other)"), 10);
+	summary_free(s);
+}
+
+/* Merging adds rows: the workers' tallies sum to one worker's. */
+Test(summary, merge_adds_rows)
+{
+	struct summary *a = summary_new(), *b = summary_new();
+
+	summary_add_flow(a, "HTTP", 1, 10);
+	summary_add_flow(b, "HTTP", 1, 10);
+	summary_add_flow(b, "DNS", 1, 10);
+	summary_add_port(a, 3098, 6, "umm-port", "HTTP", "legacy-port", 1);
+	summary_add_port(b, 3098, 6, "umm-port", "HTTP", "legacy-port", 1);
+	summary_merge(a, b);
+	cr_assert_eq(summary_flows(a, "HTTP"), 2);
+	cr_assert_eq(summary_flows(a, "DNS"), 1);
+	summary_free(a);
+	summary_free(b);
+}
+
+/* The printed tables: totals from the stats record, the protocol table with the most flows first, the
+ * port table with the registered service and what was seen there. */
+Test(summary, printed_tables)
+{
+	struct summary *s = summary_new();
+	struct mp_stats_record st;
+	char *out, *http, *dns;
+
+	memset(&st, 0, sizeof(st));
+	st.pkts = 42;
+	st.flows_total = 3;
+	st.invalid = 2;
+	summary_add_flow(s, "DNS", 1, 100);
+	summary_add_flow(s, "HTTP", 4, 400);
+	summary_add_flow(s, "HTTP", 4, 400);
+	summary_add_port(s, 3098, 6, "umm-port", "HTTP", "legacy-port", 1);
+	out = printed(s, &st);
+	cr_assert_not_null(strstr(out, "packets 42"), "%s", out);
+	cr_assert_not_null(strstr(out, "malformed packets: 2"), "%s", out);
+	http = strstr(out, "HTTP ");
+	dns = strstr(out, "DNS ");
+	cr_assert(http != NULL && dns != NULL && http < dns, "HTTP (2 flows) is not listed before DNS (1):\n%s", out);
+	cr_assert_not_null(strstr(out, "umm-port"), "%s", out);
+	cr_assert_not_null(strstr(out, "3098/tcp"), "%s", out);
+	free(out);
+	summary_free(s);
+}
