@@ -1,9 +1,12 @@
 /* evidence.c: per-flow packet buffers and pcap writers for the flows that raised alerts. */
 #include "misport/evidence.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "misport/config.h"
 
@@ -38,6 +41,22 @@ int evid_new(const char *path, const char *dir, struct evidence **out, char *err
 	struct evidence *e = calloc(1, sizeof(*e));
 
 	*out = NULL;
+	if (dir != NULL) { /* refused now rather than at every alert */
+		struct stat st;
+		const char *why = NULL;
+
+		if (stat(dir, &st) != 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a directory";
+		else if (access(dir, W_OK | X_OK) != 0)
+			why = strerror(errno);
+		if (why != NULL) {
+			snprintf(err, errlen, "--evidence-dir %s: %s", dir, why);
+			free(e);
+			return -1;
+		}
+	}
 	if (e == NULL || (path != NULL && (e->path = strdup(path)) == NULL) ||
 	    (dir != NULL && (e->dir = strdup(dir)) == NULL)) {
 		snprintf(err, errlen, "evidence: out of memory");
