@@ -133,7 +133,7 @@ static unsigned alert_ports(const char *path, unsigned *ports, unsigned cap)
  * pipeline (nothing goes out, the packets keep flowing) and go out, in the order they were made, once the
  * other worker has moved on. Three captures with one alert each (HTTP on 3098, SSH on 598, TLS on 3219),
  * fed one after the other, so three judgments are pending at once. */
-Test(pipeline, pending_judgments_wait_for_other_workers_and_go_out_in_order, .timeout = 60)
+Test(pipeline, pending_judgments_wait_for_other_workers_and_go_out_in_order)
 {
 	static const char *const caps[] = {"http-3098.pcap", "ssh-598.pcap", "tls-3219.pcap"};
 	static const unsigned want[] = {3098, 598, 3219};
@@ -258,7 +258,7 @@ static unsigned alert_sources(const char *path, char (*src)[16], unsigned cap)
  * own), while another worker holds everything back. The pipeline then waits for the oldest judgment
  * (a helper thread lets the other worker move on after 0.3 s) and reuses its entry; the alerts still go
  * out one per replay, in replay order. */
-Test(pipeline, a_full_pending_list_waits_for_its_oldest, .timeout = 120)
+Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 {
 	const unsigned replays = MP_PENDING_JUDGMENTS / 3u + 40u;
 	static struct frames fr;

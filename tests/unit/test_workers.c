@@ -136,7 +136,7 @@ static void same_as_one(const char *const *caps)
 }
 
 /* Alerts of three kinds (a mismatch, legacy ports, scans) and many host pairs in one run. */
-Test(workers, any_number_of_workers_emits_what_one_emits, .timeout = 120)
+Test(workers, any_number_of_workers_emits_what_one_emits)
 {
 	static const char *const caps[] = {"mixed.pcap", "http-3098.pcap", "ssh-598.pcap", "dns-80.pcap",
 					   "scan-syn.pcap", NULL};
@@ -147,7 +147,7 @@ Test(workers, any_number_of_workers_emits_what_one_emits, .timeout = 120)
 /* A ping sweep and a quick port scan from one source: their flows fall into different workers, and
  * the scan alerts depend on the order in which the shared detector gets them (capture order, merged
  * by src/scanfeed.c; in arrival order two workers gave other alerts). */
-Test(workers, the_scan_detector_sees_capture_order, .timeout = 120)
+Test(workers, the_scan_detector_sees_capture_order)
 {
 	static const char *const caps[] = {"scan-pingsweep.pcap", "scan-quick.pcap", NULL};
 
