@@ -1,21 +1,54 @@
-/* capture.c: libpcap savefile reading (pcap, pcapng) with optional BPF filters. */
+/* capture.c: packet sources through libpcap (savefiles in pcap and pcapng, live interfaces) with
+ * optional BPF filters; classic pcap files (the libpcap savefile format, draft-ietf-opsawg-pcap) of
+ * common link types are read record by record straight from the file descriptor. */
 #include "misport/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "misport/config.h"
 
+/* Under AddressSanitizer the bytes of the read buffer around the record being delivered are poisoned
+ * during the callback, so that reading past a packet is caught as it would be past libpcap's buffer. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MP_CAPTURE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MP_CAPTURE_ASAN 1
+#endif
+#endif
+#ifdef MP_CAPTURE_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* The direct reader of a classic pcap file: libpcap opened the file and checked its header; records
+ * are then read here with read(2) into one buffer, without stdio's copy and two freads per packet,
+ * and with the same results and messages as libpcap 1.10's sf-pcap.c for the formats accepted by
+ * direct_eligible(). */
+struct direct {
+	int fd;               /* the descriptor of libpcap's stream, positioned after the file header */
+	uint8_t *buf;         /* MP_CAPTURE_FILE_BUFFER bytes (owned) */
+	size_t off, len;      /* unread bytes are buf[off..len) */
+	uint64_t file_pos;    /* file offset of buf[len] */
+	uint32_t snapshot;    /* libpcap's adjusted snapshot length */
+	int swapped, nsec;
+	struct bpf_program prog; /* the filter (owned), when has_prog */
+	int has_prog;
+};
+
 struct capture {
 	pcap_t *p;
 	char *name;
 	char *iobuf; /* stdio buffer of the file libpcap reads (owned; freed after pcap_close) */
+	struct direct *d; /* NULL unless the file is read directly (owned) */
 	int dlt;
 	int live;
 	uint64_t delivered;
@@ -34,6 +67,11 @@ static int apply_filter(struct capture *c, const char *bpf, char *err, size_t er
 		snprintf(err, errlen, "%s: bad filter '%s': %s", c->name, bpf, pcap_geterr(c->p));
 		return -1;
 	}
+	if (c->d != NULL) { /* the direct reader runs the program itself */
+		c->d->prog = prog;
+		c->d->has_prog = 1;
+		return 0;
+	}
 	if (pcap_setfilter(c->p, &prog) != 0) {
 		snprintf(err, errlen, "%s: cannot set filter: %s", c->name, pcap_geterr(c->p));
 		pcap_freecode(&prog);
@@ -41,6 +79,89 @@ static int apply_filter(struct capture *c, const char *bpf, char *err, size_t er
 	}
 	pcap_freecode(&prog);
 	return 0;
+}
+
+_Static_assert(MP_CAPTURE_FILE_BUFFER >= 16u + MP_CAPTURE_SNAPLEN, "the read buffer must hold the largest record");
+
+#define PCAP_MAGIC_US 0xa1b2c3d4u
+#define PCAP_MAGIC_NS 0xa1b23c4du
+
+static uint32_t swap32(uint32_t v)
+{
+	return __builtin_bswap32(v);
+}
+
+static uint32_t get32(const uint8_t *b, int swapped)
+{
+	uint32_t v;
+
+	memcpy(&v, b, 4);
+	return swapped ? swap32(v) : v;
+}
+
+static uint16_t get16(const uint8_t *b, int swapped)
+{
+	uint16_t v;
+
+	memcpy(&v, b, 2);
+	return swapped ? __builtin_bswap16(v) : v;
+}
+
+/* Reads the 24-byte file header of fd without moving its offset. Returns 1 when the file is a classic
+ * pcap file of version 2.4 in either byte order, with *nsec set for nanosecond timestamps; 0 for
+ * anything else (pcapng, older versions, Kuznetzov's patched format, short files), which libpcap reads. */
+static int direct_header(int fd, int *nsec)
+{
+	uint8_t h[24];
+	uint32_t m;
+	int swapped;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return 0;
+	memcpy(&m, h, 4);
+	swapped = m != PCAP_MAGIC_US && m != PCAP_MAGIC_NS;
+	if (swapped)
+		m = swap32(m);
+	if (m != PCAP_MAGIC_US && m != PCAP_MAGIC_NS)
+		return 0;
+	if (get16(h + 4, swapped) != 2 || get16(h + 6, swapped) != 4)
+		return 0;
+	*nsec = m == PCAP_MAGIC_NS;
+	return 1;
+}
+
+/* Link types whose records libpcap delivers exactly as stored (no pseudo-header swapping or fixing in
+ * pcap_post_process, and MAXIMUM_SNAPLEN as the largest record); swapped files of the Linux cooked
+ * types are left to libpcap, which rewrites parts of their headers. */
+static int direct_link_ok(int dlt, int swapped)
+{
+	switch (dlt) {
+	case DLT_NULL:
+	case DLT_EN10MB:
+	case DLT_PPP:
+	case DLT_PPP_SERIAL:
+	case DLT_C_HDLC:
+	case DLT_RAW:
+	case DLT_LOOP:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		return 1;
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+		return !swapped;
+	default:
+		return 0;
+	}
+}
+
+static void direct_free(struct direct *d)
+{
+	if (d == NULL)
+		return;
+	if (d->has_prog)
+		pcap_freecode(&d->prog);
+	free(d->buf);
+	free(d);
 }
 
 int capture_open_file(const char *path, const char *bpf, struct capture **out, char *err, size_t errlen)
@@ -64,10 +185,23 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;
 		}
-		c->iobuf = malloc(MP_CAPTURE_FILE_BUFFER);
-		if (c->iobuf != NULL && setvbuf(fp, c->iobuf, _IOFBF, MP_CAPTURE_FILE_BUFFER) != 0) {
-			free(c->iobuf);
-			c->iobuf = NULL;
+		int nsec = 0;
+
+		if (direct_header(fileno(fp), &nsec)) {
+			c->d = calloc(1, sizeof(*c->d));
+			if (c->d != NULL && (c->d->buf = malloc(MP_CAPTURE_FILE_BUFFER)) == NULL) {
+				free(c->d);
+				c->d = NULL;
+			}
+			if (c->d != NULL)
+				c->d->nsec = nsec;
+		}
+		if (c->d == NULL) {
+			c->iobuf = malloc(MP_CAPTURE_FILE_BUFFER);
+			if (c->iobuf != NULL && setvbuf(fp, c->iobuf, _IOFBF, MP_CAPTURE_FILE_BUFFER) != 0) {
+				free(c->iobuf);
+				c->iobuf = NULL;
+			}
 		}
 		/* Only the reader thread uses the stream: with worker threads running, glibc would otherwise
 		 * lock it in each of libpcap's two freads per packet. */
@@ -85,6 +219,21 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 		goto fail;
 	}
 	c->dlt = pcap_datalink(c->p);
+	if (c->d != NULL) {
+		FILE *fp = pcap_file(c->p);
+
+		c->d->swapped = pcap_is_swapped(c->p);
+		c->d->snapshot = (uint32_t)pcap_snapshot(c->p);
+		c->d->fd = fp != NULL ? fileno(fp) : -1;
+		c->d->file_pos = 24;
+		/* libpcap read the header through stdio, which read ahead: the descriptor is put back. */
+		if (!direct_link_ok(c->dlt, c->d->swapped) || c->d->fd < 0 ||
+		    lseek(c->d->fd, 24, SEEK_SET) != 24) {
+			/* libpcap reads on from its stream, which the failed attempt left where it was. */
+			direct_free(c->d);
+			c->d = NULL;
+		}
+	}
 	if (apply_filter(c, bpf, err, errlen) != 0)
 		goto fail;
 	*out = c;
@@ -224,9 +373,151 @@ static void on_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *byte
 	}
 }
 
+/* Makes at least want bytes available at d->buf + d->off when the file has them; want is at most
+ * MP_CAPTURE_FILE_BUFFER. Returns the bytes available (fewer than want only at the end of the file),
+ * or -1 on a read error with errno set. */
+static ssize_t direct_fill(struct direct *d, size_t want)
+{
+	if (d->len - d->off >= want)
+		return (ssize_t)(d->len - d->off);
+	if (d->off > 0) {
+		memmove(d->buf, d->buf + d->off, d->len - d->off);
+		d->len -= d->off;
+		d->off = 0;
+	}
+	while (d->len < want) {
+		ssize_t n = read(d->fd, d->buf + d->len, MP_CAPTURE_FILE_BUFFER - d->len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		d->len += (size_t)n;
+		d->file_pos += (uint64_t)n;
+	}
+	return (ssize_t)(d->len - d->off);
+}
+
+/* Reads the next record as libpcap's pcap_next_packet() does: 1 with *h and *data set (data valid until
+ * the next call), 0 at the end of the file, -1 with err filled on a read error, a truncated record or a
+ * record longer than libpcap accepts (the same messages as libpcap). */
+static int direct_next(struct capture *c, struct pcap_pkthdr *h, const uint8_t **data, char *err, size_t errlen)
+{
+	struct direct *d = c->d;
+	const uint8_t *r;
+	ssize_t avail = direct_fill(d, 16);
+	uint32_t caplen, keep;
+
+	if (avail < 0)
+		goto read_error;
+	if (avail == 0)
+		return 0;
+	if (avail < 16) {
+		snprintf(err, errlen, "truncated dump file; tried to read 16 header bytes, only got %zd", avail);
+		return -1;
+	}
+	r = d->buf + d->off;
+	/* libpcap 1.10 reads the time fields of a file in its own byte order as signed 32-bit numbers
+	 * (seconds from 2038 on come out negative) and those of a swapped file as unsigned; later libpcap
+	 * reads both unsigned. The same here, so that both readers deliver the same times. */
+	if (d->swapped) {
+		h->ts.tv_sec = (time_t)get32(r, 1);
+		h->ts.tv_usec = (suseconds_t)get32(r + 4, 1);
+	} else {
+		h->ts.tv_sec = (time_t)(int32_t)get32(r, 0);
+		h->ts.tv_usec = (suseconds_t)(int32_t)get32(r + 4, 0);
+	}
+	if (d->nsec)
+		h->ts.tv_usec /= 1000;
+	caplen = get32(r + 8, d->swapped);
+	h->len = get32(r + 12, d->swapped);
+	if (caplen > MP_CAPTURE_SNAPLEN) { /* libpcap's MAXIMUM_SNAPLEN for these link types */
+		if (caplen > d->snapshot)
+			snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u", caplen,
+				 d->snapshot);
+		else
+			snprintf(err, errlen, "invalid packet capture length %u, bigger than maximum of %u", caplen,
+				 (unsigned)MP_CAPTURE_SNAPLEN);
+		return -1;
+	}
+	keep = caplen > d->snapshot ? d->snapshot : caplen;
+	avail = direct_fill(d, 16u + (size_t)caplen);
+	if (avail < 0)
+		goto read_error;
+	if ((size_t)avail < 16u + (size_t)caplen) {
+		/* libpcap reads the kept part first, then the discarded rest, and names what it tried */
+		size_t got = (size_t)avail - 16u;
+
+		if (got < keep)
+			snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu", keep,
+				 got);
+		else
+			snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
+				 caplen, got);
+		return -1;
+	}
+	h->caplen = keep;
+	*data = d->buf + d->off + 16;
+	d->off += 16u + (size_t)caplen;
+	return 1;
+read_error:
+	snprintf(err, errlen, "error reading dump file: %s", strerror(errno));
+	return -1;
+}
+
+/* capture_run for a file read directly: the same contract and messages as through libpcap. */
+static int direct_run(struct capture *c, capture_cb cb, void *user, uint64_t max_packets, char *err,
+		      size_t errlen)
+{
+	struct direct *d = c->d;
+	char why[256];
+
+	for (;;) {
+		struct pcap_pkthdr h;
+		const uint8_t *data;
+		struct capture_pkt pkt;
+		int rc;
+
+		if (max_packets != 0 && c->delivered >= max_packets)
+			return 1;
+		rc = direct_next(c, &h, &data, why, sizeof(why));
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: read error after packet %llu: %s", c->name,
+				 (unsigned long long)c->delivered, why);
+			return -1;
+		}
+		if (d->has_prog && pcap_offline_filter(&d->prog, &h, data) == 0)
+			continue;
+		pkt.ts_us = (uint64_t)h.ts.tv_sec * 1000000u + (uint64_t)h.ts.tv_usec;
+		pkt.caplen = h.caplen;
+		pkt.wirelen = h.len;
+		pkt.data = data;
+		c->delivered++;
+#ifdef MP_CAPTURE_ASAN
+		ASAN_POISON_MEMORY_REGION(d->buf, (size_t)(data - d->buf));
+		ASAN_POISON_MEMORY_REGION(data + h.caplen, MP_CAPTURE_FILE_BUFFER - (size_t)(data - d->buf) - h.caplen);
+		rc = cb(user, c->dlt, &pkt);
+		ASAN_UNPOISON_MEMORY_REGION(d->buf, MP_CAPTURE_FILE_BUFFER);
+		if (rc != 0)
+			return 1;
+#else
+		if (cb(user, c->dlt, &pkt) != 0)
+			return 1;
+#endif
+	}
+}
+
 int capture_run(struct capture *c, capture_cb cb, void *user, uint64_t max_packets, char *err, size_t errlen)
 {
 	struct run_ctx rc = {c, cb, user, 0};
+
+	if (c->d != NULL)
+		return direct_run(c, cb, user, max_packets, err, errlen);
 
 	for (;;) {
 		int want = 1024, n;
@@ -271,10 +562,15 @@ int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total)
 
 	if (c->live || (fp = pcap_file(c->p)) == NULL)
 		return -1;
-	pos = ftello(fp);
+	pos = c->d != NULL ? (off_t)(c->d->file_pos - (c->d->len - c->d->off)) : ftello(fp);
 	*done = pos > 0 ? (uint64_t)pos : 0;
 	*total = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	return 0;
+}
+
+const char *capture_reader_name(const struct capture *c)
+{
+	return c->d != NULL ? "direct" : "libpcap";
 }
 
 uint64_t capture_packets(const struct capture *c)
@@ -288,6 +584,7 @@ void capture_close(struct capture *c)
 		return;
 	if (c->p != NULL)
 		pcap_close(c->p); /* closes the file, whose buffer is c->iobuf */
+	direct_free(c->d);
 	free(c->iobuf);
 	free(c->name);
 	free(c);

@@ -68,6 +68,11 @@ int capture_run(struct capture *c, capture_cb cb, void *user, uint64_t max_packe
  * for live sources. */
 int capture_progress(const struct capture *c, uint64_t *done, uint64_t *total);
 
+/* Returns how the source is read: "direct" for a classic pcap file whose records misport reads itself
+ * (version 2.4, either byte order, micro- or nanosecond times, a link type libpcap delivers unchanged),
+ * "libpcap" for everything else (pcapng, other pcap versions and link types, stdin, interfaces). */
+const char *capture_reader_name(const struct capture *c);
+
 /* Number of packets delivered so far by this source. */
 uint64_t capture_packets(const struct capture *c);
 

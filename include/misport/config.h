@@ -67,8 +67,9 @@
  * nested deeper is analysed as a flow of the tunnel protocol between the deepest decoded endpoints. */
 #define MP_DECODE_MAX_TUNNEL_DEPTH 4u
 
-/* Capture: stdio buffer for reading a capture file (libpcap reads each record with fread; with the
- * default 4 KiB buffer a file costs one read(2) per dozen packets). */
+/* Capture: read buffer of a capture file. Classic pcap files are read with read(2) into a buffer of this
+ * size (it must hold the largest record, 16 + 262144 bytes); other files go through libpcap, whose stdio
+ * stream gets a buffer of this size (with the default 4 KiB, one read(2) per dozen packets). */
 #define MP_CAPTURE_FILE_BUFFER (1024u * 1024u)
 
 /* Capture: default kernel buffer for live capture (-B), in KiB. libpcap's own default is 2 MiB, and

@@ -1,6 +1,9 @@
-/* test_capture.c: savefile input and output through libpcap (capture.c): what capture_run delivers,
- * packet counts and BPF filters, the writer's round trip, and the errors of bad and truncated files. */
+/* test_capture.c: savefile input and output (capture.c): what capture_run delivers, packet counts and
+ * BPF filters, the writer's round trip, the errors of bad and truncated files, and the direct reader of
+ * classic pcap files checked record by record against libpcap's own reading. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,4 +160,303 @@ Test(capture, refuses_what_is_not_a_capture)
 	cr_assert_not_null(strstr(err, "/nonexistent/x.pcap"), "%s", err);
 	cr_assert_eq(capture_open_file(MIXED, "not a ( filter", &c, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "bad filter"), "%s", err);
+}
+
+/* --- the direct reader against libpcap ---------------------------------------------------------------
+ * libpcap is the oracle: the same file read with pcap_next_ex() must give the same records (times,
+ * lengths, bytes), the same end (clean, or the error libpcap reports, after the same packet), with the
+ * same filter and count. */
+
+/* Reads path with libpcap alone, as misport did before it read classic files itself. */
+static void oracle(const char *path, const char *bpf, uint64_t max, struct run *r)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct bpf_program prog;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->hash = 1469598103934665603ull;
+	cr_assert_not_null(p, "%s: %s", path, perr);
+	if (bpf != NULL) {
+		cr_assert_eq(pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN), 0);
+		cr_assert_eq(pcap_setfilter(p, &prog), 0);
+		pcap_freecode(&prog);
+	}
+	while (max == 0 || r->n < max) {
+		struct capture_pkt pkt;
+
+		rc = pcap_next_ex(p, &h, &data);
+		if (rc == PCAP_ERROR_BREAK)
+			break;
+		if (rc != 1) {
+			snprintf(r->err, sizeof(r->err), "%s: read error after packet %u: %s", path, r->n, pcap_geterr(p));
+			r->rc = -1;
+			break;
+		}
+		pkt.ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+		pkt.caplen = h->caplen;
+		pkt.wirelen = h->len;
+		pkt.data = data;
+		on_pkt(r, pcap_datalink(p), &pkt);
+	}
+	if (max != 0 && r->n == max)
+		r->rc = 1;
+	pcap_close(p);
+}
+
+/* Reads path both ways and requires the same result; returns the reader misport used. */
+static const char *same_as_libpcap(const char *path, const char *bpf, uint64_t max, unsigned *n)
+{
+	struct run want, got;
+	struct capture *c;
+	char err[256];
+	const char *how;
+
+	oracle(path, bpf, max, &want);
+	memset(&got, 0, sizeof(got));
+	got.hash = 1469598103934665603ull;
+	cr_assert_eq(capture_open_file(path, bpf, &c, err, sizeof(err)), 0, "%s", err);
+	how = capture_reader_name(c);
+	got.rc = capture_run(c, on_pkt, &got, max, got.err, sizeof(got.err));
+	capture_close(c);
+	cr_expect_eq(got.n, want.n, "%s (%s): %u packets, libpcap %u", path, how, got.n, want.n);
+	cr_expect_eq(got.hash, want.hash, "%s (%s): records differ from libpcap's", path, how);
+	cr_expect_eq(got.rc, want.rc, "%s (%s): rc %d, libpcap %d (%s)", path, how, got.rc, want.rc, got.err);
+	cr_expect_str_eq(got.err, want.err, "%s (%s)", path, how);
+	if (n != NULL)
+		*n = got.n;
+	return how;
+}
+
+/* The records of a classic little-endian file: header fields and each record's bytes. */
+struct recs {
+	uint32_t snaplen, linktype;
+	unsigned n;
+	struct {
+		uint32_t sec, usec, caplen, len;
+		const uint8_t *data;
+	} r[512];
+	uint8_t *file;
+};
+
+static uint32_t le32(const uint8_t *b)
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static void load_recs(const char *path, struct recs *rs)
+{
+	FILE *f = fopen(path, "rb");
+	long size;
+	size_t off = 24;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	rewind(f);
+	rs->file = malloc((size_t)size);
+	cr_assert_eq(fread(rs->file, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	cr_assert_eq(le32(rs->file), 0xa1b2c3d4u, "a little-endian microsecond file");
+	rs->snaplen = le32(rs->file + 16);
+	rs->linktype = le32(rs->file + 20);
+	rs->n = 0;
+	while (off + 16 <= (size_t)size && rs->n < 512) {
+		rs->r[rs->n].sec = le32(rs->file + off);
+		rs->r[rs->n].usec = le32(rs->file + off + 4);
+		rs->r[rs->n].caplen = le32(rs->file + off + 8);
+		rs->r[rs->n].len = le32(rs->file + off + 12);
+		rs->r[rs->n].data = rs->file + off + 16;
+		off += 16u + rs->r[rs->n].caplen;
+		rs->n++;
+	}
+}
+
+static void put32(FILE *f, uint32_t v, int big)
+{
+	uint8_t b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[big ? 3 - i : i] = (uint8_t)(v >> (8 * i));
+	cr_assert_eq(fwrite(b, 1, 4, f), 4u);
+}
+
+/* Writes rs as a classic pcap file: big-endian when big, nanosecond times when nsec (each microsecond
+ * time plus 999 ns, which scaling down must drop), the given snaplen, link type and version minor; then
+ * cuts the file to its first keep bytes (0: whole). */
+static void write_variant(const char *path, const struct recs *rs, int big, int nsec, uint32_t snaplen,
+			  uint32_t linktype, uint16_t minor, long keep)
+{
+	FILE *f = fopen(path, "wb");
+
+	cr_assert_not_null(f);
+	put32(f, nsec ? 0xa1b23c4du : 0xa1b2c3d4u, big);
+	put32(f, big ? (uint32_t)2 << 16 | minor : (uint32_t)minor << 16 | 2, big);
+	put32(f, 0, big);
+	put32(f, 0, big);
+	put32(f, snaplen, big);
+	put32(f, linktype, big);
+	for (unsigned i = 0; i < rs->n; i++) {
+		put32(f, rs->r[i].sec, big);
+		put32(f, nsec ? rs->r[i].usec * 1000u + 999u : rs->r[i].usec, big);
+		put32(f, rs->r[i].caplen, big);
+		put32(f, rs->r[i].len, big);
+		cr_assert_eq(fwrite(rs->r[i].data, 1, rs->r[i].caplen, f), rs->r[i].caplen);
+	}
+	cr_assert_eq(fclose(f), 0);
+	if (keep > 0)
+		cr_assert_eq(truncate(path, keep), 0);
+}
+
+/* Byte offset of record i's header in a file written by write_variant. */
+static long rec_off(const struct recs *rs, unsigned i)
+{
+	long off = 24;
+
+	for (unsigned k = 0; k < i; k++)
+		off += 16 + (long)rs->r[k].caplen;
+	return off;
+}
+
+/* Every form the direct reader takes: both byte orders, both time resolutions, a snapshot length
+ * shorter than records (kept part delivered, wire length unchanged), a snapshot of 0 (libpcap takes the
+ * largest), filters and counts; each read the same as libpcap reads it, and by the direct reader. */
+Test(capture, direct_reader_reads_every_classic_form_as_libpcap_does)
+{
+	static struct recs rs;
+	char path[64];
+	unsigned n;
+	struct {
+		int big, nsec;
+		uint32_t snap;
+	} forms[] = {{0, 0, 262144}, {1, 0, 262144}, {0, 1, 262144}, {1, 1, 65535}, {0, 0, 100}, {1, 1, 60}, {0, 0, 0}};
+
+	load_recs(MIXED, &rs);
+	cr_assert_eq(rs.n, 111);
+	rs.r[5].sec = 0xb661c185u;  /* 2066: negative for libpcap 1.10, which reads the field signed */
+	rs.r[6].usec = 0x90000000u; /* not a time of day, delivered as read */
+	snprintf(path, sizeof(path), "/tmp/misport-test-direct-%d.pcap", (int)getpid());
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		write_variant(path, &rs, forms[i].big, forms[i].nsec, forms[i].snap, rs.linktype, 4, 0);
+		cr_expect_str_eq(same_as_libpcap(path, NULL, 0, &n), "direct", "form %zu", i);
+		cr_expect_eq(n, 111, "form %zu", i);
+		same_as_libpcap(path, "tcp", 0, NULL);
+		same_as_libpcap(path, "udp", 5, NULL);
+		same_as_libpcap(path, NULL, 17, NULL);
+	}
+	unlink(path);
+	free(rs.file);
+}
+
+/* A file cut anywhere (in the file header, in a record header, in a record's data, in the part of a
+ * record beyond the snapshot length) ends after the same packet with libpcap's message. */
+Test(capture, direct_reader_ends_cut_files_as_libpcap_does)
+{
+	static struct recs rs;
+	char path[64];
+	unsigned long_rec = 0;
+
+	load_recs(MIXED, &rs);
+	for (unsigned i = 0; i < rs.n && long_rec == 0; i++)
+		if (i > 0 && rs.r[i].caplen > 120)
+			long_rec = i;
+	cr_assert_gt(long_rec, 0, "mixed.pcap has a record longer than 120 bytes");
+	snprintf(path, sizeof(path), "/tmp/misport-test-direct-%d.pcap", (int)getpid());
+	for (int snap100 = 0; snap100 <= 1; snap100++) {
+		uint32_t snap = snap100 ? 100 : 262144;
+		long at = rec_off(&rs, long_rec);
+		long cuts[] = {at, at + 7, at + 16, at + 16 + 50, at + 16 + 100, at + 16 + 110,
+			       at + 16 + (long)rs.r[long_rec].caplen - 1};
+
+		for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {
+			unsigned n;
+
+			write_variant(path, &rs, (int)(k & 1), 0, snap, rs.linktype, 4, cuts[k]);
+			same_as_libpcap(path, NULL, 0, &n);
+			cr_expect_eq(n, long_rec, "cut at %ld", cuts[k]);
+		}
+	}
+	/* a file header alone is an empty capture, not an error */
+	write_variant(path, &rs, 0, 0, 262144, rs.linktype, 4, 24);
+	same_as_libpcap(path, NULL, 0, NULL);
+	unlink(path);
+	free(rs.file);
+}
+
+/* A record longer than libpcap accepts (262144 bytes for these link types) stops the read with
+ * libpcap's message. */
+Test(capture, direct_reader_refuses_oversized_records_as_libpcap_does)
+{
+	static struct recs rs;
+	char path[64];
+	static uint8_t big[300000];
+	unsigned n;
+
+	load_recs(MIXED, &rs);
+	rs.n = 5;
+	rs.r[3].caplen = rs.r[3].len = sizeof(big);
+	rs.r[3].data = big;
+	snprintf(path, sizeof(path), "/tmp/misport-test-direct-%d.pcap", (int)getpid());
+	write_variant(path, &rs, 0, 0, 262144, rs.linktype, 4, 0);
+	cr_expect_str_eq(same_as_libpcap(path, NULL, 0, &n), "direct");
+	cr_expect_eq(n, 3);
+	unlink(path);
+	free(rs.file);
+}
+
+/* Files the direct reader does not take are read by libpcap: another version of the format, or a link
+ * type libpcap rewrites or does not bound at 262144 bytes. */
+Test(capture, other_files_go_to_libpcap)
+{
+	static struct recs rs;
+	char path[64];
+
+	load_recs(MIXED, &rs);
+	snprintf(path, sizeof(path), "/tmp/misport-test-direct-%d.pcap", (int)getpid());
+	write_variant(path, &rs, 0, 0, 262144, rs.linktype, 3, 0); /* version 2.3 */
+	cr_expect_str_eq(same_as_libpcap(path, NULL, 0, NULL), "libpcap");
+	write_variant(path, &rs, 0, 0, 262144, 192, 4, 0); /* LINKTYPE_PPI */
+	cr_expect_str_eq(same_as_libpcap(path, NULL, 0, NULL), "libpcap");
+	write_variant(path, &rs, 1, 0, 262144, 113, 4, 0); /* Linux cooked, big-endian: libpcap swaps parts */
+	cr_expect_str_eq(same_as_libpcap(path, NULL, 0, NULL), "libpcap");
+	write_variant(path, &rs, 0, 0, 262144, 113, 4, 0); /* Linux cooked, native order */
+	cr_expect_str_eq(same_as_libpcap(path, NULL, 0, NULL), "direct");
+	unlink(path);
+	free(rs.file);
+}
+
+/* Every capture of nDPI's test corpus (when ../shared is there): the same records and end as libpcap,
+ * whichever reader takes it; most classic files are read directly. */
+Test(capture, corpus_reads_as_libpcap_does)
+{
+	const char *dir = SOURCE_DIR "/../shared/corpus/ndpi";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned files = 0, direct = 0;
+
+	if (d == NULL) {
+		cr_skip_test("%s is absent", dir);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char path[1024];
+		struct capture *c;
+		char err[256];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (capture_open_file(path, NULL, &c, err, sizeof(err)) != 0)
+			continue; /* not a capture libpcap opens */
+		capture_close(c);
+		files++;
+		if (strcmp(same_as_libpcap(path, NULL, 0, NULL), "direct") == 0)
+			direct++;
+	}
+	closedir(d);
+	cr_assert_gt(files, 200);
+	cr_assert_gt(direct, 100, "%u of %u files read directly", direct, files);
 }
