@@ -259,6 +259,7 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
 	out->tcp_seq = out->tcp_ack = 0;
 	out->icmp_type = out->icmp_code = 0;
 	out->quoted.valid = false;
+	out->l3 = NULL;
 	out->payload = NULL;
 	out->payload_len = out->payload_wire_len = 0;
 	out->tunnel_depth = 0;

@@ -1,6 +1,6 @@
-/* workers.c: single-threaded or sharded multi-threaded pipelines. The reader thread runs shard 0
- * itself and feeds shards 1..N-1 through single-producer single-consumer byte rings, so N workers
- * use N threads. */
+/* workers.c: single-threaded or sharded multi-threaded pipelines. The reader thread decodes every frame,
+ * runs shard 0 itself and feeds shards 1..N-1 (frames with their decoding) through single-producer
+ * single-consumer byte rings, so N workers use N threads. */
 #include "misport/workers.h"
 
 #include <pthread.h>
@@ -37,6 +37,20 @@ struct rec {
 };
 
 _Static_assert(sizeof(struct rec) % REC_ALIGN == 0, "ring record header must be a REC_ALIGN multiple");
+
+/* A REC_PKT record carries the reader's decoding of the frame after the header, then the frame: the
+ * worker does not decode it again. Pointers into the frame travel as offsets from its first byte. */
+#define NO_OFF UINT32_MAX
+
+struct rec_dec {
+	struct mp_packet p;   /* l3 and payload are not valid here: see l3_off, payload_off */
+	uint32_t l3_off;      /* p.l3 - frame, or NO_OFF for NULL */
+	uint32_t payload_off; /* p.payload - frame, or NO_OFF for NULL */
+	uint32_t result;      /* enum mp_decode_result */
+	uint32_t pad_;
+};
+
+_Static_assert(sizeof(struct rec_dec) % REC_ALIGN == 0, "decoded-packet block must be a REC_ALIGN multiple");
 
 /* Each side caches the other side's position and reloads it only when the cached value says the ring is
  * full (producer) or empty (consumer), so the two cache lines move between cores once per batch rather
@@ -102,16 +116,25 @@ static void backoff(unsigned *spins)
 	}
 }
 
-static uint32_t rec_size(uint32_t caplen)
+static uint32_t rec_size(uint32_t type, uint32_t caplen)
 {
-	return (uint32_t)((sizeof(struct rec) + caplen + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN);
+	size_t body = type == REC_PKT ? sizeof(struct rec_dec) + caplen : caplen;
+
+	return (uint32_t)((sizeof(struct rec) + body + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN);
 }
 
-/* Appends one record, waiting while the ring is full. Only the reader thread calls this. */
-static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint64_t ts_us, uint64_t clock_us,
-		     const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+static uint32_t off_of(const uint8_t *ptr, const uint8_t *frame)
 {
-	uint32_t need = rec_size(caplen);
+	return ptr != NULL ? (uint32_t)(ptr - frame) : NO_OFF;
+}
+
+/* Appends one record, waiting while the ring is full. Only the reader thread calls this. For REC_PKT,
+ * dec is the frame's decoding (result r) and data the frame. */
+static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint64_t ts_us, uint64_t clock_us,
+		     const uint8_t *data, uint32_t caplen, uint32_t wirelen, const struct mp_packet *dec,
+		     enum mp_decode_result res)
+{
+	uint32_t need = rec_size(type, caplen);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	uint64_t off = tail & r->mask, contig = r->cap - off, total = need;
 	unsigned spins = 0;
@@ -141,8 +164,18 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 	h->wirelen = wirelen;
 	h->ts_us = ts_us;
 	h->pos = pos;
-	if (caplen > 0)
+	if (type == REC_PKT) {
+		struct rec_dec *rd = (struct rec_dec *)(h + 1);
+
+		rd->p = *dec;
+		rd->l3_off = off_of(dec->l3, data);
+		rd->payload_off = off_of(dec->payload, data);
+		rd->result = (uint32_t)res;
+		if (caplen > 0)
+			memcpy(rd + 1, data, caplen);
+	} else if (caplen > 0) {
 		memcpy(h + 1, data, caplen);
+	}
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
 }
 
@@ -173,9 +206,15 @@ static void *worker_main(void *arg)
 		}
 		switch (h->type) {
 		case REC_PKT: {
-			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, (const uint8_t *)(h + 1)};
+			const struct rec_dec *rd = (const struct rec_dec *)(h + 1);
+			const uint8_t *frame = (const uint8_t *)(rd + 1);
+			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, frame};
+			struct mp_packet p = rd->p;
+
+			p.l3 = rd->l3_off != NO_OFF ? frame + rd->l3_off : NULL;
+			p.payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
 			pipeline_set_clock(wk->pl, h->clock_us);
-			pipeline_packet(wk->pl, h->dlt, &pkt);
+			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, (enum mp_decode_result)rd->result, &p);
 			break;
 		}
 		case REC_TICK:
@@ -388,7 +427,7 @@ static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
 	uint64_t pos = ++w->pos;
 
 	for (unsigned i = 1; i < w->n; i++)
-		ring_put(&w->wk[i].ring, type, 0, pos, ts, 0, NULL, 0, 0);
+		ring_put(&w->wk[i].ring, type, 0, pos, ts, 0, NULL, 0, 0, NULL, MP_DEC_OK);
 	atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
 	pipeline_set_pos(w->wk[0].pl, pos);
 	switch (type) {
@@ -440,7 +479,7 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 	}
 	else {
 		ring_put(&w->wk[s].ring, REC_PKT, dlt, pos, pkt->ts_us, w->now_us, pkt->data, pkt->caplen,
-			 pkt->wirelen);
+			 pkt->wirelen, &p, r); /* decoded once: the worker takes the decoding along */
 		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
 	}
 	atomic_store_explicit(&w->rd_done, pos + 1, memory_order_release);
