@@ -28,6 +28,11 @@ check "_FORTIFY_SOURCE (glibc *_chk functions linked)" grep -qE '__[a-z]+_chk' <
 check "misport exports memcmp" grep -qE ' memcmp$' <<<"$(readelf -W --dyn-syms "$misport" | awk '$7 != "UND"')"
 bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*memcmp" | head -1)
 check "libndpi's memcmp binds to misport's (${bind:-no binding line})" test -n "$bind"
+# nDPI's snprintf calls (TLS fingerprints: about one per packet) bind to misport's __snprintf_chk
+# (src/dpi_snprintf.c, fast path src/fmt.c).
+check "misport exports __snprintf_chk" grep -qE ' __snprintf_chk$' <<<"$(readelf -W --dyn-syms "$misport" | awk '$7 != "UND"')"
+bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*__snprintf_chk" | head -1)
+check "libndpi's __snprintf_chk binds to misport's (${bind:-no binding line})" test -n "$bind"
 if command -v hardening-check >/dev/null; then
   # Debian's checker (devscripts); CFI is not reported on Debian 12 (its glibc start files carry no IBT note).
   out=$(hardening-check "$misport")
