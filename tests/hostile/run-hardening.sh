@@ -33,6 +33,9 @@ check "libndpi's memcmp binds to misport's (${bind:-no binding line})" test -n "
 check "misport exports __snprintf_chk" grep -qE ' __snprintf_chk$' <<<"$(readelf -W --dyn-syms "$misport" | awk '$7 != "UND"')"
 bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*__snprintf_chk" | head -1)
 check "libndpi's __snprintf_chk binds to misport's (${bind:-no binding line})" test -n "$bind"
+# nDPI's bitmask test in its dissector loop binds to misport's branch-free one (src/dpi.c).
+bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*NDPI_BITMASK_COMPARE" | head -1)
+check "libndpi's NDPI_BITMASK_COMPARE binds to misport's (${bind:-no binding line})" test -n "$bind"
 if command -v hardening-check >/dev/null; then
   # Debian's checker (devscripts); CFI is not reported on Debian 12 (its glibc start files carry no IBT note).
   out=$(hardening-check "$misport")

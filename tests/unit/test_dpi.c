@@ -120,3 +120,50 @@ Test(dpi, a_thread_publishes_what_it_leaves_allocated)
 	cr_assert_eq(dpi_memory_in_use(), before);
 	dpi_engine_free(e);
 }
+
+/* nDPI 4.2's NDPI_BITMASK_COMPARE, which dpi.c shadows: a 512-bit mask passed by value (the layout of
+ * NDPI_PROTOCOL_BITMASK, declared here without nDPI's headers). */
+struct bm512 {
+	uint32_t w[16];
+};
+int NDPI_BITMASK_COMPARE(struct bm512 a, struct bm512 b);
+
+static int bm_reference(const struct bm512 *a, const struct bm512 *b)
+{
+	for (int i = 0; i < 16; i++)
+		if (a->w[i] & b->w[i])
+			return 1;
+	return 0;
+}
+
+/* 1 exactly when the two masks share a bit: every single bit against every single bit, and masks of
+ * random words against each other (a fixed generator: the test is deterministic). */
+Test(dpi, bitmask_compare_is_nonzero_exactly_on_a_common_bit)
+{
+	struct bm512 a, b;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 512; i++) {
+		for (int j = 0; j < 512; j += 7) {
+			memset(&a, 0, sizeof(a));
+			memset(&b, 0, sizeof(b));
+			a.w[i / 32] = 1u << (i % 32);
+			b.w[j / 32] = 1u << (j % 32);
+			cr_assert_eq(NDPI_BITMASK_COMPARE(a, b), i == j, "bits %d and %d", i, j);
+		}
+	}
+	for (int n = 0; n < 20000; n++) {
+		for (int k = 0; k < 16; k++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			a.w[k] = (uint32_t)x & (uint32_t)(x >> 32) & (uint32_t)(x >> 16); /* sparse words */
+			b.w[k] = (n & 1) ? (uint32_t)(x >> 8) & (uint32_t)(x >> 40) & (uint32_t)(x >> 3) : ~a.w[k];
+		}
+		cr_assert_eq(NDPI_BITMASK_COMPARE(a, b), bm_reference(&a, &b), "random masks, round %d", n);
+	}
+	memset(&a, 0xff, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	cr_assert_eq(NDPI_BITMASK_COMPARE(a, b), 0);
+	cr_assert_eq(NDPI_BITMASK_COMPARE(a, a), 1);
+}
