@@ -305,7 +305,10 @@ void ndpi_lru_add_to_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t va
 /* nDPI 4.2's own bitmask test, shadowed (libndpi calls it through its PLT, so the executable's definition
  * is the one bound): nDPI calls it twice for every dissector it considers for a packet, about ten times per
  * packet, and its loop tests the sixteen 32-bit words one by one with a branch each. Here the words are
- * ANDed and ORed together without branches. Same contract: 1 when a and b share a bit, else 0. */
+ * ANDed and ORed together without branches. Same contract: 1 when a and b share a bit, else 0. The masks
+ * arrive on the stack, pushed 8 bytes at a time by nDPI's caller: they are read 8 bytes at a time (the
+ * empty asm keeps the compiler from merging two reads into one 16-byte load, which the store buffer
+ * cannot serve from two pushes and which then waits for both to reach the cache). */
 _Static_assert(sizeof(NDPI_PROTOCOL_BITMASK) == 64, "nDPI 4.2's protocol bitmask is 512 bits");
 
 int NDPI_BITMASK_COMPARE(NDPI_PROTOCOL_BITMASK a, NDPI_PROTOCOL_BITMASK b)
@@ -318,6 +321,7 @@ int NDPI_BITMASK_COMPARE(NDPI_PROTOCOL_BITMASK a, NDPI_PROTOCOL_BITMASK b)
 
 		memcpy(&x, pa + i, 8);
 		memcpy(&y, pb + i, 8);
+		__asm__("" : "+r"(x), "+r"(y));
 		acc |= x & y;
 	}
 	return acc != 0;
