@@ -386,7 +386,8 @@ static ssize_t direct_fill(struct direct *d, size_t want)
 		d->off = 0;
 	}
 	while (d->len < want) {
-		ssize_t n = read(d->fd, d->buf + d->len, MP_CAPTURE_FILE_BUFFER - d->len);
+		size_t room = MP_CAPTURE_FILE_BUFFER - d->len;
+		ssize_t n = read(d->fd, d->buf + d->len, room < MP_CAPTURE_READ_CHUNK ? room : MP_CAPTURE_READ_CHUNK);
 
 		if (n < 0) {
 			if (errno == EINTR)

@@ -72,6 +72,10 @@
  * stream gets a buffer of this size (with the default 4 KiB, one read(2) per dozen packets). */
 #define MP_CAPTURE_FILE_BUFFER (1024u * 1024u)
 
+/* Capture: bytes asked of each read(2) of a classic pcap file: few enough that the packets are decoded
+ * while the kernel's copy of them is still in the core's cache. */
+#define MP_CAPTURE_READ_CHUNK (128u * 1024u)
+
 /* Capture: default kernel buffer for live capture (-B), in KiB. libpcap's own default is 2 MiB, and
  * when the interface does segmentation offload (veth, most NICs) libpcap sizes each ring frame for the
  * whole snapshot length (256 KiB), which leaves a ring of 8 frames: a burst of 9 packets is dropped. */

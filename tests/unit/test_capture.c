@@ -386,8 +386,8 @@ Test(capture, direct_reader_ends_cut_files_as_libpcap_does)
 	free(rs.file);
 }
 
-/* A record longer than libpcap accepts (262144 bytes for these link types) stops the read with
- * libpcap's message. */
+/* A record longer than one read of the direct reader (MP_CAPTURE_READ_CHUNK) is delivered whole; one
+ * longer than libpcap accepts (262144 bytes for these link types) stops the read with libpcap's message. */
 Test(capture, direct_reader_refuses_oversized_records_as_libpcap_does)
 {
 	static struct recs rs;
@@ -397,6 +397,10 @@ Test(capture, direct_reader_refuses_oversized_records_as_libpcap_does)
 
 	load_recs(MIXED, &rs);
 	rs.n = 5;
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7u);
+	rs.r[2].caplen = rs.r[2].len = 200000;
+	rs.r[2].data = big;
 	rs.r[3].caplen = rs.r[3].len = sizeof(big);
 	rs.r[3].data = big;
 	snprintf(path, sizeof(path), "/tmp/misport-test-direct-%d.pcap", (int)getpid());
