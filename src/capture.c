@@ -27,12 +27,17 @@
 #endif
 #ifdef MP_CAPTURE_ASAN
 #include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
 /* The direct reader of a classic pcap file: libpcap opened the file and checked its header; records
  * are then read here with read(2) into one buffer, without stdio's copy and two freads per packet,
- * and with the same results and messages as libpcap 1.10's sf-pcap.c for the formats accepted by
- * direct_eligible(). */
+ * and with the same results and messages as libpcap 1.10's sf-pcap.c for the formats direct_header()
+ * and direct_link_ok() accept. */
 struct direct {
 	int fd;               /* the descriptor of libpcap's stream, positioned after the file header */
 	uint8_t *buf;         /* MP_CAPTURE_FILE_BUFFER bytes (owned) */
@@ -452,12 +457,8 @@ static int direct_next(struct capture *c, struct pcap_pkthdr *h, const uint8_t *
 		/* libpcap reads the kept part first, then the discarded rest, and names what it tried */
 		size_t got = (size_t)avail - 16u;
 
-		if (got < keep)
-			snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu", keep,
-				 got);
-		else
-			snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
-				 caplen, got);
+		snprintf(err, errlen, "truncated dump file; tried to read %u captured bytes, only got %zu",
+			 got < keep ? keep : caplen, got);
 		return -1;
 	}
 	h->caplen = keep;
@@ -499,17 +500,12 @@ static int direct_run(struct capture *c, capture_cb cb, void *user, uint64_t max
 		pkt.wirelen = h.len;
 		pkt.data = data;
 		c->delivered++;
-#ifdef MP_CAPTURE_ASAN
-		ASAN_POISON_MEMORY_REGION(d->buf, (size_t)(data - d->buf));
-		ASAN_POISON_MEMORY_REGION(data + h.caplen, MP_CAPTURE_FILE_BUFFER - (size_t)(data - d->buf) - h.caplen);
+		POISON(d->buf, (size_t)(data - d->buf));
+		POISON(data + h.caplen, MP_CAPTURE_FILE_BUFFER - (size_t)(data - d->buf) - h.caplen);
 		rc = cb(user, c->dlt, &pkt);
-		ASAN_UNPOISON_MEMORY_REGION(d->buf, MP_CAPTURE_FILE_BUFFER);
+		UNPOISON(d->buf, MP_CAPTURE_FILE_BUFFER);
 		if (rc != 0)
 			return 1;
-#else
-		if (cb(user, c->dlt, &pkt) != 0)
-			return 1;
-#endif
 	}
 }
 

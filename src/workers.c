@@ -116,9 +116,10 @@ static void backoff(unsigned *spins)
 	}
 }
 
+/* Bytes of a record: control records are a header alone. */
 static uint32_t rec_size(uint32_t type, uint32_t caplen)
 {
-	size_t body = type == REC_PKT ? sizeof(struct rec_dec) + caplen : caplen;
+	size_t body = type == REC_PKT ? sizeof(struct rec_dec) + caplen : 0;
 
 	return (uint32_t)((sizeof(struct rec) + body + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN);
 }
@@ -129,7 +130,7 @@ static uint32_t off_of(const uint8_t *ptr, const uint8_t *frame)
 }
 
 /* Appends one record, waiting while the ring is full. Only the reader thread calls this. For REC_PKT,
- * dec is the frame's decoding (result r) and data the frame. */
+ * data is the frame and dec its decoding (result res); control records use neither. */
 static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint64_t ts_us, uint64_t clock_us,
 		     const uint8_t *data, uint32_t caplen, uint32_t wirelen, const struct mp_packet *dec,
 		     enum mp_decode_result res)
@@ -173,8 +174,6 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 		rd->result = (uint32_t)res;
 		if (caplen > 0)
 			memcpy(rd + 1, data, caplen);
-	} else if (caplen > 0) {
-		memcpy(h + 1, data, caplen);
 	}
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
 }
