@@ -4,6 +4,7 @@
 #include "misport/dpi.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,7 @@ int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(e->ndpi, &all);
 	ndpi_finalize_initialization(e->ndpi);
+	(void)dpi_dispatch_check(e->ndpi); /* on failure nDPI's own dispatch serves: same results, slower */
 	e->flow_size = ndpi_detection_get_sizeof_ndpi_flow_struct();
 	*out = e;
 	return 0;

@@ -69,6 +69,20 @@ const char *dpi_protocol_name(const struct dpi_engine *e, unsigned id);
 uint64_t dpi_memory_in_use(void);
 uint64_t dpi_memory_peak(void);
 
+struct ndpi_detection_module_struct;
+
+/* dpi_dispatch.c: misport's ndpi_check_flow_func, nDPI's dissector dispatch. Checks that it can serve
+ * the library engine s comes from (the structure layout it was compiled against, the dissector tables
+ * in libndpi's code): returns 0 if so, otherwise -1 and from then on every dispatch goes to libndpi's
+ * own. dpi_engine_new calls it. */
+int dpi_dispatch_check(struct ndpi_detection_module_struct *s);
+
+/* Whether misport's dispatch serves nDPI's calls (false after a failed check or dpi_dispatch_use_ndpi). */
+bool dpi_dispatch_is_misport(void);
+
+/* Tests: on = true sends every dispatch to libndpi's own, false back to misport's (after a good check). */
+void dpi_dispatch_use_ndpi(bool on);
+
 /* Adds the calling thread's unpublished change of nDPI's bytes in use to the process-wide figure. A
  * thread that allocates through nDPI calls it before it ends (worker threads do). */
 void dpi_thread_publish(void);

@@ -36,6 +36,10 @@ check "libndpi's __snprintf_chk binds to misport's (${bind:-no binding line})" t
 # nDPI's bitmask test in its dissector loop binds to misport's branch-free one (src/dpi.c).
 bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*NDPI_BITMASK_COMPARE" | head -1)
 check "libndpi's NDPI_BITMASK_COMPARE binds to misport's (${bind:-no binding line})" test -n "$bind"
+# nDPI's dissector dispatch binds to misport's (src/dpi_dispatch.c), which keeps nDPI's decisions without
+# copying two 64-byte masks per dissector considered.
+bind=$(LD_DEBUG=bindings "$misport" --version 2>&1 | grep -E "libndpi[^ ]* .* to .*misport .*ndpi_check_flow_func" | head -1)
+check "libndpi's ndpi_check_flow_func binds to misport's (${bind:-no binding line})" test -n "$bind"
 if command -v hardening-check >/dev/null; then
   # Debian's checker (devscripts); CFI is not reported on Debian 12 (its glibc start files carry no IBT note).
   out=$(hardening-check "$misport")

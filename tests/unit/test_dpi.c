@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "misport/dpi.h"
@@ -166,4 +168,208 @@ Test(dpi, bitmask_compare_is_nonzero_exactly_on_a_common_bit)
 	memset(&b, 0, sizeof(b));
 	cr_assert_eq(NDPI_BITMASK_COMPARE(a, b), 0);
 	cr_assert_eq(NDPI_BITMASK_COMPARE(a, a), 1);
+}
+
+/* misport's dissector dispatch (dpi_dispatch.c) against libndpi's own: every packet of a capture goes
+ * to two engines, one calling nDPI's dispatch and one misport's, each flow in both; the verdict of every
+ * call and the results at the verdict and at give-up must be the same. */
+#include <dirent.h>
+
+#include "misport/capture.h"
+#include "misport/decode.h"
+
+#define DISP_SLOTS 65536u
+
+struct disp_flow {
+	bool used, done;
+	uint8_t proto;
+	uint16_t pa, pb;
+	uint8_t a[16], b[16];
+	uint64_t pkts;
+	struct dpi_flow *f[2];
+};
+
+struct disp_run {
+	struct dpi_engine *e[2];
+	struct disp_flow *slot;
+	unsigned flows, verdicts, detected, packets;
+	char where[1100];
+};
+
+static void disp_same(const struct dpi_result *x, const struct dpi_result *y, const char *where)
+{
+	cr_assert_eq(x->master_id, y->master_id, "%s: master %u vs %u", where, x->master_id, y->master_id);
+	cr_assert_eq(x->app_id, y->app_id, "%s: app %u vs %u", where, x->app_id, y->app_id);
+	cr_assert_str_eq(x->name, y->name, "%s", where);
+	cr_assert_str_eq(x->category, y->category, "%s", where);
+	cr_assert_eq(x->guessed, y->guessed, "%s", where);
+	cr_assert_eq(x->known_proto_wrong_port, y->known_proto_wrong_port, "%s", where);
+}
+
+static struct disp_flow *disp_lookup(struct disp_run *r, const struct mp_packet *p)
+{
+	const uint8_t *a = p->src, *b = p->dst;
+	uint16_t pa = p->sport, pb = p->dport;
+	uint32_t h = 2166136261u;
+
+	if (memcmp(a, b, 16) > 0 || (memcmp(a, b, 16) == 0 && pa > pb)) { /* one key for both directions */
+		a = p->dst, b = p->src, pa = p->dport, pb = p->sport;
+	}
+	for (int i = 0; i < 16; i++)
+		h = (h ^ a[i] ^ (uint32_t)b[i] << 8) * 16777619u;
+	h = (h ^ pa ^ (uint32_t)pb << 16 ^ p->ip_proto) * 16777619u;
+	for (uint32_t i = 0; i < DISP_SLOTS; i++) {
+		struct disp_flow *s = &r->slot[(h + i) % DISP_SLOTS];
+
+		if (!s->used) {
+			s->used = true;
+			s->proto = p->ip_proto, s->pa = pa, s->pb = pb;
+			memcpy(s->a, a, 16);
+			memcpy(s->b, b, 16);
+			for (int k = 0; k < 2; k++)
+				s->f[k] = dpi_flow_new(r->e[k], 0);
+			cr_assert(s->f[0] != NULL && s->f[1] != NULL);
+			r->flows++;
+			return s;
+		}
+		if (s->proto == p->ip_proto && s->pa == pa && s->pb == pb && memcmp(s->a, a, 16) == 0 &&
+		    memcmp(s->b, b, 16) == 0)
+			return s;
+	}
+	return NULL; /* table full: the flow is left out */
+}
+
+static int disp_packet(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	struct disp_run *r = user;
+	struct mp_packet p;
+	struct disp_flow *s;
+	struct dpi_result res[2];
+	bool v[2];
+
+	if (decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p) != MP_DEC_OK || p.l3 == NULL)
+		return 0;
+	if ((s = disp_lookup(r, &p)) == NULL || s->done)
+		return 0;
+	s->pkts++;
+	r->packets++;
+	for (int k = 0; k < 2; k++) {
+		memset(&res[k], 0, sizeof(res[k]));
+		dpi_dispatch_use_ndpi(k == 0);
+		v[k] = dpi_process(r->e[k], s->f[k], p.l3, p.l3_len, p.ts_us, s->pkts, p.ip_proto, &res[k]);
+	}
+	dpi_dispatch_use_ndpi(false);
+	cr_assert_eq(v[0], v[1], "%s: packet %u of the flow: verdict %d (nDPI's dispatch) vs %d", r->where,
+		     (unsigned)s->pkts, v[0], v[1]);
+	if (v[0]) {
+		disp_same(&res[0], &res[1], r->where);
+		s->done = true;
+		r->verdicts++;
+		r->detected += res[0].app_id != 0 || res[0].master_id != 0;
+	}
+	return 0;
+}
+
+/* Runs one capture through both dispatches; flows without a verdict are given up on at the end. */
+static void disp_capture(struct disp_run *r, const char *path)
+{
+	struct capture *c;
+	char err[256];
+
+	if (capture_open_file(path, NULL, &c, err, sizeof(err)) != 0)
+		return;
+	snprintf(r->where, sizeof(r->where), "%s", path);
+	capture_run(c, disp_packet, r, 0, err, sizeof(err));
+	capture_close(c);
+	for (uint32_t i = 0; i < DISP_SLOTS; i++) {
+		struct disp_flow *s = &r->slot[i];
+
+		if (!s->used)
+			continue;
+		if (!s->done) {
+			struct dpi_result res[2];
+
+			for (int k = 0; k < 2; k++) {
+				dpi_dispatch_use_ndpi(k == 0);
+				dpi_giveup(r->e[k], s->f[k], &res[k]);
+			}
+			dpi_dispatch_use_ndpi(false);
+			disp_same(&res[0], &res[1], r->where);
+			r->detected += res[0].app_id != 0 || res[0].master_id != 0;
+		}
+		for (int k = 0; k < 2; k++)
+			dpi_flow_free(r->e[k], s->f[k]);
+		memset(s, 0, sizeof(*s));
+	}
+}
+
+static void disp_dir(struct disp_run *r, const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[1024];
+		size_t n = strlen(de->d_name), k = strlen(suffix);
+
+		if (de->d_name[0] == '.' || n < k || strcmp(de->d_name + n - k, suffix) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		disp_capture(r, path);
+	}
+	closedir(d);
+}
+
+static void disp_setup(struct disp_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (int k = 0; k < 2; k++)
+		r->e[k] = engine(0);
+	cr_assert(dpi_dispatch_is_misport(), "misport's dispatch refused this libndpi");
+	r->slot = calloc(DISP_SLOTS, sizeof(*r->slot));
+	cr_assert_not_null(r->slot);
+}
+
+static void disp_teardown(struct disp_run *r)
+{
+	free(r->slot);
+	for (int k = 0; k < 2; k++)
+		dpi_engine_free(r->e[k]);
+}
+
+/* The captures of pcaps/: TLS, HTTP, SSH, DNS, SMB, IMAP and scans, detected the same way. */
+Test(dpi, dispatch_matches_ndpi_on_pcaps)
+{
+	struct disp_run r;
+
+	disp_setup(&r);
+	disp_dir(&r, SOURCE_DIR "/pcaps", ".pcap");
+	cr_log_info("pcaps: %u flows, %u packets, %u verdicts, %u with a protocol", r.flows, r.packets, r.verdicts,
+		    r.detected);
+	cr_assert_gt(r.flows, 100, "%u flows", r.flows);
+	cr_assert_gt(r.verdicts, 20, "%u verdicts", r.verdicts);
+	cr_assert_gt(r.detected, 20, "%u flows with a protocol", r.detected);
+	disp_teardown(&r);
+}
+
+/* nDPI's own test captures (when ../shared is there): hundreds of protocols, malformed packets. */
+Test(dpi, dispatch_matches_ndpi_on_the_corpus, .timeout = 600)
+{
+	struct disp_run r;
+	DIR *d = opendir(SOURCE_DIR "/../shared/corpus/ndpi");
+
+	if (d == NULL) {
+		cr_skip_test("../shared/corpus/ndpi is absent");
+		return;
+	}
+	closedir(d);
+	disp_setup(&r);
+	disp_dir(&r, SOURCE_DIR "/../shared/corpus/ndpi", "");
+	cr_log_info("corpus: %u flows, %u packets, %u verdicts, %u with a protocol", r.flows, r.packets, r.verdicts,
+		    r.detected);
+	cr_assert_gt(r.flows, 2000, "%u flows", r.flows);
+	cr_assert_gt(r.detected, 1000, "%u flows with a protocol", r.detected);
+	disp_teardown(&r);
 }
