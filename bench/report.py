@@ -106,9 +106,29 @@ def profile_per_packet(res, tool, packets, top=25):
     return lines
 
 
+def merge_subruns(runs):
+    """One row per repetition, corpus size and tool: the runs of a repetition (column sub, see bench/run
+    --subruns) are averaged (times) or maximised (peak RSS); a failed run fails the repetition."""
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["rep"], r["copies"], r["tool"]), []).append(r)
+    out = []
+    for (rep, n, t), rs in groups.items():
+        row = {"rep": rep, "copies": n, "tool": t, "runs": str(len(rs))}
+        bad = [r for r in rs if r["exit"] != "0" or num(r["wall_s"]) is None]
+        row["exit"] = bad[0]["exit"] if bad else "0"
+        for f in ("wall_s", "user_s", "sys_s"):
+            vals = [num(r[f]) for r in rs]
+            row[f] = "" if bad or any(v is None for v in vals) else repr(sum(vals) / len(vals))
+        rss = [num(r["maxrss_kib"]) for r in rs if num(r["maxrss_kib"]) is not None]
+        row["maxrss_kib"] = str(max(rss)) if rss else ""
+        out.append(row)
+    return out
+
+
 def main():
     res, workers = sys.argv[1], sys.argv[2]
-    runs = read_tsv(os.path.join(res, "raw.tsv"))
+    runs = merge_subruns(read_tsv(os.path.join(res, "raw.tsv")))
     meta = {int(r["copies"]): r for r in read_tsv(os.path.join(res, "meta.tsv"))}
     cg = read_tsv(os.path.join(res, "callgrind", "summary.tsv"))
 
