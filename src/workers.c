@@ -335,6 +335,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 {
 	struct workers *w;
 	struct pipeline_config base;
+	char name[16]; /* a thread name holds 15 bytes and the NUL */
 
 	*out = NULL;
 	if (n == 0 || n > MP_MAX_WORKERS) {
@@ -400,6 +401,9 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 			goto fail;
 		}
 		w->wk[i].started = 1;
+		/* "misport-w1" ... in top -H, ps -L and perf: a failure only loses the name */
+		snprintf(name, sizeof(name), "misport-w%u", i);
+		(void)pthread_setname_np(w->wk[i].thread, name);
 	}
 	*out = w;
 	return 0;
