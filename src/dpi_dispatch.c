@@ -37,7 +37,7 @@ static _Atomic bool use_own = true;
  *   nDPI's NDPI_SAVE_AS_BITMASK sets (the protocol id modulo 512), taken once before any dissector runs.
  * dpi_dispatch_check decides at start whether the structure layout this file was compiled against is
  * the library's; if not, every call goes to libndpi's own. tests/unit/test_dpi.c runs captures through
- * both and compares the flows after every packet. */
+ * both and compares the verdict after every packet and the results. */
 static bool bm_empty(const NDPI_PROTOCOL_BITMASK *m)
 {
 	uint64_t acc = 0;
