@@ -20,8 +20,10 @@
 typedef u_int32_t (*check_flow_fn)(struct ndpi_detection_module_struct *, struct ndpi_flow_struct *,
                                    NDPI_SELECTION_BITMASK_PROTOCOL_SIZE *);
 
-/* libndpi's own ndpi_check_flow_func, found at the first dpi_dispatch_check; and whether misport's runs. */
+/* libndpi's own ndpi_check_flow_func, found at the first dpi_dispatch_check; whether every check so far
+ * passed; and whether misport's runs (only if they did, unless libndpi's own could not be found). */
 static check_flow_fn ndpi_own;
+static _Atomic bool layout_good = true;
 static _Atomic bool use_own = true;
 
 /* nDPI 4.2's dissector dispatch (ndpi_main.c: ndpi_check_flow_func and check_ndpi_detection_func),
@@ -223,8 +225,10 @@ int dpi_dispatch_check(struct ndpi_detection_module_struct *s)
 		ok = d->protoId == known[i] && d->protoName != NULL &&
 		     d->protoName == ndpi_get_proto_name(s, known[i]) && in_text(&t, (const void *)d->func);
 	}
-	if (!ok)
+	if (!ok) {
+		atomic_store_explicit(&layout_good, false, memory_order_relaxed);
 		atomic_store_explicit(&use_own, false, memory_order_relaxed);
+	}
 	return ok ? 0 : -1;
 }
 
@@ -235,5 +239,6 @@ bool dpi_dispatch_is_misport(void)
 
 void dpi_dispatch_use_ndpi(bool on)
 {
-	atomic_store_explicit(&use_own, !on, memory_order_relaxed);
+	atomic_store_explicit(&use_own, !on && atomic_load_explicit(&layout_good, memory_order_relaxed),
+	                      memory_order_relaxed);
 }
