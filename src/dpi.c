@@ -305,8 +305,10 @@ void ndpi_lru_add_to_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t va
 }
 
 /* nDPI 4.2's own bitmask test, shadowed (libndpi calls it through its PLT, so the executable's definition
- * is the one bound): nDPI calls it twice for every dissector it considers for a packet, about ten times per
- * packet, and its loop tests the sixteen 32-bit words one by one with a branch each. Here the words are
+ * is the one bound): nDPI's dissector dispatch calls it twice for every dissector it considers for a packet,
+ * about ten times per packet (since dpi_dispatch.c replaces that dispatch, only when its start-up check
+ * sends the dispatch back to libndpi), and its loop tests the sixteen 32-bit words one by one with a branch
+ * each. Here the words are
  * ANDed and ORed together without branches. Same contract: 1 when a and b share a bit, else 0. The masks
  * arrive on the stack, pushed 8 bytes at a time by nDPI's caller: they are read 8 bytes at a time (the
  * empty asm keeps the compiler from merging two reads into one 16-byte load, which the store buffer
