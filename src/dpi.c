@@ -308,11 +308,10 @@ void ndpi_lru_add_to_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t va
  * is the one bound): nDPI's dissector dispatch calls it twice for every dissector it considers for a packet,
  * about ten times per packet (since dpi_dispatch.c replaces that dispatch, only when its start-up check
  * sends the dispatch back to libndpi), and its loop tests the sixteen 32-bit words one by one with a branch
- * each. Here the words are
- * ANDed and ORed together without branches. Same contract: 1 when a and b share a bit, else 0. The masks
- * arrive on the stack, pushed 8 bytes at a time by nDPI's caller: they are read 8 bytes at a time (the
- * empty asm keeps the compiler from merging two reads into one 16-byte load, which the store buffer
- * cannot serve from two pushes and which then waits for both to reach the cache). */
+ * each. Here the words are ANDed and ORed together without branches. Same contract: 1 when a and b share a
+ * bit, else 0. The masks arrive on the stack, pushed 8 bytes at a time by nDPI's caller: they are read 8
+ * bytes at a time (the empty asm keeps the compiler from merging two reads into one 16-byte load, which the
+ * store buffer cannot serve from two pushes and which then waits for both to reach the cache). */
 _Static_assert(sizeof(NDPI_PROTOCOL_BITMASK) == 64, "nDPI 4.2's protocol bitmask is 512 bits");
 
 int NDPI_BITMASK_COMPARE(NDPI_PROTOCOL_BITMASK a, NDPI_PROTOCOL_BITMASK b)
