@@ -1,12 +1,16 @@
-/* test_dpi.c: the nDPI wrapper's memory accounting (its malloc hooks) and memcap. Each Criterion test
+/* test_dpi.c: the nDPI wrapper (dpi.c, dpi_dispatch.c): memory accounting (its malloc hooks) and memcap,
+ * the shadowed bitmask test, and misport's dissector dispatch against libndpi's own. Each Criterion test
  * runs in a process of its own, so the process-wide figures start from the same point every time. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "misport/capture.h"
+#include "misport/decode.h"
 #include "misport/dpi.h"
 
 static struct dpi_engine *engine(uint64_t memcap)
@@ -173,11 +177,6 @@ Test(dpi, bitmask_compare_is_nonzero_exactly_on_a_common_bit)
 /* misport's dissector dispatch (dpi_dispatch.c) against libndpi's own: every packet of a capture goes
  * to two engines, one calling nDPI's dispatch and one misport's, each flow in both; the verdict of every
  * call and the results at the verdict and at give-up must be the same. */
-#include <dirent.h>
-
-#include "misport/capture.h"
-#include "misport/decode.h"
-
 #define DISP_SLOTS 65536u
 
 struct disp_flow {
