@@ -12,6 +12,7 @@
 #include "misport/capture.h"
 #include "misport/decode.h"
 #include "misport/dpi.h"
+#include "misport/flow.h"
 
 static struct dpi_engine *engine(uint64_t memcap)
 {
@@ -181,9 +182,7 @@ Test(dpi, bitmask_compare_is_nonzero_exactly_on_a_common_bit)
 
 struct disp_flow {
 	bool used, done;
-	uint8_t proto;
-	uint16_t pa, pb;
-	uint8_t a[16], b[16];
+	struct mp_flow_key key; /* flow.h's key: one for both directions */
 	uint64_t pkts;
 	struct dpi_flow *f[2];
 };
@@ -207,32 +206,25 @@ static void disp_same(const struct dpi_result *x, const struct dpi_result *y, co
 
 static struct disp_flow *disp_lookup(struct disp_run *r, const struct mp_packet *p)
 {
-	const uint8_t *a = p->src, *b = p->dst;
-	uint16_t pa = p->sport, pb = p->dport;
-	uint32_t h = 2166136261u;
+	struct mp_flow_key k;
+	bool swapped;
+	uint32_t h;
 
-	if (memcmp(a, b, 16) > 0 || (memcmp(a, b, 16) == 0 && pa > pb)) { /* one key for both directions */
-		a = p->dst, b = p->src, pa = p->dport, pb = p->sport;
-	}
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a[i] ^ (uint32_t)b[i] << 8) * 16777619u;
-	h = (h ^ pa ^ (uint32_t)pb << 16 ^ p->ip_proto) * 16777619u;
+	flow_key_from_packet(p, &k, &swapped);
+	h = flow_key_hash(&k, 0);
 	for (uint32_t i = 0; i < DISP_SLOTS; i++) {
 		struct disp_flow *s = &r->slot[(h + i) % DISP_SLOTS];
 
 		if (!s->used) {
 			s->used = true;
-			s->proto = p->ip_proto, s->pa = pa, s->pb = pb;
-			memcpy(s->a, a, 16);
-			memcpy(s->b, b, 16);
-			for (int k = 0; k < 2; k++)
-				s->f[k] = dpi_flow_new(r->e[k], 0);
+			s->key = k;
+			for (int n = 0; n < 2; n++)
+				s->f[n] = dpi_flow_new(r->e[n], 0);
 			cr_assert(s->f[0] != NULL && s->f[1] != NULL);
 			r->flows++;
 			return s;
 		}
-		if (s->proto == p->ip_proto && s->pa == pa && s->pb == pb && memcmp(s->a, a, 16) == 0 &&
-		    memcmp(s->b, b, 16) == 0)
+		if (memcmp(&s->key, &k, sizeof(k)) == 0) /* the key has no padding (flow.c) */
 			return s;
 	}
 	return NULL; /* table full: the flow is left out */
