@@ -52,6 +52,8 @@ struct options {
 	bool have_seed;
 	uint32_t max_flows;
 	unsigned workers;
+	unsigned cpus[MP_MAX_WORKERS]; /* --cpus: the CPU of the reader, then of each worker thread */
+	size_t ncpus;
 	int verbose;
 	const char *rules_dir;
 	const char *registry;
@@ -113,6 +115,8 @@ static void usage(FILE *fp)
 		"tuning:\n"
 		"      --max-flows N     flow table cap (default %u)\n"
 		"      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
+		"      --cpus LIST       pin the reader (worker 0) to LIST's first CPU and worker i to its\n"
+		"                        entry i, the list repeating if short (as taskset -c: 0,2-3)\n"
 		"      --seed N          hash and flow-id seed (default: random)\n"
 		"  -v, --verbose         more diagnostics (repeatable)\n"
 		"  -h, --help            this help\n"
@@ -140,7 +144,7 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS, OPT_RULES, OPT_REGISTRY, OPT_POLICY, OPT_CHECK_RULES,
-       OPT_SUPPRESS, OPT_EVIDENCE_DIR, OPT_REPORT, OPT_NO_SCAN };
+       OPT_SUPPRESS, OPT_EVIDENCE_DIR, OPT_REPORT, OPT_NO_SCAN, OPT_CPUS };
 enum { OPT_SYSLOG = 512, OPT_SYSLOG_FORMAT, OPT_SYSLOG_FACILITY, OPT_CEF, OPT_REDIS, OPT_OUTPUT_CONFIG, OPT_CHECK_CONFIG };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -171,6 +175,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
 	    {"workers", required_argument, NULL, OPT_WORKERS},
+	    {"cpus", required_argument, NULL, OPT_CPUS},
 	    {"rules", required_argument, NULL, OPT_RULES},
 	    {"registry", required_argument, NULL, OPT_REGISTRY},
 	    {"policy", required_argument, NULL, OPT_POLICY},
@@ -310,6 +315,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->workers = (unsigned)v;
 			break;
+		case OPT_CPUS: {
+			char why[256];
+			int n = wk_parse_cpus(optarg, o->cpus, MP_MAX_WORKERS, why, sizeof(why));
+
+			if (n < 0 || wk_cpus_usable(o->cpus, (size_t)n, why, sizeof(why)) != 0) {
+				log_warnx("--cpus: %s", why);
+				return -1;
+			}
+			o->ncpus = (size_t)n;
+			break;
+		}
 		case OPT_RULES:
 			o->rules_dir = optarg;
 			break;
@@ -712,6 +728,10 @@ int main(int argc, char **argv)
 	pc.evidence_dir = o.evidence_dir;
 	if (wk_new(&pc, o.workers, &pl, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
+		goto done;
+	}
+	if (o.ncpus != 0 && wk_pin_cpus(pl, o.cpus, o.ncpus, err, sizeof(err)) != 0) {
+		log_warnx("--cpus: %s", err);
 		goto done;
 	}
 	if (o.nifaces != 0) {

@@ -3,11 +3,15 @@
  * single-consumer byte rings, so N workers use N threads. */
 #include "misport/workers.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "misport/config.h"
 #include "misport/decode.h"
@@ -412,6 +416,112 @@ oom:
 fail:
 	wk_free(w);
 	return -1;
+}
+
+int wk_parse_cpus(const char *s, unsigned *cpus, size_t max, char *err, size_t errlen)
+{
+	const char *p = s;
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0') {
+		snprintf(err, errlen, "an empty CPU list");
+		return -1;
+	}
+	for (;;) {
+		unsigned long first, last;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			goto syntax;
+		errno = 0;
+		first = strtoul(p, &end, 10);
+		if (errno != 0 || first >= CPU_SETSIZE)
+			goto range;
+		last = first;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				goto syntax;
+			last = strtoul(p, &end, 10);
+			if (errno != 0 || last >= CPU_SETSIZE)
+				goto range;
+			if (last < first) {
+				snprintf(err, errlen, "'%s': the range %lu-%lu runs backwards", s, first, last);
+				return -1;
+			}
+			p = end;
+		}
+		for (unsigned long c = first; c <= last; c++)
+			if (n < max)
+				cpus[n++] = (unsigned)c;
+		if (*p == '\0')
+			return (int)n;
+		if (*p != ',')
+			goto syntax;
+		p++;
+	}
+syntax:
+	snprintf(err, errlen, "'%s' is not a CPU list (numbers and ranges such as 0,2-3)", s);
+	return -1;
+range:
+	snprintf(err, errlen, "'%s': CPU numbers go up to %d", s, CPU_SETSIZE - 1);
+	return -1;
+}
+
+int wk_cpus_usable(const unsigned *cpus, size_t ncpus, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+		snprintf(err, errlen, "cannot read the CPUs this process may use: %s", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < ncpus; i++)
+		if (!CPU_ISSET(cpus[i], &allowed)) {
+			snprintf(err, errlen, "CPU %u is not one this process may use (%d online, %d allowed)", cpus[i],
+				 (int)sysconf(_SC_NPROCESSORS_ONLN), CPU_COUNT(&allowed));
+			return -1;
+		}
+	return 0;
+}
+
+/* Binds thread t to cpu alone. Returns 0, or -1 with err naming who and the CPU. */
+static int pin_thread(pthread_t t, const char *who, unsigned cpu, char *err, size_t errlen)
+{
+	cpu_set_t set;
+	int rc;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	rc = pthread_setaffinity_np(t, sizeof(set), &set);
+	if (rc == 0)
+		return 0;
+	if (rc == EINVAL)
+		snprintf(err, errlen, "cannot run %s on CPU %u: no such CPU, offline, or outside the CPUs this "
+			 "process may use", who, cpu);
+	else
+		snprintf(err, errlen, "cannot run %s on CPU %u: %s", who, cpu, strerror(rc));
+	return -1;
+}
+
+int wk_pin_cpus(struct workers *w, const unsigned *cpus, size_t ncpus, char *err, size_t errlen)
+{
+	char who[32];
+
+	if (ncpus == 0) {
+		snprintf(err, errlen, "no CPU to run on");
+		return -1;
+	}
+	if (pin_thread(pthread_self(), w->n > 1 ? "the reader and worker 0" : "the pipeline", cpus[0], err,
+		       errlen) != 0)
+		return -1;
+	for (unsigned i = 1; i < w->n; i++) {
+		snprintf(who, sizeof(who), "worker %u", i);
+		if (pin_thread(w->wk[i].thread, who, cpus[i % ncpus], err, errlen) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Symmetric shard of a frame: hash of the ordered pair of host addresses and the VLAN id, so both

@@ -16,6 +16,24 @@ struct workers;
  * shared so flow ids do not depend on n. Returns 0, or -1 with err filled; the caller owns *out. */
 int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen);
 
+/* Parses a CPU list in the form of taskset -c and Linux's cpulist files ("0,2-3": numbers and
+ * ascending ranges, comma-separated, each below CPU_SETSIZE) into cpus, in the order given, repeats
+ * allowed; entries past max are checked but not stored. Returns the number stored, or -1 with err
+ * filled. */
+int wk_parse_cpus(const char *s, unsigned *cpus, size_t max, char *err, size_t errlen);
+
+/* Checks that every CPU of cpus is online and in the process's allowed set (sched_getaffinity), so
+ * that a bad list is refused before anything is opened. Returns 0, or -1 with err naming the CPU. */
+int wk_cpus_usable(const unsigned *cpus, size_t ncpus, char *err, size_t errlen);
+
+/* Binds the caller's thread (the reader, which also runs worker 0) to cpus[0] and worker thread i to
+ * cpus[i % ncpus], one CPU each (as Suricata's cpu-affinity and Zeek's pin_cpus do). Call it after
+ * wk_new and before the first packet, from the thread that will read; cpus is borrowed. Threads the
+ * caller starts afterwards inherit cpus[0]. Returns 0, or -1 with err naming the thread and the CPU the
+ * kernel refused (no such CPU, offline, or outside the process's allowed set); threads bound before the
+ * failure stay bound. */
+int wk_pin_cpus(struct workers *w, const unsigned *cpus, size_t ncpus, char *err, size_t errlen);
+
 /* Hands one frame to the worker that owns its flow. The frame is copied when n > 1. */
 void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt);
 

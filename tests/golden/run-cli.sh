@@ -85,5 +85,21 @@ python3 -c 'import struct,sys; open(sys.argv[1],"wb").write(struct.pack("<IHHiII
 ts=$(python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(len(r), r[-1]["event_type"], r[-1]["timestamp"][:4])' "$tmp/hdr.json")
 check "header-only capture: exit 0, one stats record with this year's timestamp ($rc; $ts)" \
   test "$rc" -eq 0 -a "$ts" = "1 stats $(date -u +%Y)"
+# --cpus: a list the process cannot use is refused before any output is opened; a usable one changes
+# nothing in the results.
+out=$("$misport" -q --cpus 0-x -r "$src/pcaps/mixed.pcap" 2>&1); rc=$?
+check "--cpus with a bad list: exit 1, names the option ($out)" test "$rc" -eq 1 -a "${out#*--cpus: }" != "$out"
+out=$("$misport" -q --cpus 1023 --eve "$tmp/pin0.json" -r "$src/pcaps/mixed.pcap" 2>&1); rc=$?
+check "--cpus 1023: exit 1 naming CPU 1023, no output file ($out)" \
+  test "$rc" -eq 1 -a "${out#*CPU 1023}" != "$out" -a ! -e "$tmp/pin0.json"
+pins=(-r "$src/pcaps/scan-quick.pcap" -r "$src/pcaps/http-3098.pcap" -r "$src/pcaps/ssh-598.pcap" -r "$src/pcaps/dns-80.pcap")
+"$misport" -q --seed 3 --workers 2 --flows --eve "$tmp/pin1.json" "${pins[@]}" 2>/dev/null
+first=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+"$misport" -q --seed 3 --workers 2 --cpus "$first" --flows --eve "$tmp/pin2.json" "${pins[@]}"; rc=$?
+n1=$(grep -c '"event_type":"\(alert\|flow\)"' "$tmp/pin1.json"); n2=$(grep -c '"event_type":"\(alert\|flow\)"' "$tmp/pin2.json")
+check "--workers 2 --cpus $first: exit 0, the same alert and flow records ($rc; $n2 and $n1)" \
+  test "$rc" -eq 0 -a "$n1" -gt 10 -a \
+  "$(grep '"event_type":"\(alert\|flow\)"' "$tmp/pin1.json" | sort | md5sum)" = \
+  "$(grep '"event_type":"\(alert\|flow\)"' "$tmp/pin2.json" | sort | md5sum)"
 check "--help fits a screen ($("$misport" --help | wc -l) lines)" test "$("$misport" --help | wc -l)" -le 60
 exit $fail

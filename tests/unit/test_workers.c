@@ -1,6 +1,8 @@
 /* test_workers.c: one pipeline or N sharded worker threads (workers.c). Whatever N, the events are the
  * same: the alerts, the flow records and the final counters of one worker. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,4 +169,145 @@ Test(workers, refuses_zero_and_too_many)
 	cr_assert_not_null(strstr(err, "--workers"), "%s", err);
 	cr_assert_eq(wk_new(&pc, MP_MAX_WORKERS + 1, &w, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "--workers"), "%s", err);
+}
+
+/* CPU lists in taskset -c's form: numbers and ascending ranges, in the order given, repeats kept;
+ * entries past the room are checked but not stored. */
+Test(workers, parses_cpu_lists)
+{
+	unsigned cpus[4];
+	char err[256];
+
+	cr_assert_eq(wk_parse_cpus("3", cpus, 4, err, sizeof(err)), 1);
+	cr_assert_eq(cpus[0], 3u);
+	cr_assert_eq(wk_parse_cpus("1,0", cpus, 4, err, sizeof(err)), 2);
+	cr_assert(cpus[0] == 1 && cpus[1] == 0);
+	cr_assert_eq(wk_parse_cpus("0,2-3,2", cpus, 4, err, sizeof(err)), 4);
+	cr_assert(cpus[0] == 0 && cpus[1] == 2 && cpus[2] == 3 && cpus[3] == 2);
+	cr_assert_eq(wk_parse_cpus("0-1023", cpus, 4, err, sizeof(err)), 4, "%s", err);
+	cr_assert(cpus[0] == 0 && cpus[3] == 3);
+	static const char *const bad[] = {"", "x", "1,", ",1", "1-", "-1", "3-1", "1024", "0-1024", "1;2",
+					  "1 ", "99999999999999999999", NULL};
+	for (const char *const *b = bad; *b != NULL; b++) {
+		err[0] = '\0';
+		cr_assert_eq(wk_parse_cpus(*b, cpus, 4, err, sizeof(err)), -1, "'%s' accepted", *b);
+		cr_assert_neq(err[0], '\0', "no message for '%s'", *b);
+	}
+}
+
+/* Workers for the affinity tests: n pipelines with the shipped rules and no output. */
+static struct workers *bare_workers(unsigned n, struct outputs **outs, struct rules **rules)
+{
+	struct pipeline_config pc;
+	struct workers *w;
+	char err[256];
+
+	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, rules, err, sizeof(err)), 0, "%s", err);
+	*outs = outputs_new();
+	cr_assert_not_null(*outs);
+	memset(&pc, 0, sizeof(pc));
+	pc.outputs = *outs;
+	pc.rules = *rules;
+	pc.seed = 7;
+	cr_assert_eq(wk_new(&pc, n, &w, err, sizeof(err)), 0, "%s", err);
+	return w;
+}
+
+/* The single CPU thread tid (of this process) may run on, or -1 when it may run on several. */
+static int only_cpu(pid_t tid)
+{
+	cpu_set_t set;
+
+	cr_assert_eq(sched_getaffinity(tid, sizeof(set), &set), 0);
+	if (CPU_COUNT(&set) != 1)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			return c;
+	return -1;
+}
+
+/* The thread id of the thread named name in this process, or 0. */
+static pid_t thread_named(const char *name)
+{
+	char path[300], comm[64];
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	pid_t tid = 0;
+
+	cr_assert_not_null(d);
+	while (tid == 0 && (e = readdir(d)) != NULL) {
+		FILE *fp;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		fp = fopen(path, "r");
+		if (fp == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), fp) != NULL) {
+			comm[strcspn(comm, "\n")] = '\0';
+			if (strcmp(comm, name) == 0)
+				tid = (pid_t)strtol(e->d_name, NULL, 10);
+		}
+		fclose(fp);
+	}
+	closedir(d);
+	return tid;
+}
+
+/* The caller (reader and worker 0) takes the list's first CPU, worker i entry i, the list repeating. */
+Test(workers, pins_the_reader_and_each_worker)
+{
+	struct outputs *outs;
+	struct rules *rules;
+	struct workers *w = bare_workers(3, &outs, &rules);
+	cpu_set_t allowed;
+	unsigned cpus[2];
+	size_t ncpus = 0;
+	char err[256];
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	/* the last two CPUs this process may use, in reverse order, or the one it has twice */
+	for (int c = CPU_SETSIZE - 1; c >= 0 && ncpus < 2; c--)
+		if (CPU_ISSET(c, &allowed))
+			cpus[ncpus++] = (unsigned)c;
+	cr_assert_geq(ncpus, 1u);
+	if (ncpus == 1)
+		cpus[ncpus++] = cpus[0];
+	cr_assert_eq(wk_cpus_usable(cpus, ncpus, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(wk_pin_cpus(w, cpus, ncpus, err, sizeof(err)), 0, "%s", err);
+	pid_t w1 = thread_named("misport-w1"), w2 = thread_named("misport-w2");
+	cr_assert(w1 != 0 && w2 != 0, "worker threads not found by name");
+	cr_assert_eq(only_cpu(0), (int)cpus[0]);
+	cr_assert_eq(only_cpu(w1), (int)cpus[1]);
+	cr_assert_eq(only_cpu(w2), (int)cpus[0], "the list repeats for worker 2");
+	wk_finish(w, NULL);
+	wk_free(w);
+	outputs_free(outs);
+	rules_free(rules);
+}
+
+/* A CPU outside the process's set is refused by the check, and by the kernel with a message naming it. */
+Test(workers, refuses_a_cpu_it_may_not_use)
+{
+	struct outputs *outs;
+	struct rules *rules;
+	struct workers *w = bare_workers(2, &outs, &rules);
+	cpu_set_t allowed;
+	unsigned cpus[1] = {CPU_SETSIZE - 1};
+	char err[256];
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+	cr_assert(!CPU_ISSET(CPU_SETSIZE - 1, &allowed), "this machine may use CPU %d", CPU_SETSIZE - 1);
+	cr_assert_eq(wk_cpus_usable(cpus, 1, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "CPU 1023"), "%s", err);
+	cr_assert_eq(wk_pin_cpus(w, cpus, 1, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "CPU 1023"), "%s", err);
+	cr_assert_eq(sched_getaffinity(0, sizeof(cpu_set_t), &allowed), 0);
+	cr_assert(!CPU_ISSET(CPU_SETSIZE - 1, &allowed));
+	wk_finish(w, NULL);
+	wk_free(w);
+	outputs_free(outs);
+	rules_free(rules);
 }
