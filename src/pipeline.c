@@ -445,7 +445,7 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	if (pl->quiet_end)
 		return;
 	scan_observe_flow(pl, f);
-	summary_add_flow(pl->summary, f->proto_name, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
+	summary_add_flow(pl->summary, f->proto_name, f->dpi_guessed, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
 	if (f->judge_pending) { /* the record goes out with the verdict (pend_finish_head) */
 		struct pending_judgment *e = pend_at(pl, pend_index(pl, f));
 

@@ -9,7 +9,7 @@
 
 struct proto_row {
 	char name[48];
-	uint64_t flows, pkts, bytes;
+	uint64_t flows, guessed, pkts, bytes; /* guessed: flows nDPI named from the port alone */
 };
 
 struct port_proto {
@@ -137,7 +137,7 @@ static size_t find_row(const struct summary *s, const char *name)
 	return i;
 }
 
-void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64_t bytes)
+void summary_add_flow(struct summary *s, const char *name, bool guessed, uint64_t pkts, uint64_t bytes)
 {
 	size_t i = find_row(s, name);
 	struct proto_row *r = i < s->n ? &s->rows[i] : NULL;
@@ -156,6 +156,7 @@ void summary_add_flow(struct summary *s, const char *name, uint64_t pkts, uint64
 		}
 	}
 	r->flows++;
+	r->guessed += guessed;
 	r->pkts += pkts;
 	r->bytes += bytes;
 }
@@ -192,6 +193,7 @@ void summary_merge(struct summary *dst, const struct summary *src)
 			d = &dst->rows[MP_SUMMARY_MAX_PROTOCOLS];
 		}
 		d->flows += r->flows;
+		d->guessed += r->guessed;
 		d->pkts += r->pkts;
 		d->bytes += r->bytes;
 	}
@@ -280,6 +282,7 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 {
 	struct proto_row *rows;
 	size_t n = s->n;
+	uint64_t guessed = 0;
 
 	fprintf(fp, "\n== misport summary ==\n");
 	fprintf(fp, "  packets %" PRIu64 "  bytes %" PRIu64 "  flows %" PRIu64 "  alerts %" PRIu64
@@ -309,12 +312,17 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 		if (s->rows[MP_SUMMARY_MAX_PROTOCOLS].flows != 0)
 			rows[n++] = s->rows[MP_SUMMARY_MAX_PROTOCOLS];
 		qsort(rows, n, sizeof(*rows), row_cmp);
-		fprintf(fp, "\n  %-32s %10s %12s %14s\n", "protocol", "flows", "packets", "bytes");
-		fprintf(fp, "  %-32s %10s %12s %14s\n", "--------------------------------", "----------",
-			"------------", "--------------");
-		for (size_t i = 0; i < n; i++)
-			fprintf(fp, "  %-32s %10" PRIu64 " %12" PRIu64 " %14" PRIu64 "\n", rows[i].name, rows[i].flows,
-				rows[i].pkts, rows[i].bytes);
+		fprintf(fp, "\n  %-32s %10s %10s %12s %14s\n", "protocol", "flows", "guessed", "packets", "bytes");
+		fprintf(fp, "  %-32s %10s %10s %12s %14s\n", "--------------------------------", "----------",
+			"----------", "------------", "--------------");
+		for (size_t i = 0; i < n; i++) {
+			fprintf(fp, "  %-32s %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %14" PRIu64 "\n", rows[i].name,
+				rows[i].flows, rows[i].guessed, rows[i].pkts, rows[i].bytes);
+			guessed += rows[i].guessed;
+		}
+		if (guessed != 0)
+			fprintf(fp, "  guessed: named by nDPI from the port or address when it gave up, not from the "
+				    "payload (no verdict)\n");
 		free(rows);
 	}
 
