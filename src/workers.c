@@ -180,6 +180,9 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 			memcpy(rd + 1, data, caplen);
 	}
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
+	/* A hint only: lines the worker still reads are not written, only fetched. */
+	for (uint32_t i = 0; i < need; i += 64)
+		__builtin_prefetch(r->buf + ((tail + need + MP_WORKER_RING_PREFETCH_AHEAD + i) & r->mask), 1, 3);
 }
 
 static void *worker_main(void *arg)
@@ -203,6 +206,10 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		h = (const struct rec *)(r->buf + (head & r->mask));
+		/* The next record, if published in full, is fetched while this one is processed. */
+		if (head + h->size + MP_WORKER_RING_PREFETCH_NEXT <= r->tail_seen)
+			for (unsigned i = 0; i < MP_WORKER_RING_PREFETCH_NEXT; i += 64)
+				__builtin_prefetch(r->buf + ((head + h->size + i) & r->mask), 0, 3);
 		if (h->type != REC_PAD) {
 			atomic_store_explicit(&wk->at, h->pos, memory_order_release);
 			pipeline_set_pos(wk->pl, h->pos);

@@ -105,6 +105,16 @@
 /* Workers: bytes of the ring between the reader and each worker (a power of two). */
 #define MP_WORKER_RING_BYTES (16u * 1024u * 1024u)
 
+/* Workers: after writing a record, the reader asks the CPU to fetch the ring's memory this many bytes
+ * past the new tail for writing (as many bytes as the record took), so that later records do not wait
+ * for those lines, which the worker's core or memory holds. */
+#define MP_WORKER_RING_PREFETCH_AHEAD 1024u
+
+/* Workers: bytes of the next record (header, decoding, start of the frame) a worker asks the CPU to
+ * fetch before it processes the current one, when the reader has published them; the lines come from
+ * the reader's core while the current packet is processed. */
+#define MP_WORKER_RING_PREFETCH_NEXT 640u
+
 /* Input files: at most this many -r files in one run. */
 #define MP_MAX_INPUT_FILES 256u
 
