@@ -9,7 +9,7 @@
 
 struct proto_row {
 	char name[48];
-	uint64_t flows, guessed, pkts, bytes; /* guessed: flows nDPI named from the port alone */
+	uint64_t flows, guessed, pkts, bytes; /* guessed: flows nDPI named at give-up, not from payload */
 };
 
 struct port_proto {

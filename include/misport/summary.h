@@ -15,8 +15,8 @@ struct summary *summary_new(void);
 void summary_free(struct summary *s);
 
 /* Counts one finished flow of protocol name (copied) with its packets and bytes; guessed when nDPI
- * named it at give-up (from the port or address, not the payload). Names beyond MP_SUMMARY_MAX_PROTOCOLS distinct ones are
- * counted under "(other)". */
+ * named it at give-up (from the port or address, not the payload). Names beyond
+ * MP_SUMMARY_MAX_PROTOCOLS distinct ones are counted under "(other)". */
 void summary_add_flow(struct summary *s, const char *name, bool guessed, uint64_t pkts, uint64_t bytes);
 
 /* Counts one judged flow in the port table: server port and transport, the IANA service registered
