@@ -216,24 +216,20 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
+/* The two addresses enter through the sums of their 64-bit halves, which do not depend on their order:
+ * no comparison is needed, and the reader of --workers computes this for every packet. */
 unsigned flow_vshard(const uint8_t *a, const uint8_t *b, uint16_t vlan, uint64_t seed)
 {
-	uint64_t v[4], h = seed ^ 0x2545f4914f6cdd1dull;
+	uint64_t a0, a1, b0, b1, h;
 
-	if (addr_cmp(a, b) > 0) {
-		const uint8_t *t = a;
-
-		a = b;
-		b = t;
-	}
-	memcpy(v, a, 16);
-	memcpy(v + 2, b, 16);
-	for (int i = 0; i < 4; i++) {
-		h = (h ^ v[i]) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 32;
-	}
-	h = (h ^ vlan) * 0x9e3779b97f4a7c15ull;
-	h ^= h >> 29;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	h = ((a0 + b0) ^ seed ^ 0x2545f4914f6cdd1dull) * 0x9e3779b97f4a7c15ull;
+	h = (h ^ (h >> 32) ^ (a1 + b1)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 29) ^ vlan) * 0x94d049bb133111ebull;
+	h ^= h >> 31;
 	return (unsigned)((h >> 8) % MP_WORKER_VSHARDS);
 }
 

@@ -402,6 +402,9 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 			wk->ring.buf = aligned_alloc(64, wk->ring.cap);
 			if (wk->ring.buf == NULL)
 				goto oom;
+			/* Every page touched now: the first pass over the ring then takes no page faults (each
+			 * a trap to the hypervisor in a VM) while packets wait. */
+			memset(wk->ring.buf, 0, wk->ring.cap);
 		}
 		if (pipeline_new(&pc, &wk->pl, err, errlen) != 0)
 			goto fail;

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "misport/config.h"
 #include "misport/flow.h"
 
 struct ended {
@@ -454,4 +455,39 @@ Test(flow, split_tables_expire_in_the_order_of_one_table)
 Test(flow, split_tables_flush_in_the_order_of_one_table)
 {
 	run_split(true);
+}
+
+/* flow_vshard: the same shard for a host pair in either order; a spread over the shards that leaves
+ * none empty and none far above the mean for sequential IPv4 hosts (a /16 talking to one server), the
+ * VLAN and the seed counting. */
+Test(flow, vshard_is_symmetric_and_spreads_host_pairs)
+{
+	uint8_t srv[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1}, cli[16];
+	unsigned count[MP_WORKER_VSHARDS] = {0}, max = 0, moved = 0, vlan_moved = 0;
+	const unsigned pairs = 65536;
+
+	memcpy(cli, srv, 16);
+	cli[12] = 10; /* 10.x.y.0/16 */
+	for (unsigned i = 0; i < pairs; i++) {
+		unsigned s;
+
+		cli[14] = (uint8_t)(i >> 8);
+		cli[15] = (uint8_t)i;
+		s = flow_vshard(cli, srv, 0, 7);
+		cr_assert_lt(s, MP_WORKER_VSHARDS);
+		cr_assert_eq(s, flow_vshard(srv, cli, 0, 7), "pair %u: order changes the shard", i);
+		count[s]++;
+		moved += s != flow_vshard(cli, srv, 0, 8);
+		vlan_moved += s != flow_vshard(cli, srv, 100, 7);
+	}
+	for (unsigned s = 0; s < MP_WORKER_VSHARDS; s++) {
+		cr_assert_gt(count[s], 0, "shard %u empty", s);
+		if (count[s] > max)
+			max = count[s];
+	}
+	/* a mean of 256 per shard; a fair spread stays within about 5 standard deviations (16 each) */
+	cr_assert_lt(max, 256 + 80, "busiest shard %u of %u pairs", max, pairs);
+	/* another seed or VLAN deals the pairs out anew: about 255 in 256 change shard */
+	cr_assert_gt(moved, pairs * 9 / 10);
+	cr_assert_gt(vlan_moved, pairs * 9 / 10);
 }
