@@ -1,4 +1,5 @@
-/* fuzz_decode.c: libFuzzer target for the L2-L4 decoder: byte 0 picks the link type, the rest is one frame. */
+/* fuzz_decode.c: libFuzzer target for the L2-L4 decoder and its address shortcut (decode_hosts): byte 0
+ * picks the link type, the rest is one frame. */
 #include <stdint.h>
 #include <string.h>
 
@@ -72,6 +73,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (uint32_t i = 0; i < p.payload_len; i++)
 				x ^= p.payload[i];
 			(void)x;
+		}
+	}
+	{
+		/* decode_hosts, the reader's shortcut, gives decode_packet's addresses and VLAN id whenever
+		 * decode_packet decodes the frame or skips it as a fragment. */
+		uint8_t src[16], dst[16];
+		uint16_t vlan;
+
+		if (decode_hosts(dlt, frame, caplen, src, dst, &vlan) && (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT)) {
+			FUZZ_CHECK(memcmp(src, p.src, 16) == 0 && memcmp(dst, p.dst, 16) == 0,
+				   "decode_hosts addresses differ");
+			FUZZ_CHECK(vlan == p.vlan, "decode_hosts VLAN %u, decode_packet %u", vlan, p.vlan);
 		}
 	}
 	free(frame);

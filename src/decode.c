@@ -551,6 +551,63 @@ static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *
 	}
 }
 
+bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16], uint16_t *vlan)
+{
+	struct cursor c = {data, caplen};
+	uint16_t type, tci;
+	uint8_t v, proto;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t a4, b4;
+	uint64_t w[2];
+#endif
+	unsigned tags = 0;
+
+	*vlan = 0;
+	if (dlt != MP_DLT_EN10MB || !rd_be16(&c, 12, &type) || type < 0x0600)
+		return false;
+	c = cur_sub(&c, 14);
+	while (is_vlan_ethertype(type)) { /* as decode_ethertype: the first tag's id */
+		if (++tags > MP_DECODE_MAX_VLAN_TAGS || !rd_be16(&c, 0, &tci) || !rd_be16(&c, 2, &type))
+			return false;
+		if (tags == 1)
+			*vlan = tci & 0x0fff;
+		c = cur_sub(&c, 4);
+	}
+	if (type == ETH_P_IP) {
+		/* decode_ipv4 takes the addresses from the outer header unless it unwraps a tunnel */
+		if (!rd_u8(&c, 0, &v) || v >> 4 != 4 || !rd_u8(&c, 9, &proto) || c.len < 20 ||
+		    proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6)
+			return false;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* Whole 8-byte words, as flow_vshard loads them: a load that spans a zeroing store and a
+		 * 4-byte store cannot take its bytes from the store buffer and waits for both. */
+		memcpy(&a4, c.p + 12, 4);
+		memcpy(&b4, c.p + 16, 4);
+		w[0] = a4;
+		w[1] = 0;
+		memcpy(src, w, 16);
+		w[0] = b4;
+		memcpy(dst, w, 16);
+#else
+		memset(src, 0, 16);
+		memset(dst, 0, 16);
+		memcpy(src, c.p + 12, 4);
+		memcpy(dst, c.p + 16, 4);
+#endif
+		return true;
+	}
+	if (type == ETH_P_IPV6) {
+		/* decode_ipv6 likewise, and an extension header may hide a tunnel */
+		if (!rd_u8(&c, 0, &v) || v >> 4 != 6 || !rd_u8(&c, 6, &proto) || c.len < 40 || ipv6_is_ext(proto) ||
+		    proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6)
+			return false;
+		memcpy(src, c.p + 8, 16);
+		memcpy(dst, c.p + 24, 16);
+		return true;
+	}
+	return false;
+}
+
 const char *decode_result_name(enum mp_decode_result r)
 {
 	static const char *const names[MP_DEC_RESULT_COUNT] = {

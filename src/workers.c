@@ -1,6 +1,7 @@
-/* workers.c: single-threaded or sharded multi-threaded pipelines. The reader thread decodes every frame,
- * runs shard 0 itself and feeds shards 1..N-1 (frames with their decoding) through single-producer
- * single-consumer byte rings, so N workers use N threads. */
+/* workers.c: single-threaded or sharded multi-threaded pipelines. The reader thread shards every frame
+ * by its host addresses, runs shard 0 itself and feeds shards 1..N-1 through single-producer
+ * single-consumer byte rings (frames, undecoded or with the reader's decoding), so N workers use N
+ * threads. */
 #include "misport/workers.h"
 
 #include <ctype.h>
@@ -26,7 +27,7 @@
  * too small for a header, both sides skip it without a pad record. */
 #define REC_ALIGN 8u
 
-enum rec_type { REC_PKT = 1, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES };
+enum rec_type { REC_PKT = 1, REC_RAW, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES };
 
 struct rec {
 	uint32_t size;    /* whole record, REC_ALIGN multiple */
@@ -43,7 +44,9 @@ struct rec {
 _Static_assert(sizeof(struct rec) % REC_ALIGN == 0, "ring record header must be a REC_ALIGN multiple");
 
 /* A REC_PKT record carries the reader's decoding of the frame after the header, then the frame: the
- * worker does not decode it again. Pointers into the frame travel as offsets from its first byte. */
+ * worker does not decode it again. Pointers into the frame travel as offsets from its first byte. A
+ * REC_RAW record carries the frame alone, for the worker to decode: the reader sharded it by
+ * decode_hosts without decoding it. */
 #define NO_OFF UINT32_MAX
 
 struct rec_dec {
@@ -123,7 +126,7 @@ static void backoff(unsigned *spins)
 /* Bytes of a record: control records are a header alone. */
 static uint32_t rec_size(uint32_t type, uint32_t caplen)
 {
-	size_t body = type == REC_PKT ? sizeof(struct rec_dec) + caplen : 0;
+	size_t body = type == REC_PKT ? sizeof(struct rec_dec) + caplen : type == REC_RAW ? caplen : 0;
 
 	return (uint32_t)((sizeof(struct rec) + body + REC_ALIGN - 1) / REC_ALIGN * REC_ALIGN);
 }
@@ -134,7 +137,8 @@ static uint32_t off_of(const uint8_t *ptr, const uint8_t *frame)
 }
 
 /* Appends one record, waiting while the ring is full. Only the reader thread calls this. For REC_PKT,
- * data is the frame and dec its decoding (result res); control records use neither. */
+ * data is the frame and dec its decoding (result res); REC_RAW takes the frame alone; control records
+ * use neither. */
 static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint64_t ts_us, uint64_t clock_us,
 		     const uint8_t *data, uint32_t caplen, uint32_t wirelen, const struct mp_packet *dec,
 		     enum mp_decode_result res)
@@ -178,6 +182,8 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 		rd->result = (uint32_t)res;
 		if (caplen > 0)
 			memcpy(rd + 1, data, caplen);
+	} else if (type == REC_RAW && caplen > 0) {
+		memcpy(h + 1, data, caplen);
 	}
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
 	/* A hint only: lines the worker still reads are not written, only fetched. */
@@ -225,6 +231,13 @@ static void *worker_main(void *arg)
 			p.payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
 			pipeline_set_clock(wk->pl, h->clock_us);
 			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, (enum mp_decode_result)rd->result, &p);
+			break;
+		}
+		case REC_RAW: {
+			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, (const uint8_t *)(h + 1)};
+
+			pipeline_set_clock(wk->pl, h->clock_us);
+			pipeline_packet(wk->pl, h->dlt, &pkt);
 			break;
 		}
 		case REC_TICK:
@@ -534,8 +547,8 @@ int wk_pin_cpus(struct workers *w, const unsigned *cpus, size_t ncpus, char *err
 	return 0;
 }
 
-/* Symmetric shard of a frame: hash of the ordered pair of host addresses and the VLAN id, so both
- * directions and every flow between two hosts land in the same worker. Undecodable frames go to
+/* Symmetric shard of a decoded frame: hash of the ordered pair of host addresses and the VLAN id, so
+ * both directions and every flow between two hosts land in the same worker. Undecodable frames go to
  * worker 0, which counts them. */
 static unsigned shard_of(const struct workers *w, enum mp_decode_result r, const struct mp_packet *p)
 {
@@ -581,8 +594,11 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 	}
 	struct mp_packet p;
 	enum mp_decode_result r;
+	uint8_t src[16], dst[16];
+	uint16_t vlan;
 	unsigned s;
 	uint64_t pos;
+	bool fast;
 
 	/* Replicate the single pipeline's sweep schedule so expiry is the same for any n. */
 	if (pkt->ts_us > w->now_us)
@@ -591,9 +607,23 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 		broadcast(w, REC_TICK, w->now_us);
 		w->next_sweep_us = w->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 	}
-	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
-	s = shard_of(w, r, &p);
+	/* Most frames are sharded from their addresses alone, and those of other workers travel undecoded:
+	 * the worker decodes them, which spreads the decoding over the threads and keeps records short. A
+	 * frame whose addresses decode_hosts gives but which decode_packet finds malformed is counted by
+	 * whichever worker gets it; the counters are summed. */
 	pos = ++w->pos;
+	fast = decode_hosts(dlt, pkt->data, pkt->caplen, src, dst, &vlan);
+	s = fast ? w->vshard[flow_vshard(src, dst, vlan, w->cfg.seed)] : 0;
+	if (s != 0) {
+		ring_put(&w->wk[s].ring, REC_RAW, dlt, pos, pkt->ts_us, w->now_us, pkt->data, pkt->caplen,
+			 pkt->wirelen, NULL, MP_DEC_OK);
+		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
+		atomic_store_explicit(&w->rd_done, pos + 1, memory_order_release);
+		return;
+	}
+	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+	if (!fast)
+		s = shard_of(w, r, &p);
 	if (s == 0) {
 		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
 		pipeline_set_pos(w->wk[0].pl, pos);

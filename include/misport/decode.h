@@ -107,6 +107,14 @@ struct mp_packet {
 enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 				    struct mp_packet *out);
 
+/* Finds the two host addresses (16 bytes each, as in struct mp_packet) and the outermost VLAN id of a
+ * frame of link type dlt without decoding it, when that is cheap to tell: Ethernet, VLAN tags, then an
+ * IPv4 or IPv6 header that carries neither a tunnel nor an IPv6 extension header. Returns false for any
+ * other frame. When it returns true and decode_packet returns MP_DEC_OK or MP_DEC_SKIP_FRAGMENT for the
+ * same bytes, both give the same addresses and VLAN id; for a frame decode_packet finds malformed they
+ * mean nothing. Never reads outside data[0..caplen). The reader of --workers shards frames with it. */
+bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16], uint16_t *vlan);
+
 /* Returns true when decode_packet supports link type dlt. */
 bool decode_link_supported(int dlt);
 

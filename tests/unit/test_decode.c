@@ -1,8 +1,12 @@
-/* test_decode.c: the L2-L4 decoder on hand-checked frames, every truncation, and malformed headers. */
+/* test_decode.c: the L2-L4 decoder on hand-checked frames, every truncation, and malformed headers; the
+ * reader's shortcut to a frame's addresses (decode_hosts) against it on real captures. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "misport/capture.h"
 #include "misport/decode.h"
 
 /* Ethernet II, IPv4, TCP SYN 10.0.0.1:40000 -> 10.0.0.2:3098, no payload. */
@@ -428,4 +432,124 @@ Test(decode, ip_in_ip_tunnels_yield_the_inner_packet)
 	cr_assert_eq(decode_copy(MP_DLT_RAW, f, n, &p), MP_DEC_OK);
 	cr_assert_eq(p.ip_proto, 41);
 	cr_assert_eq(p.tunnel_depth, 4);
+}
+
+/* decode_hosts on a heap copy of exactly len bytes (ASan catches a read past it); true when it gives
+ * addresses, which must then be decode_packet's whenever that decodes the frame or skips it as a
+ * fragment. */
+static bool hosts_agree(int dlt, const uint8_t *bytes, size_t len)
+{
+	uint8_t *buf = malloc(len ? len : 1), src[16], dst[16];
+	struct mp_packet p;
+	enum mp_decode_result r;
+	uint16_t vlan;
+	bool fast;
+
+	cr_assert_not_null(buf);
+	memcpy(buf, bytes, len);
+	fast = decode_hosts(dlt, buf, (uint32_t)len, src, dst, &vlan);
+	r = decode_packet(dlt, buf, (uint32_t)len, (uint32_t)len, &p);
+	if (fast && (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT)) {
+		cr_assert(memcmp(src, p.src, 16) == 0 && memcmp(dst, p.dst, 16) == 0, "dlt %d, %zu bytes: addresses",
+			  dlt, len);
+		cr_assert_eq(vlan, p.vlan, "dlt %d, %zu bytes: VLAN", dlt, len);
+	}
+	free(buf);
+	return fast;
+}
+
+Test(decode, hosts_without_decoding)
+{
+	uint8_t f[256];
+	size_t n;
+
+	/* plain Ethernet IPv4 TCP, and every truncation of it */
+	cr_assert(hosts_agree(MP_DLT_EN10MB, eth_tcp_syn, sizeof(eth_tcp_syn)));
+	for (size_t len = 0; len < sizeof(eth_tcp_syn); len++)
+		(void)hosts_agree(MP_DLT_EN10MB, eth_tcp_syn, len);
+	/* 802.1ad + 802.1Q: the outer VLAN id, as decode_packet keeps */
+	memcpy(f, eth_tcp_syn, 12);
+	f[12] = 0x88, f[13] = 0xa8, f[14] = 0x00, f[15] = 100;
+	f[16] = 0x81, f[17] = 0x00, f[18] = 0x00, f[19] = 200;
+	memcpy(f + 20, eth_tcp_syn + 12, sizeof(eth_tcp_syn) - 12);
+	cr_assert(hosts_agree(MP_DLT_EN10MB, f, sizeof(eth_tcp_syn) + 8));
+	/* Ethernet IPv6 UDP */
+	memcpy(f, eth_tcp_syn, 12);
+	f[12] = 0x86, f[13] = 0xdd;
+	n = 14 + ipv6_hdr(f + 14, 8, 17);
+	memset(f + n, 0, 8);
+	f[n + 3] = 53, f[n + 5] = 8;
+	cr_assert(hosts_agree(MP_DLT_EN10MB, f, n + 8));
+	/* what it leaves to decode_packet: an IPv6 extension header, IPv4 in IPv6, another link type */
+	f[14 + 6] = 0; /* hop-by-hop options */
+	cr_assert_not(hosts_agree(MP_DLT_EN10MB, f, n + 8));
+	f[14 + 6] = 4;
+	cr_assert_not(hosts_agree(MP_DLT_EN10MB, f, n + 8));
+	cr_assert_not(hosts_agree(MP_DLT_RAW, eth_tcp_syn + 14, sizeof(eth_tcp_syn) - 14));
+	/* IPv6 in IPv4 (protocol 41) and an MPLS label: decode_packet's to find */
+	memcpy(f, eth_tcp_syn, sizeof(eth_tcp_syn));
+	f[14 + 9] = 41;
+	cr_assert_not(hosts_agree(MP_DLT_EN10MB, f, sizeof(eth_tcp_syn)));
+	memcpy(f, eth_tcp_syn, 12);
+	f[12] = 0x88, f[13] = 0x47, f[14] = 0x00, f[15] = 0x01, f[16] = 0x01, f[17] = 0x40; /* label 16, bottom */
+	memcpy(f + 18, eth_tcp_syn + 14, sizeof(eth_tcp_syn) - 14);
+	cr_assert_not(hosts_agree(MP_DLT_EN10MB, f, sizeof(eth_tcp_syn) + 4));
+}
+
+struct hosts_run {
+	unsigned long frames, fast;
+};
+
+static int hosts_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	struct hosts_run *h = user;
+
+	h->frames++;
+	h->fast += hosts_agree(dlt, pkt->data, pkt->caplen);
+	/* every tenth frame also at each length up to 80 bytes (Ethernet, VLAN, IP headers) */
+	if (h->frames % 10 == 0)
+		for (uint32_t len = 0; len < pkt->caplen && len < 80; len++)
+			(void)hosts_agree(dlt, pkt->data, len);
+	return 0;
+}
+
+static void hosts_over_dir(const char *dir, struct hosts_run *h, unsigned *files)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096], err[256];
+		struct capture *c;
+		size_t len = strlen(e->d_name);
+		int n;
+
+		if (!(len > 5 && strcmp(e->d_name + len - 5, ".pcap") == 0) &&
+		    !(len > 7 && strcmp(e->d_name + len - 7, ".pcapng") == 0))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		cr_assert(n > 0 && (size_t)n < sizeof(path));
+		if (capture_open_file(path, NULL, &c, err, sizeof(err)) != 0)
+			continue; /* the corpus holds files libpcap refuses */
+		(void)capture_run(c, hosts_cb, h, 0, err, sizeof(err));
+		capture_close(c);
+		(*files)++;
+	}
+	closedir(d);
+}
+
+/* Every frame of the captures in pcaps/ and of nDPI's corpus (when present): decode_hosts agrees with
+ * decode_packet wherever both give addresses, and gives them for most frames. */
+Test(decode, hosts_agree_with_the_decoder_on_real_captures)
+{
+	struct hosts_run h = {0, 0};
+	unsigned files = 0;
+
+	hosts_over_dir(SOURCE_DIR "/pcaps", &h, &files);
+	cr_assert_gt(files, 20);
+	cr_assert_gt(h.fast * 10, h.frames * 9, "%lu of %lu frames", h.fast, h.frames);
+	hosts_over_dir(SHARED_DIR "/corpus/ndpi", &h, &files);
+	cr_log_info("%u captures, %lu frames, %lu with addresses from decode_hosts", files, h.frames, h.fast);
 }
