@@ -547,7 +547,7 @@ int wk_pin_cpus(struct workers *w, const unsigned *cpus, size_t ncpus, char *err
 	return 0;
 }
 
-/* Symmetric shard of a decoded frame: hash of the ordered pair of host addresses and the VLAN id, so
+/* Shard of a decoded frame: the symmetric hash of its two host addresses and VLAN id (flow_vshard), so
  * both directions and every flow between two hosts land in the same worker. Undecodable frames go to
  * worker 0, which counts them. */
 static unsigned shard_of(const struct workers *w, enum mp_decode_result r, const struct mp_packet *p)
@@ -593,7 +593,7 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 		return;
 	}
 	struct mp_packet p;
-	enum mp_decode_result r;
+	enum mp_decode_result r = MP_DEC_OK; /* set whenever p is */
 	uint8_t src[16], dst[16];
 	uint16_t vlan;
 	unsigned s;
@@ -614,25 +614,20 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt)
 	pos = ++w->pos;
 	fast = decode_hosts(dlt, pkt->data, pkt->caplen, src, dst, &vlan);
 	s = fast ? w->vshard[flow_vshard(src, dst, vlan, w->cfg.seed)] : 0;
-	if (s != 0) {
-		ring_put(&w->wk[s].ring, REC_RAW, dlt, pos, pkt->ts_us, w->now_us, pkt->data, pkt->caplen,
-			 pkt->wirelen, NULL, MP_DEC_OK);
-		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
-		atomic_store_explicit(&w->rd_done, pos + 1, memory_order_release);
-		return;
+	if (!fast || s == 0) {
+		r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+		if (!fast)
+			s = shard_of(w, r, &p);
 	}
-	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
-	if (!fast)
-		s = shard_of(w, r, &p);
 	if (s == 0) {
 		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
 		pipeline_set_pos(w->wk[0].pl, pos);
 		pipeline_set_clock(w->wk[0].pl, w->now_us);
 		pipeline_packet_decoded(w->wk[0].pl, dlt, pkt, r, &p); /* decoded once */
-	}
-	else {
-		ring_put(&w->wk[s].ring, REC_PKT, dlt, pos, pkt->ts_us, w->now_us, pkt->data, pkt->caplen,
-			 pkt->wirelen, &p, r); /* decoded once: the worker takes the decoding along */
+	} else {
+		/* decoded once: by the worker (REC_RAW), or here, the decoding travelling along (REC_PKT) */
+		ring_put(&w->wk[s].ring, fast ? REC_RAW : REC_PKT, dlt, pos, pkt->ts_us, w->now_us, pkt->data,
+			 pkt->caplen, pkt->wirelen, fast ? NULL : &p, r);
 		atomic_store_explicit(&w->rd_disp, pos + 1, memory_order_release);
 	}
 	atomic_store_explicit(&w->rd_done, pos + 1, memory_order_release);
