@@ -495,6 +495,6 @@ Test(flow, vshard_is_symmetric_and_spreads_host_pairs)
 	const uint8_t srv4[16] = {192, 0, 2, 1}, srv6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	uint8_t cli4[16] = {10, 0}, cli6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 7};
 
-	check_vshard_spread(srv4, cli4, 2); /* 10.0.x.y */
+	check_vshard_spread(srv4, cli4, 2);  /* 10.0.x.y */
 	check_vshard_spread(srv6, cli6, 14); /* 2001:db8:0:7::x:y */
 }
