@@ -786,6 +786,7 @@ void pipeline_stats(struct pipeline *pl, struct mp_stats_record *out)
 		out->dpi_memuse = ds.memuse;
 		out->dpi_memuse_peak = ds.memuse_peak;
 		out->dpi_memcap = ds.memcap;
+		out->dpi_packets = ds.packets;
 		out->dpi_clamped = ds.clamped;
 		out->dpi_cache_refused = ds.cache_refused;
 	}

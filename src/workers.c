@@ -697,6 +697,7 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 	d->evid_other_link += s->evid_other_link;
 	d->evid_write_errors += s->evid_write_errors;
 	d->evid_files_refused += s->evid_files_refused;
+	d->dpi_packets += s->dpi_packets;
 	d->dpi_clamped += s->dpi_clamped;
 	d->dpi_cache_refused += s->dpi_cache_refused;
 	d->dpi_memcap_refused += s->dpi_memcap_refused;

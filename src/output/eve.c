@@ -237,6 +237,7 @@ static void eve_stats_extra(struct jbuf *j, const struct mp_stats_record *s)
 	jb_u64(j, "evidence_other_link", s->evid_other_link);
 	jb_u64(j, "evidence_write_errors", s->evid_write_errors);
 	jb_u64(j, "evidence_files_refused", s->evid_files_refused);
+	jb_u64(j, "dpi_packets", s->dpi_packets);
 	jb_u64(j, "dpi_clamped", s->dpi_clamped);
 	jb_u64(j, "dpi_cache_refused", s->dpi_cache_refused);
 	jb_obj_close(j);

@@ -1,5 +1,6 @@
-/* test_pipeline.c: one worker's path; here, how its scan-detector calls reach the detector and how its
- * judgments wait for the detector's answers. */
+/* test_pipeline.c: one worker's path; here, how its scan-detector calls reach the detector, how its
+ * judgments wait for the detector's answers, and that a flow whose verdict is final costs no nDPI call,
+ * allocation or output per packet. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,6 +20,50 @@
 #include "misport/scanfeed.h"
 
 static unsigned g_scan_alerts;
+
+/* Allocation counting (the hot-path test): the test executable's malloc, calloc and realloc count the
+ * calls made by a thread that turned counting on, then hand them to glibc's. Left out under
+ * AddressSanitizer, whose allocator must stay the one bound. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNTS_ALLOCS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNTS_ALLOCS 0
+#endif
+#endif
+#ifndef COUNTS_ALLOCS
+#define COUNTS_ALLOCS 1
+#endif
+
+static _Thread_local bool g_counting;
+static _Thread_local unsigned long g_allocs;
+
+#if COUNTS_ALLOCS
+extern void *__libc_malloc(size_t n);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t n);
+
+void *malloc(size_t n)
+{
+	if (g_counting)
+		g_allocs++;
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t size)
+{
+	if (g_counting)
+		g_allocs++;
+	return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t n)
+{
+	if (g_counting)
+		g_allocs++;
+	return __libc_realloc(p, n);
+}
+#endif
 
 static void on_scan_alert(const struct mp_alert *a, void *user)
 {
@@ -340,4 +385,92 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 		cr_assert_str_eq(src[k], want, "alert %u", k);
 	}
 	pend_rig_free(&r);
+}
+
+/* The hot path (issue 7): once a flow's verdict is final, its packets cost no nDPI call, no allocation
+ * and no output. ssh-598.pcap is one SSH session of 47 packets on 598/tcp (the dormant sco-websrvrmg3):
+ * nDPI names it after the key exchange (packet 11), which raises a legacy-port alert at once (no scan
+ * detector here, so nothing waits). From the packet that brought the alert to the end of the capture, the pipeline's count
+ * of packets handed to nDPI, the allocations made while it handles each packet (counted unless built
+ * with AddressSanitizer) and the events written must all stay where they were. */
+struct hot {
+	struct pipeline *pl;
+	struct outputs *outs;
+	unsigned pkts, alert_at;     /* packets fed; the one after which the alert was out (0: none yet) */
+	uint64_t dpi_at;             /* packets handed to nDPI when the alert was out */
+	unsigned long allocs_at;
+	unsigned long long written_at;
+	unsigned changed_dpi, changed_allocs, changed_written; /* packets after the alert that changed one */
+};
+
+static int hot_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	struct hot *h = user;
+	struct mp_stats_record st;
+	struct output_sink_stats ss;
+
+	g_counting = true;
+	pipeline_packet(h->pl, dlt, pkt);
+	g_counting = false;
+	h->pkts++;
+	cr_assert_eq(outputs_sink_stats(h->outs, 0, &ss), 0);
+	pipeline_stats(h->pl, &st);
+	if (h->alert_at == 0) {
+		if (ss.written > 0) {
+			h->alert_at = h->pkts;
+			h->dpi_at = st.dpi_packets;
+			h->allocs_at = g_allocs;
+			h->written_at = ss.written;
+		}
+		return 0;
+	}
+	h->changed_dpi += st.dpi_packets != h->dpi_at;
+	h->changed_allocs += g_allocs != h->allocs_at;
+	h->changed_written += ss.written != h->written_at;
+	return 0;
+}
+
+Test(pipeline, a_flow_with_a_final_verdict_costs_no_ndpi_call_allocation_or_output)
+{
+	struct pipeline_config pc;
+	struct rules *rules;
+	struct capture *cap;
+	struct hot h;
+	char eve[] = "/tmp/misport-test-hot-XXXXXX", err[256];
+	int fd = mkstemp(eve);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+	memset(&h, 0, sizeof(h));
+	g_allocs = 0;
+	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &rules, err, sizeof(err)), 0, "%s", err);
+	h.outs = outputs_new();
+	cr_assert_not_null(h.outs);
+	cr_assert_eq(outputs_add(h.outs, "eve", eve, ~0u, err, sizeof(err)), 0, "%s", err);
+	memset(&pc, 0, sizeof(pc));
+	pc.outputs = h.outs;
+	pc.rules = rules;
+	pc.seed = 1;
+	pc.suppress_interval_s = 60;
+	cr_assert_eq(pipeline_new(&pc, &h.pl, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(capture_open_file(SOURCE_DIR "/pcaps/ssh-598.pcap", NULL, &cap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_geq(capture_run(cap, hot_cb, &h, 0, err, sizeof(err)), 0, "%s", err);
+	capture_close(cap);
+	cr_assert_eq(h.pkts, 47);
+	cr_log_info("alert after packet %u; nDPI saw %llu packets; %lu allocations until then", h.alert_at,
+		    (unsigned long long)h.dpi_at, h.allocs_at);
+	cr_assert(h.alert_at > 0 && h.alert_at <= 16, "the alert came after packet %u", h.alert_at);
+	cr_assert_geq(h.dpi_at, 4, "nDPI saw %llu packets", (unsigned long long)h.dpi_at);
+	cr_assert_eq(h.changed_dpi, 0, "%u of the %u packets after the verdict went to nDPI", h.changed_dpi,
+		     h.pkts - h.alert_at);
+	cr_assert_eq(h.changed_written, 0, "%u of the packets after the verdict wrote an event", h.changed_written);
+#if COUNTS_ALLOCS
+	cr_assert_gt(h.allocs_at, 0, "no allocation counted at all: the counting is not in force");
+	cr_assert_eq(h.changed_allocs, 0, "%u of the %u packets after the verdict allocated", h.changed_allocs,
+		     h.pkts - h.alert_at);
+#endif
+	pipeline_free(h.pl);
+	outputs_free(h.outs);
+	rules_free(rules);
+	unlink(eve);
 }
