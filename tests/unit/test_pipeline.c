@@ -389,8 +389,8 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 
 /* The hot path (issue 7): once a flow's verdict is final, its packets cost no nDPI call, no allocation
  * and no output. ssh-598.pcap is one SSH session of 47 packets on 598/tcp (the dormant sco-websrvrmg3):
- * nDPI names it after the key exchange (packet 11), which raises a legacy-port alert at once (no scan
- * detector here, so nothing waits). From the packet that brought the alert to the end of the capture, the pipeline's count
+ * nDPI names it after the key exchange (packet 11), which raises a legacy-port alert at once (a single
+ * pipeline's scan detector, when there is one, answers its question at once). From the packet that brought the alert to the end of the capture, the pipeline's count
  * of packets handed to nDPI, the allocations made while it handles each packet (counted unless built
  * with AddressSanitizer) and the events written must all stay where they were. */
 struct hot {
@@ -430,9 +430,13 @@ static int hot_cb(void *user, int dlt, const struct capture_pkt *pkt)
 	return 0;
 }
 
-Test(pipeline, a_flow_with_a_final_verdict_costs_no_ndpi_call_allocation_or_output)
+/* Feeds ssh-598.pcap as above to a pipeline with rules, EVE output and, if with_scan, a scan detector
+ * (misport's default), and checks the packets after the verdict. */
+static void check_hot_path(bool with_scan)
 {
 	struct pipeline_config pc;
+	struct scan_config sc;
+	struct scan_detector *sd = NULL;
 	struct rules *rules;
 	struct capture *cap;
 	struct hot h;
@@ -452,6 +456,11 @@ Test(pipeline, a_flow_with_a_final_verdict_costs_no_ndpi_call_allocation_or_outp
 	pc.rules = rules;
 	pc.seed = 1;
 	pc.suppress_interval_s = 60;
+	if (with_scan) {
+		scan_config_defaults(&sc);
+		cr_assert_eq(scan_new(&sc, on_scan_alert, NULL, &sd, err, sizeof(err)), 0, "%s", err);
+		pc.scan = sd;
+	}
 	cr_assert_eq(pipeline_new(&pc, &h.pl, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(capture_open_file(SOURCE_DIR "/pcaps/ssh-598.pcap", NULL, &cap, err, sizeof(err)), 0, "%s", err);
 	cr_assert_geq(capture_run(cap, hot_cb, &h, 0, err, sizeof(err)), 0, "%s", err);
@@ -470,7 +479,18 @@ Test(pipeline, a_flow_with_a_final_verdict_costs_no_ndpi_call_allocation_or_outp
 		     h.pkts - h.alert_at);
 #endif
 	pipeline_free(h.pl);
+	scan_free(sd);
 	outputs_free(h.outs);
 	rules_free(rules);
 	unlink(eve);
+}
+
+Test(pipeline, a_flow_with_a_final_verdict_costs_no_ndpi_call_allocation_or_output)
+{
+	check_hot_path(false);
+}
+
+Test(pipeline, with_the_scan_detector_too)
+{
+	check_hot_path(true);
 }
