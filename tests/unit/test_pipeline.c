@@ -390,9 +390,10 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 /* The hot path (issue 7): once a flow's verdict is final, its packets cost no nDPI call, no allocation
  * and no output. ssh-598.pcap is one SSH session of 47 packets on 598/tcp (the dormant sco-websrvrmg3):
  * nDPI names it after the key exchange (packet 11), which raises a legacy-port alert at once (a single
- * pipeline's scan detector, when there is one, answers its question at once). From the packet that brought the alert to the end of the capture, the pipeline's count
- * of packets handed to nDPI, the allocations made while it handles each packet (counted unless built
- * with AddressSanitizer) and the events written must all stay where they were. */
+ * pipeline's scan detector, when there is one, answers its question at once). After the packet that
+ * brought the alert and to the end of the capture, the pipeline's count of packets handed to nDPI, the
+ * allocations made while it handles each packet (counted unless built with AddressSanitizer) and the
+ * events written must all stay where they were. */
 struct hot {
 	struct pipeline *pl;
 	struct outputs *outs;
