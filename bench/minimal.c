@@ -20,8 +20,8 @@
 
 #include <ndpi/ndpi_api.h>
 
-#define NBUCKETS (1u << 18)
-#define MAX_FLOWS (4u << 20)
+#define NBUCKETS   (1u << 18)
+#define MAX_FLOWS  (4u << 20)
 #define BUDGET_TCP 80u
 #define BUDGET_UDP 24u
 
@@ -310,7 +310,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 		lru_append(&s->lru[f->cls], f);
 	}
 	if (!f->done) {
-		ndpi_protocol p = ndpi_detection_process_packet(s->ndpi, f->nf, l3, (unsigned short)l3_len, s->now_ms);
+		ndpi_protocol p =
+		    ndpi_detection_process_packet(s->ndpi, f->nf, l3, (unsigned short)l3_len, s->now_ms);
 		uint32_t budget = k.proto == 6 ? BUDGET_TCP : BUDGET_UDP;
 		bool over = f->packets > budget;
 
@@ -369,11 +370,11 @@ int main(int argc, char **argv)
 	for (int c = 0; c < NCLS; c++)
 		while (s.lru[c].head != NULL)
 			flow_free(&s, s.lru[c].head);
-	printf("packets %" PRIu64 " bytes %" PRIu64 " skipped %" PRIu64 " flows %" PRIu64 " peak_live %" PRIu64
-	       " expired %" PRIu64 " detected %" PRIu64 " guessed %" PRIu64 " unknown %" PRIu64
-	       " ndpi_calls %" PRIu64 " table_full %" PRIu64 "\n",
-	       s.packets, s.bytes, s.skipped, s.flows, s.peak_live, s.expired, s.detected, s.guessed, s.unknown,
-	       s.ndpi_calls, s.dropped_full);
+	printf("packets %" PRIu64 " bytes %" PRIu64 " skipped %" PRIu64 " flows %" PRIu64
+	       " peak_live %" PRIu64 " expired %" PRIu64 " detected %" PRIu64 " guessed %" PRIu64
+	       " unknown %" PRIu64 " ndpi_calls %" PRIu64 " table_full %" PRIu64 "\n",
+	       s.packets, s.bytes, s.skipped, s.flows, s.peak_live, s.expired, s.detected, s.guessed,
+	       s.unknown, s.ndpi_calls, s.dropped_full);
 	free(s.buckets);
 	ndpi_exit_detection_module(s.ndpi);
 	return status;

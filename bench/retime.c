@@ -1,4 +1,5 @@
-/* retime.c: copies a pcap file, clamping every gap between consecutive packets to [0, MAX] s (bench corpus). */
+/* retime.c: copies a pcap file, clamping every gap between consecutive packets to [0, MAX] s (bench corpus).
+ */
 /*
  * usage: retime IN.pcap OUT.pcap MAX_GAP_S [START_S]
  *
@@ -20,8 +21,8 @@
 struct retime {
 	pcap_dumper_t *out;
 	int64_t max_gap_us;
-	int64_t prev_in_us;  /* input time of the previous packet */
-	int64_t out_us;      /* output time of the previous packet */
+	int64_t prev_in_us; /* input time of the previous packet */
+	int64_t out_us;     /* output time of the previous packet */
 	uint64_t packets;
 	int first;
 };

@@ -13,14 +13,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* Stops the run with a message: a broken property is a finding, like a crash. */
-#define FUZZ_CHECK(cond, ...)                                                                                  \
-	do {                                                                                                   \
-		if (!(cond)) {                                                                                 \
+#define FUZZ_CHECK(cond, ...)                                                                                \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
 			fprintf(stderr, "fuzz property violated at %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                                          \
-			fputc('\n', stderr);                                                                   \
-			abort();                                                                               \
-		}                                                                                              \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 /* An in-memory file (memfd) whose contents are replaced per input; loaders open it by path. */

@@ -9,9 +9,9 @@
 
 /* Every link type misport decodes, and two it does not (they must be refused, not decoded). */
 static const int dlts[] = {
-    MP_DLT_EN10MB, MP_DLT_LINUX_SLL, MP_DLT_LINUX_SLL2, MP_DLT_RAW,         MP_DLT_RAW_OPENBSD,
-    MP_DLT_LINKTYPE_RAW, MP_DLT_IPV4, MP_DLT_IPV6, MP_DLT_NULL,            MP_DLT_LOOP,
-    MP_DLT_PPP,          MP_DLT_PPP_SERIAL, MP_DLT_C_HDLC, 105 /* 802.11 */, 127 /* radiotap */,
+    MP_DLT_EN10MB,       MP_DLT_LINUX_SLL,  MP_DLT_LINUX_SLL2, MP_DLT_RAW,       MP_DLT_RAW_OPENBSD,
+    MP_DLT_LINKTYPE_RAW, MP_DLT_IPV4,       MP_DLT_IPV6,       MP_DLT_NULL,      MP_DLT_LOOP,
+    MP_DLT_PPP,          MP_DLT_PPP_SERIAL, MP_DLT_C_HDLC,     105 /* 802.11 */, 127 /* radiotap */,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -59,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(in_frame(frame, caplen, p.payload, p.payload_len), "payload outside the frame");
 		FUZZ_CHECK(p.payload_len <= p.payload_wire_len, "payload %u > wire %u", p.payload_len,
 			   p.payload_wire_len);
-		FUZZ_CHECK(p.payload_len == 0 || (p.payload >= p.l3 && p.payload + p.payload_len <= p.l3 + p.l3_len),
+		FUZZ_CHECK(p.payload_len == 0 ||
+			       (p.payload >= p.l3 && p.payload + p.payload_len <= p.l3 + p.l3_len),
 			   "payload outside l3");
 		FUZZ_CHECK(p.tunnel_depth <= MP_DECODE_MAX_TUNNEL_DEPTH, "tunnel depth %u", p.tunnel_depth);
 		if (p.ip_proto != 6 && p.ip_proto != 17)
@@ -81,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t src[16], dst[16];
 		uint16_t vlan;
 
-		if (decode_hosts(dlt, frame, caplen, src, dst, &vlan) && (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT)) {
+		if (decode_hosts(dlt, frame, caplen, src, dst, &vlan) &&
+		    (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT)) {
 			FUZZ_CHECK(memcmp(src, p.src, 16) == 0 && memcmp(dst, p.dst, 16) == 0,
 				   "decode_hosts addresses differ");
 			FUZZ_CHECK(vlan == p.vlan, "decode_hosts VLAN %u, decode_packet %u", vlan, p.vlan);

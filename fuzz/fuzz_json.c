@@ -1,6 +1,7 @@
-/* fuzz_json.c: libFuzzer target for the JSON builder (src/json.c): what json_escape and jb_* write, an independent
- * RFC 8259 parser reads back to the same value (invalid UTF-8 as U+FFFD, one per byte that starts no valid
- * sequence), and a too-small buffer yields a NUL-terminated prefix of the full text with overflow set. */
+/* fuzz_json.c: libFuzzer target for the JSON builder (src/json.c): what json_escape and jb_* write, an
+ * independent RFC 8259 parser reads back to the same value (invalid UTF-8 as U+FFFD, one per byte that starts
+ * no valid sequence), and a too-small buffer yields a NUL-terminated prefix of the full text with overflow
+ * set. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
@@ -18,7 +19,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* What the escaper must preserve: s with every byte that starts no well-formed sequence replaced by U+FFFD. */
+/* What the escaper must preserve: s with every byte that starts no well-formed sequence replaced by U+FFFD.
+ */
 static size_t expected_value(const uint8_t *s, size_t n, uint8_t *out)
 {
 	size_t i = 0, o = 0;
@@ -39,9 +41,20 @@ static size_t expected_value(const uint8_t *s, size_t n, uint8_t *out)
 	return o;
 }
 
-/* ---- an independent JSON reader ---------------------------------------------------------------------------- */
+/* ---- an independent JSON reader
+ * ---------------------------------------------------------------------------- */
 
-enum tok_kind { TK_STR, TK_NUM, TK_TRUE, TK_FALSE, TK_NULL, TK_OPEN_OBJ, TK_CLOSE_OBJ, TK_OPEN_ARR, TK_CLOSE_ARR };
+enum tok_kind {
+	TK_STR,
+	TK_NUM,
+	TK_TRUE,
+	TK_FALSE,
+	TK_NULL,
+	TK_OPEN_OBJ,
+	TK_CLOSE_OBJ,
+	TK_OPEN_ARR,
+	TK_CLOSE_ARR
+};
 
 struct tok {
 	enum tok_kind kind;
@@ -261,7 +274,8 @@ static bool rd_value(struct reader *r)
 	return false;
 }
 
-/* ---- the properties -------------------------------------------------------------------------------------- */
+/* ---- the properties --------------------------------------------------------------------------------------
+ */
 
 static uint64_t take_u64(const uint8_t *d, size_t n)
 {
@@ -378,10 +392,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		       tok_is(&r, 2, TK_STR, expc, expclen) && tok_is(&r, 3, TK_STR, "raw", 3) &&
 		       tok_is(&r, 4, TK_STR, exp, explen) && tok_is(&r, 5, TK_STR, expc, expclen) &&
 		       tok_is(&r, 6, TK_OPEN_ARR, NULL, 0) && tok_is(&r, 7, TK_STR, exp, explen) &&
-		       tok_is(&r, 8, TK_NUM, num[0], strlen(num[0])) && tok_is(&r, 9, TK_NUM, num[1], strlen(num[1])) &&
-		       tok_is(&r, 10, b ? TK_TRUE : TK_FALSE, NULL, 0) && tok_is(&r, 11, TK_OPEN_OBJ, NULL, 0) &&
-		       tok_is(&r, 12, TK_CLOSE_OBJ, NULL, 0) && tok_is(&r, 13, TK_CLOSE_ARR, NULL, 0) &&
-		       tok_is(&r, 14, TK_STR, "u", 1) && tok_is(&r, 15, TK_NUM, num[0], strlen(num[0])) &&
+		       tok_is(&r, 8, TK_NUM, num[0], strlen(num[0])) &&
+		       tok_is(&r, 9, TK_NUM, num[1], strlen(num[1])) &&
+		       tok_is(&r, 10, b ? TK_TRUE : TK_FALSE, NULL, 0) &&
+		       tok_is(&r, 11, TK_OPEN_OBJ, NULL, 0) && tok_is(&r, 12, TK_CLOSE_OBJ, NULL, 0) &&
+		       tok_is(&r, 13, TK_CLOSE_ARR, NULL, 0) && tok_is(&r, 14, TK_STR, "u", 1) &&
+		       tok_is(&r, 15, TK_NUM, num[0], strlen(num[0])) &&
 		       tok_is(&r, 16, TK_CLOSE_OBJ, NULL, 0),
 		   "document read back differently: %s", full);
 out:

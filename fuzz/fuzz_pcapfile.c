@@ -94,7 +94,8 @@ static void check_against_libpcap(const char *path)
 	if (p == NULL)
 		return;
 	while ((rc = pcap_next_ex(p, &h, &d)) == 1)
-		fold_pkt(&want, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec, h->caplen, h->len, d);
+		fold_pkt(&want, (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec, h->caplen,
+			 h->len, d);
 	if (rc != PCAP_ERROR_BREAK) {
 		want_rc = -1;
 		snprintf(want_err, sizeof(want_err), "%s: read error after packet %llu: %s", path,
@@ -103,10 +104,12 @@ static void check_against_libpcap(const char *path)
 	pcap_close(p);
 	err[0] = '\0';
 	rc = capture_run(cap, fold_cb, &got, 0, err, sizeof(err));
-	FUZZ_CHECK(got.n == want.n && got.h == want.h, "%s reader: %llu records, libpcap %llu, or they differ",
-		   capture_reader_name(cap), (unsigned long long)got.n, (unsigned long long)want.n);
-	FUZZ_CHECK(rc == want_rc && strcmp(err, want_err) == 0, "%s reader ended with %d '%s', libpcap %d '%s'",
-		   capture_reader_name(cap), rc, err, want_rc, want_err);
+	FUZZ_CHECK(got.n == want.n && got.h == want.h,
+		   "%s reader: %llu records, libpcap %llu, or they differ", capture_reader_name(cap),
+		   (unsigned long long)got.n, (unsigned long long)want.n);
+	FUZZ_CHECK(rc == want_rc && strcmp(err, want_err) == 0,
+		   "%s reader ended with %d '%s', libpcap %d '%s'", capture_reader_name(cap), rc, err,
+		   want_rc, want_err);
 	capture_close(cap);
 }
 

@@ -14,7 +14,7 @@
 #include "misport/rules.h"
 
 static const int dlts[] = {
-    MP_DLT_EN10MB, MP_DLT_LINUX_SLL, MP_DLT_LINUX_SLL2, MP_DLT_RAW,  MP_DLT_IPV4, MP_DLT_IPV6,
+    MP_DLT_EN10MB, MP_DLT_LINUX_SLL, MP_DLT_LINUX_SLL2, MP_DLT_RAW,        MP_DLT_IPV4,   MP_DLT_IPV6,
     MP_DLT_NULL,   MP_DLT_LOOP,      MP_DLT_PPP,        MP_DLT_PPP_SERIAL, MP_DLT_C_HDLC,
 };
 

@@ -1,6 +1,7 @@
-/* fuzz_rules.c: libFuzzer target for misport's file parsers: IANA registry (TSV, CSV), protocol map, legacy list,
- * policy, scan configuration and output configuration. Byte 0 picks the parser, the rest is the file, written
- * to a memfd and loaded by its /proc path as misport loads files. A file that loads is then queried. */
+/* fuzz_rules.c: libFuzzer target for misport's file parsers: IANA registry (TSV, CSV), protocol map, legacy
+ * list, policy, scan configuration and output configuration. Byte 0 picks the parser, the rest is the file,
+ * written to a memfd and loaded by its /proc path as misport loads files. A file that loads is then queried.
+ */
 #include <stdint.h>
 #include <string.h>
 
@@ -53,7 +54,8 @@ static void query_registry(const struct registry *r)
 		FUZZ_CHECK(reg_lookup_port(r, e->port_lo, (enum mp_transport)e->transport, &hits) >= 1,
 			   "entry %zu not found by its port", i);
 		if (e->service[0] != '\0')
-			FUZZ_CHECK(reg_lookup_name(r, e->service, &hits) >= 1, "entry %zu not found by name", i);
+			FUZZ_CHECK(reg_lookup_name(r, e->service, &hits) >= 1, "entry %zu not found by name",
+				   i);
 		if (i > 64)
 			break;
 	}
@@ -142,8 +144,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < legacy_count(l); i++) {
 				const struct legacy_entry *e = legacy_at(l, i);
 
-				FUZZ_CHECK(legacy_lookup(l, e->port, (enum mp_transport)e->transport, &hits) >= 1,
-					   "legacy entry %zu not found", i);
+				FUZZ_CHECK(
+				    legacy_lookup(l, e->port, (enum mp_transport)e->transport, &hits) >= 1,
+				    "legacy entry %zu not found", i);
 			}
 		}
 		legacy_free(l);

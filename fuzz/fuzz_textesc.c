@@ -1,8 +1,8 @@
-/* fuzz_textesc.c: libFuzzer target for the SIEM escapers (src/output/textesc.c, cef.c, syslog.c): what the CEF
- * header/extension and RFC 5424 PARAM-VALUE escapers, cef_format and rfc5424_sd_element write, independent
- * parsers read back to the expected value (control characters as documented, invalid UTF-8 as U+FFFD); no
- * record holds a raw line break; a too-small buffer yields a prefix that ends between escape units.
- * Input: byte 0 drives options, then NUL-separated strings. */
+/* fuzz_textesc.c: libFuzzer target for the SIEM escapers (src/output/textesc.c, cef.c, syslog.c): what the
+ * CEF header/extension and RFC 5424 PARAM-VALUE escapers, cef_format and rfc5424_sd_element write,
+ * independent parsers read back to the expected value (control characters as documented, invalid UTF-8 as
+ * U+FFFD); no record holds a raw line break; a too-small buffer yields a prefix that ends between escape
+ * units. Input: byte 0 drives options, then NUL-separated strings. */
 #include <stdbool.h>
 #include <string.h>
 
@@ -14,7 +14,7 @@
 #include "misport/textesc.h"
 #include "utf8_oracle.h"
 
-#define MAX_IN 8192
+#define MAX_IN  8192
 #define NFIELDS 16
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -27,7 +27,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 enum kind { K_CEF_HEADER, K_CEF_EXT, K_SD_PARAM };
 
 /* The value a reader must get back: the documented replacements (a control character becomes a space, except
- * LF and CR in a CEF extension, which survive as escapes), and U+FFFD per byte that starts no valid sequence. */
+ * LF and CR in a CEF extension, which survive as escapes), and U+FFFD per byte that starts no valid sequence.
+ */
 static size_t expected(enum kind k, const char *s, uint8_t *out)
 {
 	const uint8_t *u = (const uint8_t *)s;
@@ -113,7 +114,8 @@ static size_t unescape(enum kind k, const char *t, size_t n, uint8_t stop, uint8
 static void (*const escaper[])(struct sbuf *, const char *) = {sb_cef_header, sb_cef_ext, sb_sd_param};
 
 /* One escaper: full round trip, then a buffer of every smaller size gives a clean prefix. */
-static void check_escaper(enum kind k, const char *s, uint8_t *scratch, uint8_t *scratch2, char *buf, size_t cap)
+static void check_escaper(enum kind k, const char *s, uint8_t *scratch, uint8_t *scratch2, char *buf,
+			  size_t cap)
 {
 	struct sbuf b;
 	size_t elen, olen, pos, full_len;
@@ -137,10 +139,12 @@ static void check_escaper(enum kind k, const char *s, uint8_t *scratch, uint8_t 
 		sb_init(&b, small, scap);
 		escaper[k](&b, s);
 		FUZZ_CHECK(small[scap] == 'Z', "escaper %d wrote past cap", (int)k);
-		FUZZ_CHECK(b.overflow && b.len < scap && strlen(small) == b.len, "escaper %d small buffer", (int)k);
+		FUZZ_CHECK(b.overflow && b.len < scap && strlen(small) == b.len, "escaper %d small buffer",
+			   (int)k);
 		FUZZ_CHECK(memcmp(small, buf, b.len) == 0, "escaper %d: cut text is not a prefix", (int)k);
 		pos = unescape(k, small, b.len, 0, scratch2, &olen);
-		FUZZ_CHECK(pos == b.len, "escaper %d: cut inside an escape or a character: %s", (int)k, small);
+		FUZZ_CHECK(pos == b.len, "escaper %d: cut inside an escape or a character: %s", (int)k,
+			   small);
 		free(small);
 	}
 }
@@ -209,7 +213,8 @@ static bool cef_ext_get(const char *ext, const char *key, uint8_t *val, size_t *
 			FUZZ_CHECK(ve > vs, "no space before the next key in %s", ext + vs);
 			ve--; /* the separating space */
 			pos = unescape(K_CEF_EXT, ext + vs, ve - vs, 0, tmp, &olen);
-			FUZZ_CHECK(pos == ve - vs, "extension value does not parse: %.*s", (int)(ve - vs), ext + vs);
+			FUZZ_CHECK(pos == ve - vs, "extension value does not parse: %.*s", (int)(ve - vs),
+				   ext + vs);
 			i = ve + 1;
 		} else {
 			ve = n;
@@ -236,7 +241,8 @@ static void expect_ext(const char *ext, const char *key, const char *value)
 	}
 	FUZZ_CHECK(present, "%s missing from %s", key, ext);
 	wlen = expected(K_CEF_EXT, value, want);
-	FUZZ_CHECK(glen == wlen && memcmp(got, want, wlen) == 0, "%s read back differently from %s", key, ext);
+	FUZZ_CHECK(glen == wlen && memcmp(got, want, wlen) == 0, "%s read back differently from %s", key,
+		   ext);
 }
 
 static void copy_field(char *dst, size_t cap, const char *src)
@@ -284,10 +290,12 @@ static void check_cef(const char *const *f, uint8_t opt, char *buf, size_t cap)
 	/* Vendor, product, version, signature id, name, severity: six header fields. */
 	for (int field = 0; field < 6; field++) {
 		pos = unescape(K_CEF_HEADER, p, strlen(p), '|', got, &glen);
-		FUZZ_CHECK(pos != (size_t)-1 && p[pos] == '|', "header field %d does not parse: %s", field, buf);
+		FUZZ_CHECK(pos != (size_t)-1 && p[pos] == '|', "header field %d does not parse: %s", field,
+			   buf);
 		if (field == 4) {
 			wlen = expected(K_CEF_HEADER, a.signature, want);
-			FUZZ_CHECK(glen == wlen && memcmp(got, want, wlen) == 0, "name read back differently: %s", buf);
+			FUZZ_CHECK(glen == wlen && memcmp(got, want, wlen) == 0,
+				   "name read back differently: %s", buf);
 		}
 		p += pos + 1;
 	}
@@ -308,7 +316,8 @@ static void check_cef(const char *const *f, uint8_t opt, char *buf, size_t cap)
 		char *small = malloc(scap);
 
 		if (small != NULL) {
-			FUZZ_CHECK(cef_format(&ev, dvchost, small, scap) == -1, "record did not fit but was accepted");
+			FUZZ_CHECK(cef_format(&ev, dvchost, small, scap) == -1,
+				   "record did not fit but was accepted");
 			free(small);
 		}
 	}
@@ -349,12 +358,14 @@ static void check_sd(const char *const *f, size_t nf, uint8_t opt, char *buf, si
 		s0 = ++i;
 		while (i < len && buf[i] != '=')
 			i++;
-		FUZZ_CHECK(i > s0 && i - s0 <= 32 && i + 1 < len && buf[i + 1] == '"', "bad PARAM-NAME: %s", buf);
+		FUZZ_CHECK(i > s0 && i - s0 <= 32 && i + 1 < len && buf[i + 1] == '"', "bad PARAM-NAME: %s",
+			   buf);
 		i += 2;
 		pos = unescape(K_SD_PARAM, buf + i, len - i, '"', got, &glen);
 		FUZZ_CHECK(pos != (size_t)-1 && buf[i + pos] == '"', "PARAM-VALUE does not parse: %s", buf);
 		wlen = expected(K_SD_PARAM, values[k], want);
-		FUZZ_CHECK(glen == wlen && memcmp(got, want, wlen) == 0, "PARAM-VALUE read back differently: %s", buf);
+		FUZZ_CHECK(glen == wlen && memcmp(got, want, wlen) == 0,
+			   "PARAM-VALUE read back differently: %s", buf);
 		i += pos + 1;
 	}
 	FUZZ_CHECK(i == len - 1, "trailing bytes in %s", buf);
@@ -362,7 +373,8 @@ static void check_sd(const char *const *f, size_t nf, uint8_t opt, char *buf, si
 
 static void check_header(const char *const *f, uint8_t opt, char *buf, size_t cap)
 {
-	struct rfc5424_hdr h = {opt % 24, opt % 8, (uint64_t)opt * 86400000000ull * 365u, f[0], f[1], f[2], f[3]};
+	struct rfc5424_hdr h = {opt % 24, opt % 8, (uint64_t)opt * 86400000000ull * 365u, f[0], f[1],
+				f[2],     f[3]};
 	static const size_t maxes[4] = {255, 48, 128, 32};
 	struct sbuf b;
 	size_t i = 0, field = 0;
@@ -380,7 +392,8 @@ static void check_header(const char *const *f, uint8_t opt, char *buf, size_t ca
 		if (field >= 2) {
 			FUZZ_CHECK(i - s0 <= maxes[field - 2], "header field %zu too long", field);
 			for (size_t q = s0; q < i; q++)
-				FUZZ_CHECK(buf[q] >= 33 && buf[q] <= 126, "header byte %02x", (unsigned)(uint8_t)buf[q]);
+				FUZZ_CHECK(buf[q] >= 33 && buf[q] <= 126, "header byte %02x",
+					   (unsigned)(uint8_t)buf[q]);
 		}
 		i++;
 	}

@@ -1,4 +1,5 @@
-/* utf8_oracle.h: an independent UTF-8 well-formedness check (Unicode 15, table 3-7) for the escaper fuzz targets. */
+/* utf8_oracle.h: an independent UTF-8 well-formedness check (Unicode 15, table 3-7) for the escaper fuzz
+ * targets. */
 #ifndef MISPORT_UTF8_ORACLE_H
 #define MISPORT_UTF8_ORACLE_H
 

@@ -27,10 +27,10 @@
 #endif
 #ifdef MP_CAPTURE_ASAN
 #include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
 #else
-#define POISON(p, n) ((void)(p), (void)(n))
+#define POISON(p, n)   ((void)(p), (void)(n))
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
@@ -39,11 +39,11 @@
  * and with the same results and messages as libpcap 1.10's sf-pcap.c for the formats direct_header()
  * and direct_link_ok() accept. */
 struct direct {
-	int fd;               /* the descriptor of libpcap's stream, positioned after the file header */
-	uint8_t *buf;         /* MP_CAPTURE_FILE_BUFFER bytes (owned) */
-	size_t off, len;      /* unread bytes are buf[off..len) */
-	uint64_t file_pos;    /* file offset of buf[len] */
-	uint32_t snapshot;    /* libpcap's adjusted snapshot length */
+	int fd;            /* the descriptor of libpcap's stream, positioned after the file header */
+	uint8_t *buf;      /* MP_CAPTURE_FILE_BUFFER bytes (owned) */
+	size_t off, len;   /* unread bytes are buf[off..len) */
+	uint64_t file_pos; /* file offset of buf[len] */
+	uint32_t snapshot; /* libpcap's adjusted snapshot length */
 	int swapped, nsec;
 	struct bpf_program prog; /* the filter (owned), when has_prog */
 	int has_prog;
@@ -52,7 +52,7 @@ struct direct {
 struct capture {
 	pcap_t *p;
 	char *name;
-	char *iobuf; /* stdio buffer of the file libpcap reads (owned; freed after pcap_close) */
+	char *iobuf;      /* stdio buffer of the file libpcap reads (owned; freed after pcap_close) */
 	struct direct *d; /* NULL unless the file is read directly (owned) */
 	int dlt;
 	int live;
@@ -86,7 +86,8 @@ static int apply_filter(struct capture *c, const char *bpf, char *err, size_t er
 	return 0;
 }
 
-_Static_assert(MP_CAPTURE_FILE_BUFFER >= 16u + MP_CAPTURE_SNAPLEN, "the read buffer must hold the largest record");
+_Static_assert(MP_CAPTURE_FILE_BUFFER >= 16u + MP_CAPTURE_SNAPLEN,
+	       "the read buffer must hold the largest record");
 
 #define PCAP_MAGIC_US 0xa1b2c3d4u
 #define PCAP_MAGIC_NS 0xa1b23c4du
@@ -248,8 +249,8 @@ fail:
 	return -1;
 }
 
-int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf, struct capture **out,
-		      char *err, size_t errlen)
+int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf,
+		      struct capture **out, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct capture *c;
@@ -272,7 +273,8 @@ int capture_open_live(const char *iface, const struct capture_live_opts *o, cons
 	(void)pcap_set_timeout(c->p, o->timeout_ms > 0 ? o->timeout_ms : 100);
 	if (o->immediate)
 		(void)pcap_set_immediate_mode(c->p, 1);
-	(void)pcap_set_buffer_size(c->p, (o->buffer_kib > 0 ? o->buffer_kib : (int)MP_CAPTURE_BUFFER_KIB) * 1024);
+	(void)pcap_set_buffer_size(c->p,
+				   (o->buffer_kib > 0 ? o->buffer_kib : (int)MP_CAPTURE_BUFFER_KIB) * 1024);
 	(void)pcap_set_tstamp_precision(c->p, PCAP_TSTAMP_PRECISION_MICRO);
 	rc = pcap_activate(c->p);
 	if (rc < 0) {
@@ -392,7 +394,8 @@ static ssize_t direct_fill(struct direct *d, size_t want)
 	}
 	while (d->len < want) {
 		size_t room = MP_CAPTURE_FILE_BUFFER - d->len;
-		ssize_t n = read(d->fd, d->buf + d->len, room < MP_CAPTURE_READ_CHUNK ? room : MP_CAPTURE_READ_CHUNK);
+		ssize_t n =
+		    read(d->fd, d->buf + d->len, room < MP_CAPTURE_READ_CHUNK ? room : MP_CAPTURE_READ_CHUNK);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -410,7 +413,8 @@ static ssize_t direct_fill(struct direct *d, size_t want)
 /* Reads the next record as libpcap's pcap_next_packet() does: 1 with *h and *data set (data valid until
  * the next call), 0 at the end of the file, -1 with err filled on a read error, a truncated record or a
  * record longer than libpcap accepts (the same messages as libpcap). */
-static int direct_next(struct capture *c, struct pcap_pkthdr *h, const uint8_t **data, char *err, size_t errlen)
+static int direct_next(struct capture *c, struct pcap_pkthdr *h, const uint8_t **data, char *err,
+		       size_t errlen)
 {
 	struct direct *d = c->d;
 	const uint8_t *r;
@@ -422,7 +426,8 @@ static int direct_next(struct capture *c, struct pcap_pkthdr *h, const uint8_t *
 	if (avail == 0)
 		return 0;
 	if (avail < 16) {
-		snprintf(err, errlen, "truncated dump file; tried to read 16 header bytes, only got %zd", avail);
+		snprintf(err, errlen, "truncated dump file; tried to read 16 header bytes, only got %zd",
+			 avail);
 		return -1;
 	}
 	r = d->buf + d->off;
@@ -442,11 +447,11 @@ static int direct_next(struct capture *c, struct pcap_pkthdr *h, const uint8_t *
 	h->len = get32(r + 12, d->swapped);
 	if (caplen > MP_CAPTURE_SNAPLEN) { /* libpcap's MAXIMUM_SNAPLEN for these link types */
 		if (caplen > d->snapshot)
-			snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u", caplen,
-				 d->snapshot);
+			snprintf(err, errlen, "invalid packet capture length %u, bigger than snaplen of %u",
+				 caplen, d->snapshot);
 		else
-			snprintf(err, errlen, "invalid packet capture length %u, bigger than maximum of %u", caplen,
-				 (unsigned)MP_CAPTURE_SNAPLEN);
+			snprintf(err, errlen, "invalid packet capture length %u, bigger than maximum of %u",
+				 caplen, (unsigned)MP_CAPTURE_SNAPLEN);
 		return -1;
 	}
 	keep = caplen > d->snapshot ? d->snapshot : caplen;

@@ -1,5 +1,5 @@
-/* classify.c: the verdict of one flow: nDPI's protocol against the IANA registration (RFC 6335) of the server port,
- * the legacy list and the local policy; fills the neutral alert record when a verdict is an alert. */
+/* classify.c: the verdict of one flow: nDPI's protocol against the IANA registration (RFC 6335) of the server
+ * port, the legacy list and the local policy; fills the neutral alert record when a verdict is an alert. */
 #include "misport/classify.h"
 
 #include <stdarg.h>
@@ -12,12 +12,8 @@
 
 #define DYNAMIC_PORT_MIN 49152u /* RFC 6335 section 6: Dynamic Ports 49152-65535 */
 
-static const char *const verdict_names[MP_VERDICT_COUNT] = {"none",
-							   "match",
-							   "port-mismatch",
-							   "unregistered-port",
-							   "legacy-port",
-							   "allowed", "scan-noise"};
+static const char *const verdict_names[MP_VERDICT_COUNT] = {
+    "none", "match", "port-mismatch", "unregistered-port", "legacy-port", "allowed", "scan-noise"};
 
 const char *verdict_name(enum mp_verdict v)
 {
@@ -57,8 +53,8 @@ static void fmt_trunc(char *dst, size_t size, const char *fmt, ...)
 }
 
 /* The assigned services of (port, t) joined with ", " into dst; returns the first one or NULL. */
-static const struct reg_entry *registered_names(const struct registry *reg, uint16_t port, enum mp_transport t,
-						char *dst, size_t size)
+static const struct reg_entry *registered_names(const struct registry *reg, uint16_t port,
+						enum mp_transport t, char *dst, size_t size)
 {
 	const struct reg_entry *const *v = NULL;
 	const struct reg_entry *first = NULL;
@@ -101,7 +97,8 @@ static const char *base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-static int is_match(const struct registry *reg, const struct pmap_proto *p, uint16_t port, enum mp_transport t)
+static int is_match(const struct registry *reg, const struct pmap_proto *p, uint16_t port,
+		    enum mp_transport t)
 {
 	const struct reg_entry *const *v = NULL;
 	size_t n = reg_lookup_port(reg, port, t, &v);
@@ -133,10 +130,10 @@ static void own_names(const struct pmap_proto *p, char *dst, size_t size)
 }
 
 struct judged {
-	const char *proto;    /* the protocol judged (the master when there is one) */
-	const char *carried;  /* the application inside it, or NULL */
-	char display[96];     /* "TLS.Google" */
-	char split[64];       /* storage when "TLS.Google" came as one name */
+	const char *proto;   /* the protocol judged (the master when there is one) */
+	const char *carried; /* the application inside it, or NULL */
+	char display[96];    /* "TLS.Google" */
+	char split[64];      /* storage when "TLS.Google" came as one name */
 	const struct pmap_proto *p;
 };
 
@@ -155,7 +152,8 @@ static int judge_protocol(const struct protomap *pm, const struct classify_in *i
 	}
 	j->p = pmap_find(pm, j->proto);
 	if (j->p == NULL && j->carried == NULL) {
-		/* One combined name such as "TLS.Google" (a name with a dot like "Z39.50" was found above). */
+		/* One combined name such as "TLS.Google" (a name with a dot like "Z39.50" was found above).
+		 */
 		const char *dot = strchr(j->proto, '.');
 
 		if (dot != NULL && (size_t)(dot - j->proto) < sizeof(j->split)) {
@@ -185,8 +183,8 @@ static int mismatch_severity(const struct pmap_proto *p, unsigned flags)
 }
 
 static void fill_alert(const struct rules *rules, const struct classify_in *in, enum mp_transport t,
-		       const struct judged *j, enum mp_verdict v, int severity, const struct policy_rule *sev_rule,
-		       struct mp_alert *a)
+		       const struct judged *j, enum mp_verdict v, int severity,
+		       const struct policy_rule *sev_rule, struct mp_alert *a)
 {
 	const struct registry *reg = rules_registry(rules);
 	const char *tn = reg_transport_name(t);
@@ -194,42 +192,49 @@ static void fill_alert(const struct rules *rules, const struct classify_in *in, 
 	unsigned flags = rules_port_flags(rules, port, t);
 	char names[256], expl[MP_ALERT_META_VALUE], basis[256];
 	const struct reg_entry *prim = registered_names(reg, port, t, names, sizeof(names));
-	const struct legacy_entry *le = v == MP_VERDICT_LEGACY_PORT ? rules_port_legacy(rules, port, t) : NULL;
+	const struct legacy_entry *le =
+	    v == MP_VERDICT_LEGACY_PORT ? rules_port_legacy(rules, port, t) : NULL;
 	const char *desc = prim != NULL ? prim->description : "";
 	long freq = reg_nmap_freq(reg, port, t);
 
 	a->severity = severity;
-	fmt_trunc(basis, sizeof(basis), "IANA registers %u/%s to %s, which the protocol map does not count as %s",
-		  port, tn, names, j->proto);
+	fmt_trunc(basis, sizeof(basis),
+		  "IANA registers %u/%s to %s, which the protocol map does not count as %s", port, tn, names,
+		  j->proto);
 	switch (v) {
 	case MP_VERDICT_PORT_MISMATCH:
 		a->signature_id = MP_SID_PORT_MISMATCH;
 		tf_copy(a->category, sizeof(a->category), "Detection of a Non-Standard Protocol or Event");
 		if (desc[0] != '\0')
-			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, registered to %s (%s)", j->display,
-				  port, tn, names, desc);
+			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, registered to %s (%s)",
+				  j->display, port, tn, names, desc);
 		else
-			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, registered to %s", j->display, port,
-				  tn, names);
+			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, registered to %s",
+				  j->display, port, tn, names);
 		if (j->p->cls == PMAP_CLASS_SERVICE)
 			fmt_trunc(expl, sizeof(expl),
-				  "%s has a registered port of its own, so running it on another service's port is a "
-				  "deliberate move (dodging port filters, a tunnel or backdoor) or a misconfigured server; "
+				  "%s has a registered port of its own, so running it on another service's "
+				  "port is a "
+				  "deliberate move (dodging port filters, a tunnel or backdoor) or a "
+				  "misconfigured server; "
 				  "basis: %s.",
 				  j->proto, basis);
 		else if (j->p->cls == PMAP_CLASS_CARRIER && (flags & RULES_PORT_WELLKNOWN))
-			fmt_trunc(expl, sizeof(expl),
-				  "%s on the port of another well-known protocol points to a tunnel, a proxy or a "
-				  "misconfigured server; basis: %s.",
-				  j->proto, basis);
+			fmt_trunc(
+			    expl, sizeof(expl),
+			    "%s on the port of another well-known protocol points to a tunnel, a proxy or a "
+			    "misconfigured server; basis: %s.",
+			    j->proto, basis);
 		else if (j->p->cls == PMAP_CLASS_CARRIER)
 			fmt_trunc(expl, sizeof(expl),
-				  "%s is a general carrier, so the product registered here may itself speak it, or an "
+				  "%s is a general carrier, so the product registered here may itself speak "
+				  "it, or an "
 				  "application chose the port; basis: %s.",
 				  j->proto, basis);
 		else
 			fmt_trunc(expl, sizeof(expl),
-				  "An application chose this port for %s (or uses it to slip past port filters); basis: %s.",
+				  "An application chose this port for %s (or uses it to slip past port "
+				  "filters); basis: %s.",
 				  j->proto, basis);
 		break;
 	case MP_VERDICT_UNREGISTERED_PORT: {
@@ -238,11 +243,13 @@ static void fill_alert(const struct rules *rules, const struct classify_in *in, 
 		own_names(j->p, own, sizeof(own));
 		a->signature_id = MP_SID_UNREGISTERED_PORT;
 		tf_copy(a->category, sizeof(a->category), "Detection of a Non-Standard Protocol or Event");
-		fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, a port IANA has not assigned", j->display,
-			  port, tn);
+		fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, a port IANA has not assigned",
+			  j->display, port, tn);
 		fmt_trunc(expl, sizeof(expl),
-			  "An administrator or application chose an unassigned port for %s instead of its registered "
-			  "one (%s), or this is a test or hidden service; basis: IANA has assigned nothing on %u/%s.",
+			  "An administrator or application chose an unassigned port for %s instead of its "
+			  "registered "
+			  "one (%s), or this is a test or hidden service; basis: IANA has assigned nothing "
+			  "on %u/%s.",
 			  j->proto, own, port, tn);
 		break;
 	}
@@ -258,22 +265,26 @@ static void fill_alert(const struct rules *rules, const struct classify_in *in, 
 			desc = res != NULL ? res->description : "";
 			if (strcmp(svc, "-") == 0)
 				fmt_trunc(a->signature, sizeof(a->signature),
-					  "%s on %u/%s, a port whose IANA assignment was withdrawn", j->display, port, tn);
+					  "%s on %u/%s, a port whose IANA assignment was withdrawn",
+					  j->display, port, tn);
 			else
 				fmt_trunc(a->signature, sizeof(a->signature),
-					  "%s on %u/%s, withdrawn legacy port of %s", j->display, port, tn, svc);
+					  "%s on %u/%s, withdrawn legacy port of %s", j->display, port, tn,
+					  svc);
 		} else if (desc[0] != '\0') {
-			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, legacy port of %s (%s)", j->display,
-				  port, tn, svc, desc);
+			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, legacy port of %s (%s)",
+				  j->display, port, tn, svc, desc);
 		} else {
-			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, legacy port of %s", j->display, port,
-				  tn, svc);
+			fmt_trunc(a->signature, sizeof(a->signature), "%s on %u/%s, legacy port of %s",
+				  j->display, port, tn, svc);
 		}
 		if (names[0] == '\0')
 			tf_copy(names, sizeof(names), svc);
 		fmt_trunc(expl, sizeof(expl),
-			  "Nothing current should listen on this port, so live traffic means a forgotten legacy system, "
-			  "a program reusing the port (often a backdoor) or scanning; basis: legacy list %s:%u (%s).",
+			  "Nothing current should listen on this port, so live traffic means a forgotten "
+			  "legacy system, "
+			  "a program reusing the port (often a backdoor) or scanning; basis: legacy list "
+			  "%s:%u (%s).",
 			  le != NULL ? base_name(le->file) : "?", le != NULL ? le->line : 0,
 			  le != NULL ? le->source : "?");
 		break;
@@ -305,8 +316,8 @@ static void fill_alert(const struct rules *rules, const struct classify_in *in, 
 	if (freq >= 0)
 		alert_meta_addf(a, "nmap_open_frequency", "%ld.%06ld", freq / 1000000, freq % 1000000);
 	if (sev_rule != NULL)
-		alert_meta_addf(a, "severity_policy", "line %u%s%s", sev_rule->line, sev_rule->note[0] ? ": " : "",
-				sev_rule->note);
+		alert_meta_addf(a, "severity_policy", "line %u%s%s", sev_rule->line,
+				sev_rule->note[0] ? ": " : "", sev_rule->note);
 }
 
 enum mp_verdict classify_flow(const struct rules *rules, const struct classify_in *in, struct mp_alert *out)

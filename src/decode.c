@@ -53,13 +53,13 @@ static struct cursor cur_sub(const struct cursor *c, uint32_t off)
 	return s;
 }
 
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86dd
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88a8
-#define ETH_P_QINQ_OLD 0x9100
-#define ETH_P_MPLS_UC 0x8847
-#define ETH_P_MPLS_MC 0x8848
+#define ETH_P_IP        0x0800
+#define ETH_P_IPV6      0x86dd
+#define ETH_P_8021Q     0x8100
+#define ETH_P_8021AD    0x88a8
+#define ETH_P_QINQ_OLD  0x9100
+#define ETH_P_MPLS_UC   0x8847
+#define ETH_P_MPLS_MC   0x8848
 #define ETH_P_PPPOE_SES 0x8864
 
 static bool is_vlan_ethertype(uint16_t t)
@@ -138,8 +138,8 @@ static enum mp_decode_result decode_llc(const struct cursor *c, struct mp_packet
 	return decode_ethertype(type, cur_sub(c, 8), out);
 }
 
-#define PPP_IP 0x0021
-#define PPP_IPV6 0x0057
+#define PPP_IP      0x0021
+#define PPP_IPV6    0x0057
 #define PPP_MPLS_UC 0x0281
 #define PPP_MPLS_MC 0x0283
 
@@ -477,8 +477,7 @@ static enum mp_decode_result decode_ipv4(const struct cursor *c, unsigned depth,
 
 static bool ipv6_is_ext(uint8_t nh)
 {
-	return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51 || nh == 135 || nh == 139 ||
-	       nh == 140;
+	return nh == 0 || nh == 43 || nh == 44 || nh == 60 || nh == 51 || nh == 135 || nh == 139 || nh == 140;
 }
 
 static enum mp_decode_result decode_ipv6(const struct cursor *c, unsigned depth, struct mp_packet *out)
@@ -551,7 +550,8 @@ static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *
 	}
 }
 
-bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16], uint16_t *vlan)
+bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16],
+		  uint16_t *vlan)
 {
 	struct cursor c = {data, caplen};
 	uint16_t type, tci;
@@ -598,8 +598,8 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 	}
 	if (type == ETH_P_IPV6) {
 		/* decode_ipv6 likewise, and an extension header may hide a tunnel */
-		if (!rd_u8(&c, 0, &v) || v >> 4 != 6 || !rd_u8(&c, 6, &proto) || c.len < 40 || ipv6_is_ext(proto) ||
-		    proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6)
+		if (!rd_u8(&c, 0, &v) || v >> 4 != 6 || !rd_u8(&c, 6, &proto) || c.len < 40 ||
+		    ipv6_is_ext(proto) || proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6)
 			return false;
 		memcpy(src, c.p + 8, 16);
 		memcpy(dst, c.p + 24, 16);

@@ -40,7 +40,7 @@ struct dpi_engine {
 struct dpi_flow {
 	struct ndpi_flow_struct *nf;
 	ndpi_protocol proto;
-	uint16_t scope; /* virtual shard of the flow's host pair: the part of nDPI's caches it sees */
+	uint16_t scope;   /* virtual shard of the flow's host pair: the part of nDPI's caches it sees */
 	uint64_t last_ms; /* latest packet time handed to nDPI for this flow */
 };
 
@@ -65,8 +65,8 @@ static void mem_publish(void)
 
 	mem_delta = 0;
 	while (used > 0 && (uint64_t)used > peak &&
-	       !atomic_compare_exchange_weak_explicit(&dpi_mem_peak, &peak, (uint64_t)used, memory_order_relaxed,
-						      memory_order_relaxed))
+	       !atomic_compare_exchange_weak_explicit(&dpi_mem_peak, &peak, (uint64_t)used,
+						      memory_order_relaxed, memory_order_relaxed))
 		;
 }
 
@@ -281,7 +281,8 @@ static struct ndpi_lru_cache_entry *lru_slot(struct ndpi_lru_cache *c, u_int32_t
 	return t != NULL ? &t[key % lru_size(c)] : NULL;
 }
 
-u_int8_t ndpi_lru_find_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t *value, u_int8_t clean_key_when_found)
+u_int8_t ndpi_lru_find_cache(struct ndpi_lru_cache *c, u_int32_t key, u_int16_t *value,
+			     u_int8_t clean_key_when_found)
 {
 	struct ndpi_lru_cache_entry *s = lru_slot(c, key, false);
 
@@ -416,7 +417,7 @@ static void fill_result(struct dpi_engine *e, struct dpi_flow *f, bool guessed, 
 		copy_name(res->master, sizeof(res->master), ndpi_get_proto_name(e->ndpi, p.master_protocol));
 	copy_name(res->app, sizeof(res->app),
 		  ndpi_get_proto_name(e->ndpi, p.app_protocol != NDPI_PROTOCOL_UNKNOWN ? p.app_protocol
-											: p.master_protocol));
+										       : p.master_protocol));
 	copy_name(res->category, sizeof(res->category), ndpi_category_get_name(e->ndpi, p.category));
 	res->known_proto_wrong_port =
 	    NDPI_ISSET_BIT(f->nf->risk, NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT) != 0;

@@ -18,7 +18,7 @@
 #include "misport/dpi.h"
 
 typedef u_int32_t (*check_flow_fn)(struct ndpi_detection_module_struct *, struct ndpi_flow_struct *,
-                                   NDPI_SELECTION_BITMASK_PROTOCOL_SIZE *);
+				   NDPI_SELECTION_BITMASK_PROTOCOL_SIZE *);
 
 /* libndpi's own ndpi_check_flow_func, found at the first dpi_dispatch_check; whether every check so far
  * passed; and whether misport's runs (only if they did, unless libndpi's own could not be found). */
@@ -70,8 +70,8 @@ static bool bm_meet(const NDPI_PROTOCOL_BITMASK *a, const NDPI_PROTOCOL_BITMASK 
 /* Whether nDPI would call dissector c: its selection bits are all in sel, it is not excluded for the flow
  * (excl_empty: the flow's excluded set is empty), and it runs while the flow's protocol is det. */
 static inline bool cb_eligible(const struct ndpi_call_function_struct *c,
-                               NDPI_SELECTION_BITMASK_PROTOCOL_SIZE sel, const NDPI_PROTOCOL_BITMASK *excl,
-                               bool excl_empty, unsigned det)
+			       NDPI_SELECTION_BITMASK_PROTOCOL_SIZE sel, const NDPI_PROTOCOL_BITMASK *excl,
+			       bool excl_empty, unsigned det)
 {
 	return (c->ndpi_selection_bitmask & sel) == c->ndpi_selection_bitmask &&
 	       (excl_empty || !bm_meet(excl, &c->excluded_protocol_bitmask)) &&
@@ -79,8 +79,8 @@ static inline bool cb_eligible(const struct ndpi_call_function_struct *c,
 }
 
 static u_int32_t check_dissectors(struct ndpi_detection_module_struct *s, struct ndpi_flow_struct *flow,
-                                  NDPI_SELECTION_BITMASK_PROTOCOL_SIZE sel,
-                                  const struct ndpi_call_function_struct *cb, u_int32_t ncb)
+				  NDPI_SELECTION_BITMASK_PROTOCOL_SIZE sel,
+				  const struct ndpi_call_function_struct *cb, u_int32_t ncb)
 {
 	const NDPI_PROTOCOL_BITMASK *excl = &flow->excluded_protocol_bitmask;
 	const bool no_payload = cb == s->callback_buffer_tcp_no_payload;
@@ -96,7 +96,7 @@ static u_int32_t check_dissectors(struct ndpi_detection_module_struct *s, struct
 	    cb_eligible(&s->callback_buffer[proto_index], sel, excl, excl_empty, det) &&
 	    gid != NDPI_PROTOCOL_UNKNOWN && s->proto_defaults[gid].func != NULL &&
 	    (!no_payload || (s->callback_buffer[gid].ndpi_selection_bitmask &
-	                     NDPI_SELECTION_BITMASK_PROTOCOL_HAS_PAYLOAD) == 0)) {
+			     NDPI_SELECTION_BITMASK_PROTOCOL_HAS_PAYLOAD) == 0)) {
 		s->proto_defaults[gid].func(s, flow);
 		func = s->proto_defaults[gid].func;
 		num_calls++;
@@ -135,7 +135,7 @@ static u_int32_t check_dissectors(struct ndpi_detection_module_struct *s, struct
 }
 
 u_int32_t ndpi_check_flow_func(struct ndpi_detection_module_struct *s, struct ndpi_flow_struct *flow,
-                               NDPI_SELECTION_BITMASK_PROTOCOL_SIZE *sel)
+			       NDPI_SELECTION_BITMASK_PROTOCOL_SIZE *sel)
 {
 	if (!atomic_load_explicit(&use_own, memory_order_relaxed) && ndpi_own != NULL)
 		return ndpi_own(s, flow, sel);
@@ -144,14 +144,14 @@ u_int32_t ndpi_check_flow_func(struct ndpi_detection_module_struct *s, struct nd
 	if (s->packet.tcp != NULL) {
 		if (s->packet.payload_packet_len != 0)
 			return check_dissectors(s, flow, *sel, s->callback_buffer_tcp_payload,
-			                        s->callback_buffer_size_tcp_payload);
+						s->callback_buffer_size_tcp_payload);
 		return check_dissectors(s, flow, *sel, s->callback_buffer_tcp_no_payload,
-		                        s->callback_buffer_size_tcp_no_payload);
+					s->callback_buffer_size_tcp_no_payload);
 	}
 	if (s->packet.udp != NULL)
 		return check_dissectors(s, flow, *sel, s->callback_buffer_udp, s->callback_buffer_size_udp);
 	return check_dissectors(s, flow, *sel, s->callback_buffer_non_tcp_udp,
-	                        s->callback_buffer_size_non_tcp_udp);
+				s->callback_buffer_size_non_tcp_udp);
 }
 
 /* The executable segments of the shared object that holds ndpi_detection_process_packet. */
@@ -188,7 +188,7 @@ static bool in_text(const struct text_range *t, const void *fn)
 }
 
 static bool table_ok(const struct text_range *t, const struct ndpi_call_function_struct *cb, u_int32_t n,
-                     bool may_be_empty)
+		     bool may_be_empty)
 {
 	if ((n == 0 && !may_be_empty) || n > NDPI_MAX_SUPPORTED_PROTOCOLS + 1)
 		return false;
@@ -201,7 +201,7 @@ static bool table_ok(const struct text_range *t, const struct ndpi_call_function
 int dpi_dispatch_check(struct ndpi_detection_module_struct *s)
 {
 	static const u_int16_t known[] = {NDPI_PROTOCOL_HTTP, NDPI_PROTOCOL_DNS, NDPI_PROTOCOL_TLS,
-	                                  NDPI_PROTOCOL_SSH};
+					  NDPI_PROTOCOL_SSH};
 	struct text_range t = {0};
 	Dl_info info;
 	bool ok;
@@ -240,5 +240,5 @@ bool dpi_dispatch_is_misport(void)
 void dpi_dispatch_use_ndpi(bool on)
 {
 	atomic_store_explicit(&use_own, !on && atomic_load_explicit(&layout_good, memory_order_relaxed),
-	                      memory_order_relaxed);
+			      memory_order_relaxed);
 }

@@ -5,8 +5,8 @@
 
 #include <ndpi/ndpi_api.h>
 
-int dpi_protocols_on_port(uint16_t port, uint8_t ip_proto, void (*cb)(const char *name, void *user), void *user,
-			  char *err, size_t errlen)
+int dpi_protocols_on_port(uint16_t port, uint8_t ip_proto, void (*cb)(const char *name, void *user),
+			  void *user, char *err, size_t errlen)
 {
 	struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
 	NDPI_PROTOCOL_BITMASK all;

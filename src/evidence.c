@@ -23,7 +23,7 @@ struct evid_frame {
 struct evid_flow {
 	struct evid_frame *head, *tail;
 	size_t bytes;
-	int state; /* EVS_BUFFER, EVS_ALERTED, EVS_IGNORE */
+	int state;                  /* EVS_BUFFER, EVS_ALERTED, EVS_IGNORE */
 	struct capture_writer *own; /* the per-alert file, while open */
 };
 

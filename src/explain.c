@@ -94,35 +94,45 @@ static void gather(const struct rules *r, uint16_t port, uint8_t ip_proto, struc
 			const struct pmap_proto *p = pmap_at(pm, k);
 
 			for (size_t m = 0; m < p->n_names; m++)
-				if (!p->names[m].carried && strcasecmp(p->names[m].service, f->regs[i]->service) == 0)
+				if (!p->names[m].carried &&
+				    strcasecmp(p->names[m].service, f->regs[i]->service) == 0)
 					names_add(p->ndpi, &f->mapped);
 		}
 	}
 	if (f->legacy != NULL)
-		snprintf(f->likely, sizeof(f->likely),
-			 "The registered product is dormant or gone (see legacy), so real traffic here is most likely "
-			 "an application that picked a port that looked free, a misconfiguration, or scanning; "
-			 "misport reports any payload here as legacy-port.");
+		snprintf(
+		    f->likely, sizeof(f->likely),
+		    "The registered product is dormant or gone (see legacy), so real traffic here is most "
+		    "likely "
+		    "an application that picked a port that looked free, a misconfiguration, or scanning; "
+		    "misport reports any payload here as legacy-port.");
 	else if (assigned == 0 && port >= 49152)
-		snprintf(f->likely, sizeof(f->likely),
-			 "Dynamic range: client ephemeral ports and peer-to-peer applications live here; a server "
-			 "on it is an application's own choice. misport reports a known protocol here only when the "
-			 "policy asks (report-dynamic).");
+		snprintf(
+		    f->likely, sizeof(f->likely),
+		    "Dynamic range: client ephemeral ports and peer-to-peer applications live here; a server "
+		    "on it is an application's own choice. misport reports a known protocol here only when "
+		    "the "
+		    "policy asks (report-dynamic).");
 	else if (assigned == 0)
-		snprintf(f->likely, sizeof(f->likely),
-			 "IANA has assigned nothing here: a server on this port is an application's own choice (or "
-			 "a misconfiguration), and probes of it are usually scanning. A protocol with its own "
-			 "registered port seen here is reported as unregistered-port.");
+		snprintf(
+		    f->likely, sizeof(f->likely),
+		    "IANA has assigned nothing here: a server on this port is an application's own choice "
+		    "(or "
+		    "a misconfiguration), and probes of it are usually scanning. A protocol with its own "
+		    "registered port seen here is reported as unregistered-port.");
 	else if (f->mapped.n > 0)
 		snprintf(f->likely, sizeof(f->likely),
-			 "A well-known service port: traffic here should be %s%s; any other protocol deserves a look "
+			 "A well-known service port: traffic here should be %s%s; any other protocol "
+			 "deserves a look "
 			 "(port-mismatch), and unanswered probes are usually scanning.",
 			 f->mapped.v[0], f->mapped.n > 1 ? " (or the other protocols listed)" : "");
 	else
-		snprintf(f->likely, sizeof(f->likely),
-			 "Registered to a specific product. If that product is not deployed here, traffic on the "
-			 "port is most likely another application that picked it, a misconfiguration, or scanning; "
-			 "the product itself may speak HTTP or TLS, so those carriers get a lower severity.");
+		snprintf(
+		    f->likely, sizeof(f->likely),
+		    "Registered to a specific product. If that product is not deployed here, traffic on the "
+		    "port is most likely another application that picked it, a misconfiguration, or "
+		    "scanning; "
+		    "the product itself may speak HTTP or TLS, so those carriers get a lower severity.");
 }
 
 static void print_kv(FILE *fp, bool colour, const char *key, const char *value)
@@ -150,7 +160,8 @@ static void page_text(const struct facts *f, bool colour, FILE *fp)
 			print_kv(fp, colour, "IANA (no name)", buf);
 			continue;
 		}
-		snprintf(buf, sizeof(buf), "%s -- %s", e->service, e->description[0] ? e->description : "(no description)");
+		snprintf(buf, sizeof(buf), "%s -- %s", e->service,
+			 e->description[0] ? e->description : "(no description)");
 		print_kv(fp, colour, "IANA service", buf);
 		if (e->assignee[0] != '\0')
 			print_kv(fp, colour, "  assignee", e->assignee);
@@ -174,11 +185,13 @@ static void page_text(const struct facts *f, bool colour, FILE *fp)
 	}
 	for (size_t i = 0; i < f->nleg; i++)
 		if (f->leg[i] != f->legacy && f->leg[i]->scope == LEGACY_SCOPE_NAME) {
-			snprintf(buf, sizeof(buf), "the name %s is historic: %s", f->leg[i]->service, f->leg[i]->reason);
+			snprintf(buf, sizeof(buf), "the name %s is historic: %s", f->leg[i]->service,
+				 f->leg[i]->reason);
 			print_kv(fp, colour, "  note", buf);
 		}
 	if (f->freq >= 0)
-		snprintf(buf, sizeof(buf), "%.6f (share of nmap's scans that found it open)", (double)f->freq / 1e6);
+		snprintf(buf, sizeof(buf), "%.6f (share of nmap's scans that found it open)",
+			 (double)f->freq / 1e6);
 	else
 		snprintf(buf, sizeof(buf), "unknown (nmap lists no frequency)");
 	print_kv(fp, colour, "nmap open-freq", buf);
@@ -193,13 +206,14 @@ static void page_text(const struct facts *f, bool colour, FILE *fp)
 		size_t used = strlen(buf);
 		snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? ", " : "", f->mapped.v[i]);
 	}
-	print_kv(fp, colour, "counts as match", f->mapped.n ? buf : "(no nDPI protocol claims the registered name)");
+	print_kv(fp, colour, "counts as match",
+		 f->mapped.n ? buf : "(no nDPI protocol claims the registered name)");
 	print_kv(fp, colour, "likely traffic", f->likely);
-	fprintf(fp, "  %s%-18s%s Linux: ss -%slnp 'sport = :%u'    lsof -nP -i %s:%u\n", colour ? "\033[1m" : "",
-		"what listens", colour ? "\033[0m" : "", f->ip_proto == 6 ? "t" : "u", f->port,
-		f->ip_proto == 6 ? "TCP" : "UDP", f->port);
-	fprintf(fp, "  %-18s Windows: netstat -ano | findstr :%u    macOS/BSD: lsof -nP -i %s:%u\n\n", "", f->port,
-		f->ip_proto == 6 ? "TCP" : "UDP", f->port);
+	fprintf(fp, "  %s%-18s%s Linux: ss -%slnp 'sport = :%u'    lsof -nP -i %s:%u\n",
+		colour ? "\033[1m" : "", "what listens", colour ? "\033[0m" : "",
+		f->ip_proto == 6 ? "t" : "u", f->port, f->ip_proto == 6 ? "TCP" : "UDP", f->port);
+	fprintf(fp, "  %-18s Windows: netstat -ano | findstr :%u    macOS/BSD: lsof -nP -i %s:%u\n\n", "",
+		f->port, f->ip_proto == 6 ? "TCP" : "UDP", f->port);
 }
 
 static void page_json(const struct facts *f, struct jbuf *j)
@@ -298,7 +312,8 @@ int explain_query(const struct rules *rules, const char *query, bool json, bool 
 	int n = parse_port(query, t);
 
 	if (n < 0) {
-		snprintf(err, errlen, "explain: '%s' is not PORT, PORT/tcp, PORT/udp or a service name", query);
+		snprintf(err, errlen, "explain: '%s' is not PORT, PORT/tcp, PORT/udp or a service name",
+			 query);
 		return -1;
 	}
 	if (n == 0) {

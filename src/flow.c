@@ -28,7 +28,7 @@ struct flow_table {
 };
 
 static const uint32_t default_timeouts[MP_FC_COUNT] = {
-    [MP_FC_TCP_NEW] = MP_FLOW_TIMEOUT_TCP_NEW, [MP_FC_TCP_EST] = MP_FLOW_TIMEOUT_TCP_EST,
+    [MP_FC_TCP_NEW] = MP_FLOW_TIMEOUT_TCP_NEW,       [MP_FC_TCP_EST] = MP_FLOW_TIMEOUT_TCP_EST,
     [MP_FC_TCP_CLOSED] = MP_FLOW_TIMEOUT_TCP_CLOSED, [MP_FC_UDP] = MP_FLOW_TIMEOUT_UDP,
     [MP_FC_OTHER] = MP_FLOW_TIMEOUT_OTHER,
 };
@@ -171,7 +171,8 @@ size_t flow_expire(struct flow_table *ft, uint64_t now_us)
 		uint64_t timeout = ft->timeout_us[i] / (ft->st.emergency ? MP_FLOW_EMERGENCY_DIVISOR : 1u);
 		struct mp_flow *f;
 
-		while ((f = ft->lists[i].head) != NULL && now_us > f->last_us && now_us - f->last_us >= timeout) {
+		while ((f = ft->lists[i].head) != NULL && now_us > f->last_us &&
+		       now_us - f->last_us >= timeout) {
 			flow_end(ft, f, MP_END_TIMEOUT);
 			n++;
 		}
@@ -277,7 +278,8 @@ static void decide_sides(struct mp_flow *f, const struct mp_packet *p, bool swap
 	} else if (p->ip_proto == 6 && (p->tcp_flags & (MP_TH_SYN | MP_TH_ACK)) == (MP_TH_SYN | MP_TH_ACK)) {
 		src_is_client = false;
 		f->side_basis = MP_SIDE_SYNACK;
-	} else if ((p->ip_proto == 6 || p->ip_proto == 17) && (s = port_server_side(p->sport, p->dport)) >= 0) {
+	} else if ((p->ip_proto == 6 || p->ip_proto == 17) &&
+		   (s = port_server_side(p->sport, p->dport)) >= 0) {
 		src_is_client = s == 1;
 		f->side_basis = MP_SIDE_PORT;
 	} else if (p->ip_proto == 6 && p->sport != p->dport) {
@@ -317,7 +319,8 @@ static enum mp_flow_class flow_class_of(const struct mp_flow *f)
 
 /* A 51-bit id (safe as a JSON number) derived from the flow's key, its first packet time and the
  * seed; ids do not depend on table order or on the number of workers. */
-static uint64_t flow_id_of(const struct flow_table *ft, uint32_t hash, const struct mp_flow_key *k, uint64_t first_us)
+static uint64_t flow_id_of(const struct flow_table *ft, uint32_t hash, const struct mp_flow_key *k,
+			   uint64_t first_us)
 {
 	uint64_t x = mix64(ft->cfg.seed ^ ((uint64_t)hash << 32) ^ first_us);
 

@@ -11,8 +11,8 @@
 enum { LEN_NONE, LEN_L, LEN_LL, LEN_Z };
 
 struct spec {
-	char conv;        /* '%', 'c', 's', 'd', 'i', 'u', 'x', 'X' */
-	unsigned char len; /* LEN_* */
+	char conv;          /* '%', 'c', 's', 'd', 'i', 'u', 'x', 'X' */
+	unsigned char len;  /* LEN_* */
 	unsigned char pad2; /* "02": at least two digits, zero-padded */
 };
 

@@ -1,5 +1,6 @@
-/* legacy.c: loader of rules/legacy.tsv and rules/legacy-iana.tsv, registrations of the IANA port registry (RFC 6335)
- * whose product is dormant, historic or extinct, or which IANA itself marks historic or withdrew. */
+/* legacy.c: loader of rules/legacy.tsv and rules/legacy-iana.tsv, registrations of the IANA port registry
+ * (RFC 6335) whose product is dormant, historic or extinct, or which IANA itself marks historic or withdrew.
+ */
 #include "misport/rules.h"
 
 #include <stdio.h>
@@ -55,8 +56,8 @@ static int cmp_entry(const void *a, const void *b)
 }
 
 static int add_entry(struct legacy_list *l, const char *file, unsigned line, uint16_t port, int t,
-		     enum legacy_scope scope, const char *service, const char *source, const char *reason, char *err,
-		     size_t errlen)
+		     enum legacy_scope scope, const char *service, const char *source, const char *reason,
+		     char *err, size_t errlen)
 {
 	struct legacy_entry *e;
 
@@ -68,7 +69,8 @@ static int add_entry(struct legacy_list *l, const char *file, unsigned line, uin
 					reg_transport_name((enum mp_transport)t), service, o->file, o->line);
 	}
 	if (l->n >= MP_LEGACY_MAX_ENTRIES)
-		return tf_error(err, errlen, file, line, "more than %u legacy entries", MP_LEGACY_MAX_ENTRIES);
+		return tf_error(err, errlen, file, line, "more than %u legacy entries",
+				MP_LEGACY_MAX_ENTRIES);
 	if (l->n == l->cap) {
 		size_t ncap = l->cap == 0 ? 256 : l->cap * 2;
 		struct legacy_entry *ne = realloc(l->e, ncap * sizeof(*ne));
@@ -127,7 +129,8 @@ static int load_one(struct legacy_list *l, const char *path, char *err, size_t e
 		n = tf_split_char(line, '\t', fld, 6);
 		if (n != 6) {
 			rc = tf_error(err, errlen, file, f.line,
-				      "expected 6 tab-separated fields (port, transport, service, scope, source, reason), got %d",
+				      "expected 6 tab-separated fields (port, transport, service, scope, "
+				      "source, reason), got %d",
 				      n > 6 ? 7 : n);
 			break;
 		}
@@ -145,7 +148,8 @@ static int load_one(struct legacy_list *l, const char *path, char *err, size_t e
 			t0 = MP_TRANSPORT_TCP;
 			t1 = MP_TRANSPORT_UDP;
 		} else {
-			rc = tf_error(err, errlen, file, f.line, "bad transport \"%s\" (tcp, udp or tcp/udp)", fld[1]);
+			rc = tf_error(err, errlen, file, f.line, "bad transport \"%s\" (tcp, udp or tcp/udp)",
+				      fld[1]);
 			break;
 		}
 		if (strcmp(fld[3], "port") == 0) {
@@ -155,7 +159,8 @@ static int load_one(struct legacy_list *l, const char *path, char *err, size_t e
 		} else if (strcmp(fld[3], "name") == 0) {
 			scope = LEGACY_SCOPE_NAME;
 		} else {
-			rc = tf_error(err, errlen, file, f.line, "bad scope \"%s\" (port, vacated or name)", fld[3]);
+			rc = tf_error(err, errlen, file, f.line, "bad scope \"%s\" (port, vacated or name)",
+				      fld[3]);
 			break;
 		}
 		if (fld[2][0] == '\0' || (strcmp(fld[2], "-") == 0 && scope != LEGACY_SCOPE_VACATED)) {
@@ -167,7 +172,8 @@ static int load_one(struct legacy_list *l, const char *path, char *err, size_t e
 			break;
 		}
 		for (int t = t0; t <= t1 && rc >= 0; t++)
-			if (add_entry(l, file, f.line, (uint16_t)port, t, scope, fld[2], fld[4], fld[5], err, errlen) < 0)
+			if (add_entry(l, file, f.line, (uint16_t)port, t, scope, fld[2], fld[4], fld[5], err,
+				      errlen) < 0)
 				rc = -1;
 		if (rc < 0)
 			break;

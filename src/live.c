@@ -62,7 +62,8 @@ static void sum_counters(struct capture **caps, size_t n, struct capture_counter
 }
 
 int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
-	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err, size_t errlen)
+	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err,
+	     size_t errlen)
 {
 	struct pollfd pfd[LIVE_MAX_IFACES];
 	struct live_ctx lc = {pl, 0, o->max_packets};

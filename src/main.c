@@ -12,24 +12,24 @@
 #include <unistd.h>
 
 #include "misport/capture.h"
-#include "misport/rules.h"
-#include "misport/scan.h"
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/explain.h"
 #include "misport/heap.h"
+#include "misport/live.h"
 #include "misport/log.h"
 #include "misport/outconf.h"
 #include "misport/output.h"
-#include "misport/live.h"
 #include "misport/pipeline.h"
 #include "misport/privdrop.h"
+#include "misport/rules.h"
+#include "misport/scan.h"
 #include "misport/signals.h"
 #include "misport/workers.h"
 
 #define EXIT_USAGE 1
 #define EXIT_INPUT 2
-#define EXIT_LIVE 3
+#define EXIT_LIVE  3
 
 /* At most this many -i interfaces. */
 #define MAX_IFACES 16
@@ -68,63 +68,64 @@ struct options {
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: misport -r FILE [-r FILE ...] [options]\n"
-		"       misport -i IFACE [-i IFACE ...] [options]\n"
-		"       misport explain [--json] PORT[/tcp|/udp]|NAME   what a port is and what runs there\n"
-		"Classify each flow with nDPI and report protocols that do not match the server port's\n"
-		"IANA registration.\n\n"
-		"input:\n"
-		"  -r, --read FILE       read a pcap or pcapng file ('-' for stdin); repeatable, one flow\n"
-		"                        table across all files, in order\n"
-		"  -i, --interface IFACE capture live from IFACE; repeatable\n"
-		"  -f, --filter EXPR     BPF capture filter (files and interfaces)\n"
-		"  -c, --count N         stop after N packets\n"
-		"      --duration SEC    stop live capture after SEC seconds\n"
-		"  -s, --snaplen N       live: bytes captured per packet (default %d)\n"
-		"  -B, --buffer-size KIB live: kernel capture buffer in KiB (default 32768)\n"
-		"  -p, --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
-		"      --no-immediate    live: let the kernel batch packets (less CPU, more latency)\n"
-		"  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"
-		"output:\n"
-		"      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
-		"      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
-		"                        --eve is given)\n"
-		"      --flows           also write an EVE flow record for every finished flow\n"
-		"  -w, --write FILE      write the packets of every alerted flow to a pcap FILE\n"
-		"      --evidence-dir DIR  one pcap per alerted flow in DIR, named by flow_id\n"
-		"      --report FILE     a self-contained HTML report of the run, written at the end\n"
-		"      --eve unix:PATH   EVE JSON lines to a Unix socket (stream or datagram)\n"
-		"      --syslog URL      RFC 5424 syslog to udp://, tcp:// or tls:// HOST:PORT\n"
-		"      --syslog-format F  syslog MSG: eve (EVE JSON, default) or cef\n"
-		"      --syslog-facility F  syslog facility (default local5)\n"
-		"      --cef PATH        ArcSight CEF lines (alerts) to PATH ('-' for stdout)\n"
-		"      --redis URL       EVE JSON to redis://HOST:PORT/list/KEY or .../stream/KEY\n"
-		"      --output-config FILE  more outputs from FILE (docs/outputs.md)\n"
-		"      --check-config FILE   validate an output configuration file and exit\n"
-		"      --stats-interval SEC  EVE stats record every SEC seconds (live default 60; 0 off)\n"
-		"  -q, --quiet           no summary at the end\n"
-		"rules:\n"
-		"      --rules DIR       rule directory (default: $MISPORT_RULES, else the installed rules,\n"
-		"                        else the source tree's rules/)\n"
-		"      --registry FILE   IANA's service-names-port-numbers.csv instead of the shipped registry\n"
-		"      --policy FILE     site policy (default: DIR/policy.conf)\n"
-		"      --check-rules     load the rules and policy, print OK or the error, and exit\n"
-		"      --suppress-interval SEC  repeats of an alert within SEC are counted (default %u)\n"
-		"      --no-scan-detection  no scan alerts, no scan-noise verdicts (DIR/scan.conf tunes them)\n"
-		"tuning:\n"
-		"      --max-flows N     flow table cap (default %u)\n"
-		"      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
-		"      --cpus LIST       pin the reader (worker 0) to LIST's first CPU and worker i to its\n"
-		"                        entry i, the list repeating if short (as taskset -c: 0,2-3)\n"
-		"      --seed N          hash and flow-id seed (default: random)\n"
-		"  -v, --verbose         more diagnostics (repeatable)\n"
-		"  -h, --help            this help\n"
-		"  -V, --version         print the version\n"
-		"\nsignals: INT/TERM stop and flush, HUP reopens outputs, USR1 writes a stats record\n"
-		"exit status: 0 ok, 1 usage or setup error, 2 some input could not be read,\n"
-		"             3 a live interface failed\n",
-		MP_CAPTURE_SNAPLEN, MP_SUPPRESS_INTERVAL_DEFAULT, MP_FLOW_MAX_DEFAULT);
+	fprintf(
+	    fp,
+	    "usage: misport -r FILE [-r FILE ...] [options]\n"
+	    "       misport -i IFACE [-i IFACE ...] [options]\n"
+	    "       misport explain [--json] PORT[/tcp|/udp]|NAME   what a port is and what runs there\n"
+	    "Classify each flow with nDPI and report protocols that do not match the server port's\n"
+	    "IANA registration.\n\n"
+	    "input:\n"
+	    "  -r, --read FILE       read a pcap or pcapng file ('-' for stdin); repeatable, one flow\n"
+	    "                        table across all files, in order\n"
+	    "  -i, --interface IFACE capture live from IFACE; repeatable\n"
+	    "  -f, --filter EXPR     BPF capture filter (files and interfaces)\n"
+	    "  -c, --count N         stop after N packets\n"
+	    "      --duration SEC    stop live capture after SEC seconds\n"
+	    "  -s, --snaplen N       live: bytes captured per packet (default %d)\n"
+	    "  -B, --buffer-size KIB live: kernel capture buffer in KiB (default 32768)\n"
+	    "  -p, --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
+	    "      --no-immediate    live: let the kernel batch packets (less CPU, more latency)\n"
+	    "  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"
+	    "output:\n"
+	    "      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
+	    "      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
+	    "                        --eve is given)\n"
+	    "      --flows           also write an EVE flow record for every finished flow\n"
+	    "  -w, --write FILE      write the packets of every alerted flow to a pcap FILE\n"
+	    "      --evidence-dir DIR  one pcap per alerted flow in DIR, named by flow_id\n"
+	    "      --report FILE     a self-contained HTML report of the run, written at the end\n"
+	    "      --eve unix:PATH   EVE JSON lines to a Unix socket (stream or datagram)\n"
+	    "      --syslog URL      RFC 5424 syslog to udp://, tcp:// or tls:// HOST:PORT\n"
+	    "      --syslog-format F  syslog MSG: eve (EVE JSON, default) or cef\n"
+	    "      --syslog-facility F  syslog facility (default local5)\n"
+	    "      --cef PATH        ArcSight CEF lines (alerts) to PATH ('-' for stdout)\n"
+	    "      --redis URL       EVE JSON to redis://HOST:PORT/list/KEY or .../stream/KEY\n"
+	    "      --output-config FILE  more outputs from FILE (docs/outputs.md)\n"
+	    "      --check-config FILE   validate an output configuration file and exit\n"
+	    "      --stats-interval SEC  EVE stats record every SEC seconds (live default 60; 0 off)\n"
+	    "  -q, --quiet           no summary at the end\n"
+	    "rules:\n"
+	    "      --rules DIR       rule directory (default: $MISPORT_RULES, else the installed rules,\n"
+	    "                        else the source tree's rules/)\n"
+	    "      --registry FILE   IANA's service-names-port-numbers.csv instead of the shipped registry\n"
+	    "      --policy FILE     site policy (default: DIR/policy.conf)\n"
+	    "      --check-rules     load the rules and policy, print OK or the error, and exit\n"
+	    "      --suppress-interval SEC  repeats of an alert within SEC are counted (default %u)\n"
+	    "      --no-scan-detection  no scan alerts, no scan-noise verdicts (DIR/scan.conf tunes them)\n"
+	    "tuning:\n"
+	    "      --max-flows N     flow table cap (default %u)\n"
+	    "      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
+	    "      --cpus LIST       pin the reader (worker 0) to LIST's first CPU and worker i to its\n"
+	    "                        entry i, the list repeating if short (as taskset -c: 0,2-3)\n"
+	    "      --seed N          hash and flow-id seed (default: random)\n"
+	    "  -v, --verbose         more diagnostics (repeatable)\n"
+	    "  -h, --help            this help\n"
+	    "  -V, --version         print the version\n"
+	    "\nsignals: INT/TERM stop and flush, HUP reopens outputs, USR1 writes a stats record\n"
+	    "exit status: 0 ok, 1 usage or setup error, 2 some input could not be read,\n"
+	    "             3 a live interface failed\n",
+	    MP_CAPTURE_SNAPLEN, MP_SUPPRESS_INTERVAL_DEFAULT, MP_FLOW_MAX_DEFAULT);
 }
 
 /* Parses a decimal unsigned number in [min, max]; returns 0 or -1. */
@@ -143,9 +144,35 @@ static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-enum { OPT_EVE = 256, OPT_FAST, OPT_FLOWS, OPT_SEED, OPT_MAX_FLOWS, OPT_DURATION, OPT_NO_IMMEDIATE, OPT_STATS_INTERVAL, OPT_WORKERS, OPT_RULES, OPT_REGISTRY, OPT_POLICY, OPT_CHECK_RULES,
-       OPT_SUPPRESS, OPT_EVIDENCE_DIR, OPT_REPORT, OPT_NO_SCAN, OPT_CPUS };
-enum { OPT_SYSLOG = 512, OPT_SYSLOG_FORMAT, OPT_SYSLOG_FACILITY, OPT_CEF, OPT_REDIS, OPT_OUTPUT_CONFIG, OPT_CHECK_CONFIG };
+enum {
+	OPT_EVE = 256,
+	OPT_FAST,
+	OPT_FLOWS,
+	OPT_SEED,
+	OPT_MAX_FLOWS,
+	OPT_DURATION,
+	OPT_NO_IMMEDIATE,
+	OPT_STATS_INTERVAL,
+	OPT_WORKERS,
+	OPT_RULES,
+	OPT_REGISTRY,
+	OPT_POLICY,
+	OPT_CHECK_RULES,
+	OPT_SUPPRESS,
+	OPT_EVIDENCE_DIR,
+	OPT_REPORT,
+	OPT_NO_SCAN,
+	OPT_CPUS
+};
+enum {
+	OPT_SYSLOG = 512,
+	OPT_SYSLOG_FORMAT,
+	OPT_SYSLOG_FACILITY,
+	OPT_CEF,
+	OPT_REDIS,
+	OPT_OUTPUT_CONFIG,
+	OPT_CHECK_CONFIG
+};
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -243,7 +270,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_STATS_INTERVAL:
 			if (parse_u64(optarg, 0, 86400, &v) != 0) {
-				log_warnx("--stats-interval: '%s' is not a number of seconds in 0..86400", optarg);
+				log_warnx("--stats-interval: '%s' is not a number of seconds in 0..86400",
+					  optarg);
 				return -1;
 			}
 			o->stats_interval_s = (uint32_t)v;
@@ -340,7 +368,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SUPPRESS:
 			if (parse_u64(optarg, 0, 30u * 86400u, &v) != 0) {
-				log_warnx("--suppress-interval: '%s' is not a number of seconds in 0..2592000", optarg);
+				log_warnx(
+				    "--suppress-interval: '%s' is not a number of seconds in 0..2592000",
+				    optarg);
 				return -1;
 			}
 			o->suppress_s = (uint32_t)v;
@@ -427,8 +457,8 @@ static void progress_print(struct progress *pr, double t)
 	if (total > 0 && done > 0) {
 		double eta = (t - pr->start) * (double)(total - (done < total ? done : total)) / (double)done;
 		fprintf(stderr, "\r\033[K%s: %3.0f%%  %.1f/%.1f MB  %.2f Mpkt/s  ETA %d:%02d", pr->name,
-			100.0 * (double)done / (double)total, (double)done / 1e6, (double)total / 1e6, rate / 1e6,
-			(int)eta / 60, (int)eta % 60);
+			100.0 * (double)done / (double)total, (double)done / 1e6, (double)total / 1e6,
+			rate / 1e6, (int)eta / 60, (int)eta % 60);
 	} else {
 		fprintf(stderr, "\r\033[K%s: %.1f MB  %.2f Mpkt/s", pr->name, (double)done / 1e6, rate / 1e6);
 	}
@@ -472,7 +502,8 @@ static int run_files(const struct options *o, struct workers *pl)
 		}
 		dlt = capture_datalink(cap);
 		if (!decode_link_supported(dlt)) {
-			log_warnx("%s: unsupported link type %s (%d)", o->files[i], capture_datalink_name(dlt), dlt);
+			log_warnx("%s: unsupported link type %s (%d)", o->files[i],
+				  capture_datalink_name(dlt), dlt);
 			capture_close(cap);
 			failed++;
 			continue;
@@ -483,8 +514,7 @@ static int run_files(const struct options *o, struct workers *pl)
 		pr.show = !o->quiet && isatty(STDERR_FILENO);
 		pr.pkts = pr.last_pkts = 0;
 		pr.start = pr.last = now_s();
-		rc = capture_run(cap, file_cb, &pr, o->count != 0 ? o->count - total : 0, err,
-				 sizeof(err));
+		rc = capture_run(cap, file_cb, &pr, o->count != 0 ? o->count - total : 0, err, sizeof(err));
 		total += capture_packets(cap);
 		if (pr.show && pr.start + 0.5 <= pr.last)
 			fprintf(stderr, "\r\033[K"); /* the progress line was shown: clear it */
@@ -577,7 +607,8 @@ static int open_ifaces(const struct options *o, struct capture **caps)
 		}
 		if (!decode_link_supported(capture_datalink(caps[i]))) {
 			log_warnx("%s: unsupported link type %s (%d)", o->ifaces[i],
-				  capture_datalink_name(capture_datalink(caps[i])), capture_datalink(caps[i]));
+				  capture_datalink_name(capture_datalink(caps[i])),
+				  capture_datalink(caps[i]));
 			for (size_t k = 0; k <= i; k++)
 				capture_close(caps[k]);
 			return -1;
@@ -616,7 +647,8 @@ static int run_explain(int argc, char **argv)
 			o.registry = optarg;
 			break;
 		case 'h':
-			printf("usage: misport explain [--json] [--rules DIR] [--registry IANA.csv] PORT[/tcp|/udp]|NAME ...\n");
+			printf("usage: misport explain [--json] [--rules DIR] [--registry IANA.csv] "
+			       "PORT[/tcp|/udp]|NAME ...\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
@@ -709,7 +741,8 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto done;
 	}
-	summary_fp = outconf_uses_stdout(&o.out) || (o.report != NULL && strcmp(o.report, "-") == 0) ? stderr : stdout;
+	summary_fp =
+	    outconf_uses_stdout(&o.out) || (o.report != NULL && strcmp(o.report, "-") == 0) ? stderr : stdout;
 	if (o.user != NULL && priv_drop(o.user, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
 		goto done;
@@ -749,8 +782,9 @@ int main(int argc, char **argv)
 		if (!o.quiet)
 			wk_print_summary(pl, summary_fp);
 		/* tcpdump's closing lines */
-		fprintf(stderr, "%llu packets received by filter\n%llu packets dropped by kernel\n"
-				"%llu packets dropped by interface\n",
+		fprintf(stderr,
+			"%llu packets received by filter\n%llu packets dropped by kernel\n"
+			"%llu packets dropped by interface\n",
 			(unsigned long long)kc.received, (unsigned long long)kc.dropped,
 			(unsigned long long)kc.ifdropped);
 	} else {

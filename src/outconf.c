@@ -191,7 +191,7 @@ static int sink_finish(const char *path, struct conf_sink *s, char *err, size_t 
 		s->mask = def;
 	if ((s->mask & ~can) != 0) {
 		snprintf(err, errlen, "%s:%d: [%s] cannot carry %s records", path, s->line, s->module,
-		         (s->mask & ~can & MP_EVMASK_STATS) != 0 ? "stats" : "flow");
+			 (s->mask & ~can & MP_EVMASK_STATS) != 0 ? "stats" : "flow");
 		return -1;
 	}
 	if (output_check(s->module, s->target, s->opts, s->nopts, e, sizeof(e)) != 0) {
@@ -220,7 +220,7 @@ static int conf_parse(const char *path, struct conf *c, char *err, size_t errlen
 		lineno++;
 		if (strchr(line, '\n') == NULL && !feof(fp)) {
 			snprintf(err, errlen, "%s:%d: line longer than %u bytes", path, lineno,
-			         MP_OUTCONF_LINE_MAX);
+				 MP_OUTCONF_LINE_MAX);
 			goto out;
 		}
 		s = trim(line);
@@ -232,7 +232,7 @@ static int conf_parse(const char *path, struct conf *c, char *err, size_t errlen
 
 			if (close == NULL || trim(close + 1)[0] != '\0') {
 				snprintf(err, errlen, "%s:%d: bad section header (expected [MODULE])", path,
-				         lineno);
+					 lineno);
 				goto out;
 			}
 			*close = '\0';
@@ -242,15 +242,15 @@ static int conf_parse(const char *path, struct conf *c, char *err, size_t errlen
 					known = true;
 			if (!known) {
 				snprintf(err, errlen,
-				         "%s:%d: unknown output [%s] (known: eve fast cef syslog redis)",
-				         path, lineno, s);
+					 "%s:%d: unknown output [%s] (known: eve fast cef syslog redis)",
+					 path, lineno, s);
 				goto out;
 			}
 			if (cur != NULL && sink_finish(path, cur, err, errlen) != 0)
 				goto out;
 			if (c->n >= CONF_MAX_SINKS) {
 				snprintf(err, errlen, "%s:%d: too many outputs (at most %d)", path, lineno,
-				         CONF_MAX_SINKS);
+					 CONF_MAX_SINKS);
 				goto out;
 			}
 			cur = &c->sinks[c->n++];
@@ -273,9 +273,9 @@ static int conf_parse(const char *path, struct conf *c, char *err, size_t errlen
 		/* A value may be quoted to keep blanks at its ends or to write \" \\ \n \r \t escapes. */
 		if (val[0] == '"' && unquote(val) != 0) {
 			snprintf(err, errlen,
-			         "%s:%d: bad quoted value (unterminated, or an escape other than "
-			         "\\\" \\\\ \\n \\r \\t)",
-			         path, lineno);
+				 "%s:%d: bad quoted value (unterminated, or an escape other than "
+				 "\\\" \\\\ \\n \\r \\t)",
+				 path, lineno);
 			goto out;
 		}
 		if (cur == NULL) {
@@ -299,15 +299,15 @@ static int conf_parse(const char *path, struct conf *c, char *err, size_t errlen
 		} else if (strcmp(key, "events") == 0) {
 			if (outconf_parse_events(val, &cur->mask) != 0) {
 				snprintf(err, errlen,
-				         "%s:%d: events: '%s' (expected alert, flow, stats or all)", path,
-				         lineno, val);
+					 "%s:%d: events: '%s' (expected alert, flow, stats or all)", path,
+					 lineno, val);
 				goto out;
 			}
 			cur->have_events = true;
 		} else {
 			if (cur->nopts >= MP_OUTCONF_MAX_OPTS) {
 				snprintf(err, errlen, "%s:%d: too many options (at most %u)", path, lineno,
-				         MP_OUTCONF_MAX_OPTS);
+					 MP_OUTCONF_MAX_OPTS);
 				goto out;
 			}
 			for (size_t i = 0; i < cur->nopts; i++) {
@@ -351,10 +351,10 @@ out:
 static void mask_text(unsigned mask, char *buf, size_t cap)
 {
 	(void)snprintf(buf, cap, "%s%s%s%s%s", (mask & MP_EVMASK_ALERT) ? "alert" : "",
-	               (mask & MP_EVMASK_ALERT) && (mask & (MP_EVMASK_FLOW | MP_EVMASK_STATS)) ? "," : "",
-	               (mask & MP_EVMASK_FLOW) ? "flow" : "",
-	               (mask & MP_EVMASK_FLOW) && (mask & MP_EVMASK_STATS) ? "," : "",
-	               (mask & MP_EVMASK_STATS) ? "stats" : "");
+		       (mask & MP_EVMASK_ALERT) && (mask & (MP_EVMASK_FLOW | MP_EVMASK_STATS)) ? "," : "",
+		       (mask & MP_EVMASK_FLOW) ? "flow" : "",
+		       (mask & MP_EVMASK_FLOW) && (mask & MP_EVMASK_STATS) ? "," : "",
+		       (mask & MP_EVMASK_STATS) ? "stats" : "");
 }
 
 int outconf_check_file(const char *path, FILE *report, char *err, size_t errlen)
@@ -424,7 +424,7 @@ static int apply_cli(const struct outconf_cli *cli, struct outputs *o, char *err
 			if (strcmp(cli->syslog_format, "eve") != 0 &&
 			    strcmp(cli->syslog_format, "cef") != 0) {
 				snprintf(err, errlen, "--syslog-format: '%s' is not eve or cef",
-				         cli->syslog_format);
+					 cli->syslog_format);
 				return -1;
 			}
 			cef = strcmp(cli->syslog_format, "cef") == 0;
@@ -436,7 +436,7 @@ static int apply_cli(const struct outconf_cli *cli, struct outputs *o, char *err
 			opts[n++].value = cli->syslog_facility;
 		}
 		if (outputs_add_opts(o, "syslog", cli->syslog, opts, n, cef ? MP_EVMASK_ALERT : eve_mask(cli),
-		                     err, errlen) != 0)
+				     err, errlen) != 0)
 			return -1;
 	} else if (cli->syslog_format != NULL || cli->syslog_facility != NULL) {
 		snprintf(err, errlen, "--syslog-format and --syslog-facility need --syslog URL");
@@ -468,7 +468,7 @@ int outconf_apply(const struct outconf_cli *cli, struct outputs *o, char *err, s
 			char e[512];
 
 			rc = outputs_add_opts(o, s->module, s->target, s->opts, s->nopts, s->mask, e,
-			                      sizeof(e));
+					      sizeof(e));
 			if (rc != 0)
 				snprintf(err, errlen, "%s:%d: %s", cli->config, s->line, e);
 		}
@@ -485,8 +485,8 @@ int outconf_apply(const struct outconf_cli *cli, struct outputs *o, char *err, s
 bool outconf_uses_stdout(const struct outconf_cli *cli)
 {
 	bool uses = (cli->eve != NULL && strcmp(cli->eve, "-") == 0) ||
-	            (cli->fast != NULL && strcmp(cli->fast, "-") == 0) ||
-	            (cli->cef != NULL && strcmp(cli->cef, "-") == 0);
+		    (cli->fast != NULL && strcmp(cli->fast, "-") == 0) ||
+		    (cli->cef != NULL && strcmp(cli->cef, "-") == 0);
 
 	if (!uses && cli->config != NULL) {
 		struct conf *c = malloc(sizeof(*c));

@@ -10,13 +10,7 @@
 #include "output/modules.h"
 
 static const struct output_module *const output_registry[] = {
-    &output_eve,
-    &output_fast,
-    &output_eve_socket,
-    &output_cef,
-    &output_syslog,
-    &output_redis,
-    &output_report,
+    &output_eve, &output_fast, &output_eve_socket, &output_cef, &output_syslog, &output_redis, &output_report,
 };
 
 #define N_MODULES (sizeof(output_registry) / sizeof(output_registry[0]))
@@ -145,7 +139,8 @@ int outputs_reopen(struct outputs *o, char *err, size_t errlen)
 	int rc = 0;
 
 	for (size_t i = 0; i < o->n; i++)
-		if (o->sinks[i].mod->reopen != NULL && o->sinks[i].mod->reopen(o->sinks[i].state, err, errlen) != 0)
+		if (o->sinks[i].mod->reopen != NULL &&
+		    o->sinks[i].mod->reopen(o->sinks[i].state, err, errlen) != 0)
 			rc = -1;
 	return rc;
 }
@@ -196,7 +191,8 @@ void outputs_flush(struct outputs *o)
 	if (o == NULL || o->flushed)
 		return;
 	o->flushed = true;
-	/* One deadline for all: each sink's thread already drains concurrently; flush() joins them in turn. */
+	/* One deadline for all: each sink's thread already drains concurrently; flush() joins them in turn.
+	 */
 	deadline = mono_ms() + MP_OUT_FLUSH_TIMEOUT_MS;
 	for (size_t i = 0; i < o->n; i++)
 		if (o->sinks[i].mod->flush != NULL)
@@ -212,14 +208,15 @@ void outputs_report(const struct outputs *o, FILE *fp, const char *prefix)
 			continue;
 		if (st.queued)
 			fprintf(fp,
-				"%soutput %s %s: %llu sent, %llu dropped (queue full %llu, at exit %llu, other %llu), "
+				"%soutput %s %s: %llu sent, %llu dropped (queue full %llu, at exit %llu, "
+				"other %llu), "
 				"%llu reconnects, %llu connect failures, %llu broken sends\n",
-				prefix, st.module, st.target, st.sent, st.dropped + st.dropped_exit, st.dropped_full,
-				st.dropped_exit, st.dropped - st.dropped_full, st.reconnects, st.connect_failures,
-				st.send_failures);
+				prefix, st.module, st.target, st.sent, st.dropped + st.dropped_exit,
+				st.dropped_full, st.dropped_exit, st.dropped - st.dropped_full, st.reconnects,
+				st.connect_failures, st.send_failures);
 		else
-			fprintf(fp, "%soutput %s %s: %llu written, %llu dropped\n", prefix, st.module, st.target,
-				st.written, st.dropped);
+			fprintf(fp, "%soutput %s %s: %llu written, %llu dropped\n", prefix, st.module,
+				st.target, st.written, st.dropped);
 	}
 }
 

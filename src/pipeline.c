@@ -9,18 +9,18 @@
 
 #include "misport/alert.h"
 #include "misport/classify.h"
-#include "misport/connstate.h"
 #include "misport/config.h"
+#include "misport/connstate.h"
 #include "misport/decode.h"
 #include "misport/dpi.h"
 #include "misport/evidence.h"
 #include "misport/heap.h"
-#include "misport/suppress.h"
 #include "misport/log.h"
 #include "misport/output.h"
 #include "misport/scan.h"
 #include "misport/scanfeed.h"
 #include "misport/summary.h"
+#include "misport/suppress.h"
 
 enum { SWEEP_NONE, SWEEP_EXPIRE, SWEEP_FLUSH };
 
@@ -30,17 +30,17 @@ struct pipeline {
 	struct dpi_engine *dpi;
 	struct summary *summary;
 	struct supp_table *supp;
-	struct evidence *evid;      /* NULL unless -w or --evidence-dir */
-	const struct rules *rules;  /* borrowed; NULL: no verdicts */
-	struct mp_stats_record st;  /* packet counters; flow figures are filled on demand */
-	uint64_t now_us;            /* latest capture time seen */
-	uint64_t first_us;          /* first capture time seen, 0 before any packet */
+	struct evidence *evid;     /* NULL unless -w or --evidence-dir */
+	const struct rules *rules; /* borrowed; NULL: no verdicts */
+	struct mp_stats_record st; /* packet counters; flow figures are filled on demand */
+	uint64_t now_us;           /* latest capture time seen */
+	uint64_t first_us;         /* first capture time seen, 0 before any packet */
 	uint64_t next_sweep_us;
-	bool quiet_end;             /* pipeline_free: end flows without output */
-	struct scan_feed *feed;     /* the scan detector's input; NULL without a scan detector */
-	bool own_feed;              /* feed made here (one pipeline without workers): freed here */
-	unsigned producer;          /* this pipeline's queue in the feed */
-	struct sfeed_key key;       /* order key of the detector calls made now (scanfeed.h) */
+	bool quiet_end;         /* pipeline_free: end flows without output */
+	struct scan_feed *feed; /* the scan detector's input; NULL without a scan detector */
+	bool own_feed;          /* feed made here (one pipeline without workers): freed here */
+	unsigned producer;      /* this pipeline's queue in the feed */
+	struct sfeed_key key;   /* order key of the detector calls made now (scanfeed.h) */
 	/* Pending judgments, with a feed: a queue of pend_head..pend_tail (indices modulo
 	 * MP_PENDING_JUDGMENTS into pend_slot, which names each one's entry of pend). Entries are taken from
 	 * the top of the pend_free stack and go back on it, so only as many entries as were ever pending at
@@ -49,19 +49,19 @@ struct pipeline {
 	uint16_t *pend_slot, *pend_free;
 	unsigned pend_nfree;
 	uint64_t pend_head, pend_tail;
-	uint64_t supp_due_us;       /* a suppression sweep skipped while judgments were pending, 0: none */
-	int in_sweep;               /* flows end by flow_expire (SWEEP_EXPIRE) or flow_flush (SWEEP_FLUSH): the
-				     * detector calls they cause are keyed by the flows' order there */
+	uint64_t supp_due_us; /* a suppression sweep skipped while judgments were pending, 0: none */
+	int in_sweep;         /* flows end by flow_expire (SWEEP_EXPIRE) or flow_flush (SWEEP_FLUSH): the
+			       * detector calls they cause are keyed by the flows' order there */
 };
 
 /* A judgment waiting for the scan detector's answer (judge_flow). */
 struct pending_judgment {
-	struct mp_flow *f;          /* alive: the flow's end finishes its judgment first */
-	struct mp_alert a;          /* the alert it raises unless the client is a scanner */
-	uint8_t v;                  /* enum mp_verdict */
-	_Atomic uint8_t answer;     /* enum sfeed_answer, stored by the feed */
-	uint64_t now_us;            /* the clock at the verdict (suppression windows) */
-	struct sfeed_key key;       /* its QUERY call's key */
+	struct mp_flow *f;      /* alive: the flow's end finishes its judgment first */
+	struct mp_alert a;      /* the alert it raises unless the client is a scanner */
+	uint8_t v;              /* enum mp_verdict */
+	_Atomic uint8_t answer; /* enum sfeed_answer, stored by the feed */
+	uint64_t now_us;        /* the clock at the verdict (suppression windows) */
+	struct sfeed_key key;   /* its QUERY call's key */
 	/* f NULL: the flow has ended; its record (flow_record_base) waits here for the verdict */
 	struct mp_flow_record rec;
 	bool alerted;
@@ -99,7 +99,8 @@ static void finish_flow_dpi(struct pipeline *pl, struct mp_flow *f, const struct
 
 static bool verdict_alerts(enum mp_verdict v)
 {
-	return v == MP_VERDICT_PORT_MISMATCH || v == MP_VERDICT_UNREGISTERED_PORT || v == MP_VERDICT_LEGACY_PORT;
+	return v == MP_VERDICT_PORT_MISMATCH || v == MP_VERDICT_UNREGISTERED_PORT ||
+	       v == MP_VERDICT_LEGACY_PORT;
 }
 
 /* Hands the queued detector calls over as far as they can be applied now (scanfeed.h). */
@@ -201,8 +202,8 @@ static void finish_judgment(struct pipeline *pl, struct mp_flow *f, struct pendi
 	}
 }
 
-static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict, bool alerted,
-			       int severity);
+static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict,
+			       bool alerted, int severity);
 
 _Static_assert(MP_PENDING_JUDGMENTS <= 65536u, "pending judgment slots are 16-bit");
 
@@ -222,7 +223,8 @@ static void pend_finish_head(struct pipeline *pl)
 	pl->pend_head++;
 	if (e->f != NULL) {
 		e->f->judge_pending = 0;
-		finish_judgment(pl, e->f, NULL, &e->a, (enum mp_verdict)e->v, ans == SFEED_SCANNER, e->now_us);
+		finish_judgment(pl, e->f, NULL, &e->a, (enum mp_verdict)e->v, ans == SFEED_SCANNER,
+				e->now_us);
 	} else { /* the flow ended meanwhile: its record waited for the verdict */
 		finish_judgment(pl, NULL, e, &e->a, (enum mp_verdict)e->v, ans == SFEED_SCANNER, e->now_us);
 		flow_record_finish(pl, &e->rec, (enum mp_verdict)e->v, e->alerted, e->severity);
@@ -319,7 +321,8 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		pend_run(pl, pl->pend_tail, true); /* the judgments before this one come first */
 		scanner = sfeed_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us);
 	} else if (pl->pend_head != pl->pend_tail ||
-		   !sfeed_try_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us, &scanner)) {
+		   !sfeed_try_is_scanner(pl->feed, pl->producer, pl->key, f->key.family, cip, pl->now_us,
+					 &scanner)) {
 		struct pending_judgment *e;
 		struct sfeed_op *op;
 
@@ -382,8 +385,8 @@ static void flow_record_base(const struct pipeline *pl, const struct mp_flow *f,
 
 /* The verdict-dependent end of a flow: its port in the summary, and its flow record (r from
  * flow_record_base) completed and emitted. */
-static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict, bool alerted,
-			       int severity)
+static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, enum mp_verdict verdict,
+			       bool alerted, int severity)
 {
 	const char *svc = "", *desc = "";
 	struct mp_event ev;
@@ -391,8 +394,8 @@ static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, en
 	if (verdict != MP_VERDICT_NONE) {
 		if (pl->rules != NULL)
 			(void)classify_port_service(pl->rules, r->dst_port, r->ip_proto, &svc, &desc);
-		summary_add_port(pl->summary, r->dst_port, r->ip_proto, svc, r->app_proto, verdict_name(verdict),
-				 severity);
+		summary_add_port(pl->summary, r->dst_port, r->ip_proto, svc, r->app_proto,
+				 verdict_name(verdict), severity);
 	}
 	if (!pl->cfg.emit_flows)
 		return;
@@ -434,18 +437,22 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	}
 	if (f->judge_pending) {
 		if (pl->quiet_end) {
-			for (; pl->pend_head != pl->pend_tail; pl->pend_head++) /* pipeline_free: nothing goes out */
-				pl->pend_free[pl->pend_nfree++] = pl->pend_slot[pl->pend_head % MP_PENDING_JUDGMENTS];
+			for (; pl->pend_head != pl->pend_tail;
+			     pl->pend_head++) /* pipeline_free: nothing goes out */
+				pl->pend_free[pl->pend_nfree++] =
+				    pl->pend_slot[pl->pend_head % MP_PENDING_JUDGMENTS];
 			pl->supp_due_us = 0;
 		} else if (pl->evid != NULL)
-			pend_run(pl, pend_index(pl, f) + 1, true); /* its evidence file is decided with the verdict */
+			pend_run(pl, pend_index(pl, f) + 1,
+				 true); /* its evidence file is decided with the verdict */
 	}
 	if (pl->evid != NULL)
 		evid_flow_end(pl->evid, f);
 	if (pl->quiet_end)
 		return;
 	scan_observe_flow(pl, f);
-	summary_add_flow(pl->summary, f->proto_name, f->dpi_guessed, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
+	summary_add_flow(pl->summary, f->proto_name, f->dpi_guessed, f->pkts[0] + f->pkts[1],
+			 f->bytes[0] + f->bytes[1]);
 	if (f->judge_pending) { /* the record goes out with the verdict (pend_finish_head) */
 		struct pending_judgment *e = pend_at(pl, pend_index(pl, f));
 
@@ -492,8 +499,8 @@ int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char 
 	pl->feed = cfg->feed;
 	pl->producer = cfg->worker;
 	if (cfg->scan != NULL && pl->feed == NULL) {
-		if (sfeed_new(1, 2u * MP_SCAN_QUEUE, NULL, NULL, NULL, sfeed_apply_scan, cfg->scan, &pl->feed, err,
-			      errlen) != 0)
+		if (sfeed_new(1, 2u * MP_SCAN_QUEUE, NULL, NULL, NULL, sfeed_apply_scan, cfg->scan, &pl->feed,
+			      err, errlen) != 0)
 			goto fail;
 		pl->own_feed = true;
 		pl->producer = 0;
@@ -583,7 +590,8 @@ static void run_timers(struct pipeline *pl)
 		if (pl->pend_head == pl->pend_tail)
 			supp_expire(pl->supp, pl->now_us);
 		else
-			pl->supp_due_us = pl->now_us; /* after them: each one's check expires up to its own time */
+			pl->supp_due_us =
+			    pl->now_us; /* after them: each one's check expires up to its own time */
 		if (pl->feed != NULL) {
 			if (pl->producer == 0) {
 				struct sfeed_op *op;
@@ -594,9 +602,9 @@ static void run_timers(struct pipeline *pl)
 				op->ts_us = pl->now_us;
 				sfeed_commit(pl->feed, pl->producer);
 			}
-			/* One pipeline applies its sweep at once (no lock to take). Workers hand calls over every
-			 * MP_SCAN_QUEUE calls: the key keeps the order whenever they go, and a lock round per
-			 * tick and worker cost more than the merge itself. */
+			/* One pipeline applies its sweep at once (no lock to take). Workers hand calls over
+			 * every MP_SCAN_QUEUE calls: the key keeps the order whenever they go, and a lock
+			 * round per tick and worker cost more than the merge itself. */
 			if (pl->own_feed)
 				scan_sync(pl);
 		}
@@ -626,7 +634,7 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 	if (pl->first_us == 0)
 		pl->first_us = now_us;
 	run_timers(pl);
-	if (pl->pend_head != pl->pend_tail) /* live capture without packets: alerts still go out */
+	if (pl->pend_head != pl->pend_tail)         /* live capture without packets: alerts still go out */
 		pend_run(pl, pl->pend_tail, false); /* (run_timers has handed the queue over) */
 }
 
@@ -652,7 +660,8 @@ static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct m
 			q.dport = p->quoted.dport;
 			probe = flow_find(pl->flows, &q);
 			kind = conn_icmp_error_kind(p->ip_proto, p->icmp_type, p->icmp_code);
-			if (probe != NULL && kind != CONN_ICMPERR_NONE && probe->icmp_error != CONN_ICMPERR_PORT) {
+			if (probe != NULL && kind != CONN_ICMPERR_NONE &&
+			    probe->icmp_error != CONN_ICMPERR_PORT) {
 				probe->icmp_error = kind;
 				if (probe->payload_bytes[MP_DIR_S2C] == 0)
 					scan_observe_flow(pl, probe);
@@ -662,7 +671,8 @@ static void scan_evidence(struct pipeline *pl, struct mp_flow *f, const struct m
 	}
 	/* An answered connection: its server may later be the one connecting back, which is no scan. */
 	if (!f->contact_noted && dir == MP_DIR_S2C &&
-	    (p->ip_proto == 17 || (p->ip_proto == 6 && (p->tcp_flags & (MP_TH_SYN | MP_TH_ACK)) == (MP_TH_SYN | MP_TH_ACK)))) {
+	    (p->ip_proto == 17 ||
+	     (p->ip_proto == 6 && (p->tcp_flags & (MP_TH_SYN | MP_TH_ACK)) == (MP_TH_SYN | MP_TH_ACK)))) {
 		const uint8_t *cip, *sip;
 		uint16_t cport, sport;
 		struct sfeed_op *op = sfeed_slot(pl->feed, pl->producer, pl->key);
@@ -689,8 +699,8 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 	pipeline_packet_decoded(pl, dlt, pkt, r, &p);
 }
 
-void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_pkt *pkt, enum mp_decode_result r,
-			     struct mp_packet *p)
+void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_pkt *pkt,
+			     enum mp_decode_result r, struct mp_packet *p)
 {
 	struct mp_flow *f;
 	bool created;
@@ -732,7 +742,8 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 	if (!f->dpi_done && f->dpi != NULL) {
 		struct dpi_result res;
 
-		if (dpi_process(pl->dpi, f->dpi, p->l3, p->l3_len, p->ts_us, f->pkts[0] + f->pkts[1], p->ip_proto, &res)) {
+		if (dpi_process(pl->dpi, f->dpi, p->l3, p->l3_len, p->ts_us, f->pkts[0] + f->pkts[1],
+				p->ip_proto, &res)) {
 			finish_flow_dpi(pl, f, &res);
 			judge_flow(pl, f, &res, false);
 		}
@@ -803,7 +814,8 @@ void pipeline_flush(struct pipeline *pl)
 	pl->in_sweep = SWEEP_NONE;
 	pl->key.sub = UINT64_MAX; /* nothing more at this position: other workers need not wait for it */
 	if (pl->pend_head != pl->pend_tail)
-		pend_run(pl, pl->pend_tail, true); /* judgments of flows that ended just now, before suppression closes */
+		pend_run(pl, pl->pend_tail,
+			 true); /* judgments of flows that ended just now, before suppression closes */
 	if (pl->feed != NULL) {
 		scan_sync(pl);
 		sfeed_done(pl->feed, pl->producer);
@@ -838,6 +850,7 @@ void pipeline_free(struct pipeline *pl)
 	free(pl->pend_slot);
 	free(pl->pend_free);
 	if (pl->own_feed)
-		sfeed_free(pl->feed); /* calls still queued are dropped: the detector may be gone (see pipeline_flush) */
+		/* calls still queued are dropped: the detector may be gone (see pipeline_flush) */
+		sfeed_free(pl->feed);
 	free(pl);
 }

@@ -1,5 +1,5 @@
-/* policy.c: loader and matcher of rules/policy.conf, the site's allow-lists (CIDR per RFC 4632, IPv6 prefixes per
- * RFC 4291), severity overrides and dynamic-port (RFC 6335 49152-65535) reporting. */
+/* policy.c: loader and matcher of rules/policy.conf, the site's allow-lists (CIDR per RFC 4632, IPv6 prefixes
+ * per RFC 4291), severity overrides and dynamic-port (RFC 6335 49152-65535) reporting. */
 #include "misport/rules.h"
 
 #include <arpa/inet.h>
@@ -67,7 +67,7 @@ int policy_parse_cidr(const char *s, struct policy_net *out)
 	}
 	out->prefix = (uint8_t)prefix;
 	for (unsigned bit = (unsigned)prefix; bit < maxp; bit++)
-		out->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 	return 0;
 }
 
@@ -128,21 +128,23 @@ static int parse_rule(char *rest, const struct protomap *pmap, struct policy_rul
 			if (*has)
 				return tf_error(err, errlen, path, line, "%s given twice", key);
 			if (policy_parse_cidr(val, net) < 0)
-				return tf_error(err, errlen, path, line, "bad network \"%s\" (address or CIDR, v4 or v6)",
-						val);
+				return tf_error(err, errlen, path, line,
+						"bad network \"%s\" (address or CIDR, v4 or v6)", val);
 			*has = 1;
 		} else if (strcmp(key, "port") == 0) {
 			if (r->has_port)
 				return tf_error(err, errlen, path, line, "port given twice");
 			if (parse_port_sel(val, r) < 0)
-				return tf_error(err, errlen, path, line, "bad port \"%s\" (N, LO-HI, optional /tcp or /udp)",
-						val);
+				return tf_error(err, errlen, path, line,
+						"bad port \"%s\" (N, LO-HI, optional /tcp or /udp)", val);
 		} else if (strcmp(key, "proto") == 0) {
 			if (r->proto[0] != '\0')
 				return tf_error(err, errlen, path, line, "proto given twice");
 			if (pmap != NULL && pmap_find(pmap, val) == NULL)
-				return tf_error(err, errlen, path, line,
-						"protocol \"%s\" is not in the protocol map (nDPI names, e.g. HTTP, TLS)", val);
+				return tf_error(
+				    err, errlen, path, line,
+				    "protocol \"%s\" is not in the protocol map (nDPI names, e.g. HTTP, TLS)",
+				    val);
 			if (tf_copy(r->proto, sizeof(r->proto), val) < 0)
 				return tf_error(err, errlen, path, line, "protocol name too long");
 		} else if (strcmp(key, "verdict") == 0) {
@@ -152,19 +154,23 @@ static int parse_rule(char *rest, const struct protomap *pmap, struct policy_rul
 				return tf_error(err, errlen, path, line, "verdict given twice");
 			if (v != MP_VERDICT_PORT_MISMATCH && v != MP_VERDICT_UNREGISTERED_PORT &&
 			    v != MP_VERDICT_LEGACY_PORT)
-				return tf_error(err, errlen, path, line,
-						"bad verdict \"%s\" (port-mismatch, unregistered-port, legacy-port)", val);
+				return tf_error(
+				    err, errlen, path, line,
+				    "bad verdict \"%s\" (port-mismatch, unregistered-port, legacy-port)",
+				    val);
 			r->verdict = v;
 			continue; /* a verdict alone does not narrow down the flows */
 		} else {
 			return tf_error(err, errlen, path, line,
-					"unknown selector \"%s\" (client, server, port, proto, verdict)", key);
+					"unknown selector \"%s\" (client, server, port, proto, verdict)",
+					key);
 		}
 		selectors++;
 	}
 	if (r->action == POLICY_ALLOW && selectors == 0)
-		return tf_error(err, errlen, path, line,
-				"allow needs at least one of client, server, port, proto (it would allow every flow)");
+		return tf_error(
+		    err, errlen, path, line,
+		    "allow needs at least one of client, server, port, proto (it would allow every flow)");
 	return 0;
 }
 
@@ -205,15 +211,16 @@ int policy_load(const char *path, const struct protomap *pmap, struct policy **o
 
 			r.action = POLICY_SEVERITY;
 			if (v == NULL || tf_parse_uint(v, 3, &sev) < 0 || sev < 1) {
-				rc = tf_error(err, errlen, path, f.line, "severity needs a level 1 (highest) to 3");
+				rc = tf_error(err, errlen, path, f.line,
+					      "severity needs a level 1 (highest) to 3");
 				break;
 			}
 			r.severity = (int)sev;
 		} else if (strcmp(kw, "report-dynamic") == 0) {
 			r.action = POLICY_REPORT_DYNAMIC;
 		} else {
-			rc = tf_error(err, errlen, path, f.line, "unknown rule \"%s\" (allow, severity, report-dynamic)",
-				      kw);
+			rc = tf_error(err, errlen, path, f.line,
+				      "unknown rule \"%s\" (allow, severity, report-dynamic)", kw);
 			break;
 		}
 		if (parse_rule(rest, pmap, &r, path, f.line, err, errlen) < 0) {
@@ -268,7 +275,8 @@ static int rule_matches(const struct policy_rule *r, const struct policy_flow *f
 	return 1;
 }
 
-const struct policy_rule *policy_match(const struct policy *p, enum policy_action action, const struct policy_flow *f)
+const struct policy_rule *policy_match(const struct policy *p, enum policy_action action,
+				       const struct policy_flow *f)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (p->r[i].action == action && rule_matches(&p->r[i], f))

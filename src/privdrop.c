@@ -15,7 +15,8 @@ int priv_drop(const char *user, char *err, size_t errlen)
 	errno = 0;
 	pw = getpwnam(user);
 	if (pw == NULL) {
-		snprintf(err, errlen, "-Z %s: no such user%s%s", user, errno ? ": " : "", errno ? strerror(errno) : "");
+		snprintf(err, errlen, "-Z %s: no such user%s%s", user, errno ? ": " : "",
+			 errno ? strerror(errno) : "");
 		return -1;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0) {

@@ -1,5 +1,6 @@
-/* protomap.c: loader of rules/protomap.conf, which maps nDPI 4.2 protocol names to the IANA service names (RFC 6335
- * registry) that count as them, with declared classes and no-counterpart reasons (p0f-style vocabulary). */
+/* protomap.c: loader of rules/protomap.conf, which maps nDPI 4.2 protocol names to the IANA service names
+ * (RFC 6335 registry) that count as them, with declared classes and no-counterpart reasons (p0f-style
+ * vocabulary). */
 #include "misport/rules.h"
 
 #include <stdio.h>
@@ -111,7 +112,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int parse_class_line(struct protomap *m, char *rest, const char *path, unsigned line, char *err, size_t errlen)
+static int parse_class_line(struct protomap *m, char *rest, const char *path, unsigned line, char *err,
+			    size_t errlen)
 {
 	char *word = tf_token(&rest);
 	int c;
@@ -120,8 +122,8 @@ static int parse_class_line(struct protomap *m, char *rest, const char *path, un
 		return tf_error(err, errlen, path, line, "expected: class NAME TEXT");
 	c = class_from_word(word);
 	if (c < 0)
-		return tf_error(err, errlen, path, line, "unknown class \"%s\" (misport knows service, carrier, app)",
-				word);
+		return tf_error(err, errlen, path, line,
+				"unknown class \"%s\" (misport knows service, carrier, app)", word);
 	if (m->cls[c].word != NULL)
 		return tf_error(err, errlen, path, line, "class \"%s\" declared twice", word);
 	m->cls[c].word = strdup(word);
@@ -140,7 +142,8 @@ static int parse_reason_line(struct protomap *m, char *rest, const char *path, u
 	if (word == NULL || mode == NULL || *rest == '\0')
 		return tf_error(err, errlen, path, line, "expected: reason NAME judge|skip TEXT");
 	if (strcmp(mode, "judge") != 0 && strcmp(mode, "skip") != 0)
-		return tf_error(err, errlen, path, line, "reason mode \"%s\" is neither judge nor skip", mode);
+		return tf_error(err, errlen, path, line, "reason mode \"%s\" is neither judge nor skip",
+				mode);
 	if (find_reason(m, word) != NULL)
 		return tf_error(err, errlen, path, line, "reason \"%s\" declared twice", word);
 	if (m->n_reasons >= MP_PMAP_MAX_VOCAB)
@@ -166,7 +169,8 @@ static int parse_proto_line(struct protomap *m, char *rest, const char *path, un
 	int c;
 
 	if (ndpi == NULL || cls == NULL || *rest == '\0')
-		return tf_error(err, errlen, path, line, "expected: proto NDPI CLASS SERVICE... or proto NDPI CLASS none REASON");
+		return tf_error(err, errlen, path, line,
+				"expected: proto NDPI CLASS SERVICE... or proto NDPI CLASS none REASON");
 	c = class_from_word(cls);
 	if (c < 0 || m->cls[c].word == NULL)
 		return tf_error(err, errlen, path, line, "class \"%s\" is not declared", cls);
@@ -249,7 +253,8 @@ static int parse_defacto_line(struct protomap *m, char *rest, const char *path, 
 		return tf_error(err, errlen, path, line, "expected: defacto NDPI PORT[-HI]/TRANSPORT SOURCE");
 	p = find_proto_linear(m, ndpi);
 	if (p == NULL)
-		return tf_error(err, errlen, path, line, "protocol \"%s\" has no proto line before this one", ndpi);
+		return tf_error(err, errlen, path, line, "protocol \"%s\" has no proto line before this one",
+				ndpi);
 	slash = strchr(spec, '/');
 	if (slash == NULL)
 		return tf_error(err, errlen, path, line, "port \"%s\" lacks /tcp or /udp", spec);
@@ -342,8 +347,8 @@ int pmap_load(const char *path, struct protomap **out, char *err, size_t errlen)
 		else if (strcmp(kw, "defacto") == 0)
 			rc = parse_defacto_line(m, rest, path, f.line, err, errlen);
 		else
-			rc = tf_error(err, errlen, path, f.line, "unknown keyword \"%s\" (class, reason, proto, defacto)",
-				      kw);
+			rc = tf_error(err, errlen, path, f.line,
+				      "unknown keyword \"%s\" (class, reason, proto, defacto)", kw);
 		if (rc < 0)
 			goto fail;
 	}
@@ -417,7 +422,8 @@ int pmap_counts_as(const struct pmap_proto *p, const char *service)
 const struct pmap_defacto *pmap_defacto_for(const struct pmap_proto *p, uint16_t port, enum mp_transport t)
 {
 	for (size_t i = 0; i < p->n_defacto; i++)
-		if (p->defacto[i].transport == t && port >= p->defacto[i].port_lo && port <= p->defacto[i].port_hi)
+		if (p->defacto[i].transport == t && port >= p->defacto[i].port_lo &&
+		    port <= p->defacto[i].port_hi)
 			return &p->defacto[i];
 	return NULL;
 }

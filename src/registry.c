@@ -1,5 +1,6 @@
-/* registry.c: the IANA Service Name and Transport Protocol Port Number Registry (RFC 6335) for TCP and UDP: loaders
- * for misport's registry.tsv and IANA's CSV (RFC 4180), port index (CSR arrays per transport) and name index. */
+/* registry.c: the IANA Service Name and Transport Protocol Port Number Registry (RFC 6335) for TCP and UDP:
+ * loaders for misport's registry.tsv and IANA's CSV (RFC 4180), port index (CSR arrays per transport) and
+ * name index. */
 #include "misport/registry.h"
 
 #include <stdarg.h>
@@ -11,7 +12,7 @@
 #include "misport/config.h"
 #include "misport/textfile.h"
 
-#define NPORTS 65536u
+#define NPORTS       65536u
 #define FREQ_UNKNOWN UINT32_MAX
 
 /* String storage: strings are appended to 64 KiB chunks and freed all at once. */
@@ -25,11 +26,11 @@ struct registry {
 	struct reg_entry *e;
 	size_t n, cap;
 	struct chunk *strings;
-	uint32_t *off[MP_TRANSPORT_COUNT];           /* NPORTS + 1 offsets into slots */
-	const struct reg_entry **slots;              /* entries per port, grouped by transport and port */
-	const struct reg_entry **by_name;            /* assigned entries sorted by service name, then file order */
+	uint32_t *off[MP_TRANSPORT_COUNT]; /* NPORTS + 1 offsets into slots */
+	const struct reg_entry **slots;    /* entries per port, grouped by transport and port */
+	const struct reg_entry **by_name;  /* assigned entries sorted by service name, then file order */
 	size_t n_by_name;
-	uint32_t *freq[MP_TRANSPORT_COUNT];          /* NPORTS millionths, FREQ_UNKNOWN when absent */
+	uint32_t *freq[MP_TRANSPORT_COUNT]; /* NPORTS millionths, FREQ_UNKNOWN when absent */
 	char *path, *source, *date;
 };
 
@@ -121,7 +122,8 @@ void reg_free(struct registry *r)
 }
 
 /* Appends an entry whose strings are already in r's storage. */
-static struct reg_entry *entry_add(struct registry *r, const char *path, unsigned line, char *err, size_t errlen)
+static struct reg_entry *entry_add(struct registry *r, const char *path, unsigned line, char *err,
+				   size_t errlen)
 {
 	struct reg_entry *e;
 
@@ -174,7 +176,8 @@ static int reg_index(struct registry *r, char *err, size_t errlen)
 
 		total += (size_t)e->port_hi - e->port_lo + 1;
 		if (total > MP_REG_MAX_SLOTS)
-			return tf_error(err, errlen, r->path, e->line, "more than %u port slots", MP_REG_MAX_SLOTS);
+			return tf_error(err, errlen, r->path, e->line, "more than %u port slots",
+					MP_REG_MAX_SLOTS);
 		for (uint32_t p = e->port_lo; p <= e->port_hi; p++)
 			r->off[e->transport][p + 1]++;
 	}
@@ -230,7 +233,8 @@ static int parse_transport(const char *s)
 	return -1;
 }
 
-/* RFC 6335 section 5.1 allows letters, digits and hyphens; IANA's historic aliases also hold '_', '/', '.', '*',
+/* RFC 6335 section 5.1 allows letters, digits and hyphens; IANA's historic aliases also hold '_', '/', '.',
+ * '*',
  * '+'. Anything printable without blanks is accepted; the TSV's tab separation needs no more. */
 static int valid_service(const char *s)
 {
@@ -326,7 +330,8 @@ int reg_load_tsv(const char *path, struct registry **out, char *err, size_t errl
 		n = tf_split_char(line, '\t', fld, 5);
 		if (n != 5) {
 			tf_error(err, errlen, path, f.line,
-				 "expected 5 tab-separated fields (service, port, transport, nmap frequency, description), got %d",
+				 "expected 5 tab-separated fields (service, port, transport, nmap frequency, "
+				 "description), got %d",
 				 n > 5 ? 6 : n);
 			goto fail;
 		}
@@ -344,7 +349,8 @@ int reg_load_tsv(const char *path, struct registry **out, char *err, size_t errl
 			goto fail;
 		}
 		if (parse_freq(fld[3], &fr) < 0) {
-			tf_error(err, errlen, path, f.line, "bad nmap frequency \"%s\" (0 to 1, or -)", fld[3]);
+			tf_error(err, errlen, path, f.line, "bad nmap frequency \"%s\" (0 to 1, or -)",
+				 fld[3]);
 			goto fail;
 		}
 		e = entry_add(r, path, f.line, err, errlen);
@@ -352,8 +358,8 @@ int reg_load_tsv(const char *path, struct registry **out, char *err, size_t errl
 			goto fail;
 		e->service = str_dup(r, fld[0]);
 		e->description = str_dup(r, strcmp(fld[4], "-") == 0 ? "" : fld[4]);
-		e->assignee = e->contact = e->registration_date = e->modification_date = e->reference = e->notes =
-			e->unauthorized_use = str_dup(r, "");
+		e->assignee = e->contact = e->registration_date = e->modification_date = e->reference =
+		    e->notes = e->unauthorized_use = str_dup(r, "");
 		if (e->service == NULL || e->description == NULL || e->assignee == NULL) {
 			tf_error(err, errlen, path, f.line, "out of memory");
 			goto fail;
@@ -384,7 +390,8 @@ fail:
 	return -1;
 }
 
-/* --- IANA CSV ---------------------------------------------------------------------------------------------- */
+/* --- IANA CSV ----------------------------------------------------------------------------------------------
+ */
 
 enum csv_col {
 	COL_SERVICE,
@@ -402,8 +409,9 @@ enum csv_col {
 };
 
 static const char *const csv_headers[COL_COUNT] = {
-	"Service Name", "Port Number", "Transport Protocol", "Description", "Assignee", "Contact",
-	"Registration Date", "Modification Date", "Reference", "Assignment Notes", "Unauthorized Use Reported"};
+    "Service Name", "Port Number",      "Transport Protocol",       "Description",
+    "Assignee",     "Contact",          "Registration Date",        "Modification Date",
+    "Reference",    "Assignment Notes", "Unauthorized Use Reported"};
 
 #define CSV_MAX_FIELDS 32
 
@@ -432,7 +440,8 @@ static int csv_next(struct tf_file *f, struct csv_rec *rec, char *err, size_t er
 		int quoted = 0;
 
 		if (rec->n == CSV_MAX_FIELDS)
-			return tf_error(err, errlen, f->path, rec->line, "more than %d fields", CSV_MAX_FIELDS);
+			return tf_error(err, errlen, f->path, rec->line, "more than %d fields",
+					CSV_MAX_FIELDS);
 		rec->field[rec->n++] = rec->buf + o;
 		if (p < end && *p == '"') {
 			quoted = 1;
@@ -469,12 +478,13 @@ static int csv_next(struct tf_file *f, struct csv_rec *rec, char *err, size_t er
 				if (c == ',' || c == '\n' || c == '\r')
 					break;
 				if (c == '"')
-					return tf_error(err, errlen, f->path, f->line, "quote inside an unquoted field");
+					return tf_error(err, errlen, f->path, f->line,
+							"quote inside an unquoted field");
 				p++;
 			}
 			if (o >= MP_REG_MAX_CSV_RECORD)
-				return tf_error(err, errlen, f->path, rec->line, "record longer than %u bytes",
-						MP_REG_MAX_CSV_RECORD);
+				return tf_error(err, errlen, f->path, rec->line,
+						"record longer than %u bytes", MP_REG_MAX_CSV_RECORD);
 			rec->buf[o++] = c;
 		}
 		rec->buf[o++] = '\0';
@@ -563,8 +573,8 @@ int reg_load_csv(const char *path, struct registry **out, char *err, size_t errl
 		rec->empty[0] = '\0';
 		for (int c = 0; c < COL_COUNT; c++) {
 			if (col[c] >= 0 && col[c] >= rec->n) {
-				tf_error(err, errlen, path, rec->line, "expected at least %d fields, got %d", col[c] + 1,
-					 rec->n);
+				tf_error(err, errlen, path, rec->line, "expected at least %d fields, got %d",
+					 col[c] + 1, rec->n);
 				goto fail;
 			}
 			fld[c] = col[c] >= 0 ? tf_trim(rec->field[col[c]], 0) : rec->empty;
@@ -572,7 +582,8 @@ int reg_load_csv(const char *path, struct registry **out, char *err, size_t errl
 		if (fld[COL_PORT][0] == '\0')
 			continue; /* a service name without a port (DNS-SD only) */
 		if (tf_parse_port_range(fld[COL_PORT], &lo, &hi) < 0) {
-			tf_error(err, errlen, path, rec->line, "bad port \"%s\" (0-65535 or LO-HI)", fld[COL_PORT]);
+			tf_error(err, errlen, path, rec->line, "bad port \"%s\" (0-65535 or LO-HI)",
+				 fld[COL_PORT]);
 			goto fail;
 		}
 		if (fld[COL_TRANSPORT][0] == '\0') {
@@ -584,12 +595,14 @@ int reg_load_csv(const char *path, struct registry **out, char *err, size_t errl
 				if (strcasecmp(fld[COL_TRANSPORT], "sctp") == 0 ||
 				    strcasecmp(fld[COL_TRANSPORT], "dccp") == 0)
 					continue;
-				tf_error(err, errlen, path, rec->line, "bad transport \"%s\"", fld[COL_TRANSPORT]);
+				tf_error(err, errlen, path, rec->line, "bad transport \"%s\"",
+					 fld[COL_TRANSPORT]);
 				goto fail;
 			}
 		}
 		if (fld[COL_SERVICE][0] == '\0' && fld[COL_NOTES][0] == '\0' &&
-		    strncasecmp(fld[COL_DESCRIPTION], "Unassigned", 10) == 0 && fld[COL_DESCRIPTION][10] == '\0')
+		    strncasecmp(fld[COL_DESCRIPTION], "Unassigned", 10) == 0 &&
+		    fld[COL_DESCRIPTION][10] == '\0')
 			continue;
 		if (fld[COL_SERVICE][0] != '\0' && !valid_service(fld[COL_SERVICE])) {
 			tf_error(err, errlen, path, rec->line, "bad service name \"%s\"", fld[COL_SERVICE]);
@@ -618,9 +631,10 @@ int reg_load_csv(const char *path, struct registry **out, char *err, size_t errl
 			e->reference = str_dup(r, fld[COL_REFERENCE]);
 			e->notes = str_dup(r, fld[COL_NOTES]);
 			e->unauthorized_use = str_dup(r, fld[COL_UNAUTH]);
-			if (e->service == NULL || e->description == NULL || e->assignee == NULL || e->contact == NULL ||
-			    e->registration_date == NULL || e->modification_date == NULL || e->reference == NULL ||
-			    e->notes == NULL || e->unauthorized_use == NULL) {
+			if (e->service == NULL || e->description == NULL || e->assignee == NULL ||
+			    e->contact == NULL || e->registration_date == NULL ||
+			    e->modification_date == NULL || e->reference == NULL || e->notes == NULL ||
+			    e->unauthorized_use == NULL) {
 				tf_error(err, errlen, path, rec->line, "out of memory");
 				goto fail;
 			}

@@ -1,5 +1,5 @@
-/* rules.c: loads misport's rule set (IANA port registry per RFC 6335, nDPI protocol map, legacy list, policy) from a
- * rules directory and precomputes per-port facts for the classifier. */
+/* rules.c: loads misport's rule set (IANA port registry per RFC 6335, nDPI protocol map, legacy list, policy)
+ * from a rules directory and precomputes per-port facts for the classifier. */
 #include "misport/rules.h"
 
 #include <stdio.h>
@@ -17,8 +17,9 @@ struct rules {
 	struct protomap *pmap;
 	struct legacy_list *legacy;
 	struct policy *policy;
-	uint8_t *flags[MP_TRANSPORT_COUNT];                       /* NPORTS each, RULES_PORT_* */
-	const struct legacy_entry **port_legacy[MP_TRANSPORT_COUNT]; /* NPORTS each, set where RULES_PORT_LEGACY */
+	uint8_t *flags[MP_TRANSPORT_COUNT]; /* NPORTS each, RULES_PORT_* */
+	/* NPORTS each, set where RULES_PORT_LEGACY */
+	const struct legacy_entry **port_legacy[MP_TRANSPORT_COUNT];
 };
 
 void rules_free(struct rules *r)
@@ -45,8 +46,8 @@ static int join(char *dst, size_t size, const char *dir, const char *name, char 
 	return 0;
 }
 
-/* Legacy decision for one (port, t): a port is legacy when it has a port/vacated entry and every service IANA has
- * assigned there is such an entry (a port with no assignment left counts when vacated or listed). */
+/* Legacy decision for one (port, t): a port is legacy when it has a port/vacated entry and every service IANA
+ * has assigned there is such an entry (a port with no assignment left counts when vacated or listed). */
 static const struct legacy_entry *port_is_legacy(const struct rules *r, uint16_t port, enum mp_transport t)
 {
 	const struct legacy_entry *const *le = NULL;
@@ -68,7 +69,8 @@ static const struct legacy_entry *port_is_legacy(const struct rules *r, uint16_t
 		if (re[i]->flags & REG_F_RESERVED)
 			continue;
 		for (size_t j = 0; j < nl && !listed; j++)
-			listed = le[j]->scope != LEGACY_SCOPE_NAME && strcasecmp(le[j]->service, re[i]->service) == 0;
+			listed = le[j]->scope != LEGACY_SCOPE_NAME &&
+				 strcasecmp(le[j]->service, re[i]->service) == 0;
 		if (!listed)
 			return NULL;
 	}
@@ -110,8 +112,8 @@ static int compute_ports(struct rules *r, const char *dir, char *err, size_t err
 	return 0;
 }
 
-int rules_load(const char *dir, const char *registry_csv, const char *policy_path, struct rules **out, char *err,
-	       size_t errlen)
+int rules_load(const char *dir, const char *registry_csv, const char *policy_path, struct rules **out,
+	       char *err, size_t errlen)
 {
 	char path[4096], leg1[4096], leg2[4096];
 	const char *legs[2] = {leg1, leg2};

@@ -127,15 +127,15 @@ struct scan_detector {
 	void *user;
 	struct src **buckets;
 	uint32_t mask;
-	uint32_t max_buckets; /* the bucket count max_sources needs; the array doubles up to it */
+	uint32_t max_buckets;      /* the bucket count max_sources needs; the array doubles up to it */
 	struct srclist lru[2];     /* probation, protected; least recently active first */
 	struct src *whead, *wtail; /* sources with an open window, oldest window first */
 	struct cpair *cpairs;      /* MP_SCAN_CONTACT_PAIRS entries in sets of 4 */
 	uint32_t cset_mask;
 	struct report *reports;
 	uint32_t nreports;
-	struct src
-	    *spare; /* freed sources kept for reuse (at most MP_SCAN_SPARE_SOURCES), chained by hnext */
+	/* freed sources kept for reuse (at most MP_SCAN_SPARE_SOURCES), chained by hnext */
+	struct src *spare;
 	uint32_t nspare;
 	uint64_t now_us;
 	struct scan_stats st;
@@ -241,11 +241,11 @@ void scan_config_defaults(struct scan_config *c)
 }
 
 int scan_trw_init(struct scan_trw *t, double theta0, double theta1, double pd, double pf, char *err,
-                  size_t errlen)
+		  size_t errlen)
 {
 	if (!(theta1 > 0.0 && theta1 < theta0 && theta0 < 1.0)) {
 		snprintf(err, errlen, "TRW needs 0 < theta1 < theta0 < 1 (theta0 %g, theta1 %g)", theta0,
-		         theta1);
+			 theta1);
 		return -1;
 	}
 	if (!(pf > 0.0 && pf < pd && pd < 1.0)) {
@@ -479,7 +479,7 @@ static int apply_line(struct scan_config *c, const char *key, const char *val, c
 			continue;
 		if (parse_prob(val, probs[i].field) != 0) {
 			snprintf(msg, msglen, "%s: '%s' is not a probability strictly between 0 and 1", key,
-			         val);
+				 val);
 			return -1;
 		}
 		return 0;
@@ -583,7 +583,7 @@ int scan_config_load(struct scan_config *c, const char *path, char *err, size_t 
 		lineno++;
 		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(fp)) {
 			snprintf(err, errlen, "%s:%u: line longer than %u bytes", path, lineno,
-			         MP_SCAN_CONF_LINE_MAX - 2);
+				 MP_SCAN_CONF_LINE_MAX - 2);
 			goto out;
 		}
 		s = trim(line);
@@ -930,7 +930,7 @@ static void wlist_append(struct scan_detector *sd, struct src *s)
 }
 
 static struct src *src_find(const struct scan_detector *sd, uint8_t family, const uint8_t addr[16],
-                            uint32_t h)
+			    uint32_t h)
 {
 	for (struct src *s = sd->buckets[h & sd->mask]; s != NULL; s = s->hnext)
 		if (s->hash == h && s->family == family && memcmp(s->addr, addr, 16) == 0)
@@ -1034,14 +1034,14 @@ static struct src *src_get(struct scan_detector *sd, uint8_t family, const uint8
 /* ---------- contact pairs ("X initiated a connection to Y") ---------- */
 
 static uint64_t cpair_fp(const struct scan_detector *sd, uint8_t family, const uint8_t *init,
-                         const uint8_t *resp)
+			 const uint8_t *resp)
 {
 	return mix64(addr_hash(sd->cfg.seed, family, init) ^ mix64(addr_hash(~sd->cfg.seed, family, resp))) |
 	       1u;
 }
 
 void scan_note_contact(struct scan_detector *sd, uint8_t family, const uint8_t initiator[16],
-                       const uint8_t responder[16], uint64_t ts_us)
+		       const uint8_t responder[16], uint64_t ts_us)
 {
 	uint64_t fp = cpair_fp(sd, family, initiator, responder);
 	struct cpair *set = &sd->cpairs[(fp >> 1 & sd->cset_mask) * 4];
@@ -1069,7 +1069,7 @@ void scan_note_contact(struct scan_detector *sd, uint8_t family, const uint8_t i
 }
 
 static bool contacted_first(const struct scan_detector *sd, uint8_t family, const uint8_t *init,
-                            const uint8_t *resp, uint64_t now_us)
+			    const uint8_t *resp, uint64_t now_us)
 {
 	uint64_t fp = cpair_fp(sd, family, init, resp);
 	const struct cpair *set = &sd->cpairs[(fp >> 1 & sd->cset_mask) * 4];
@@ -1134,10 +1134,10 @@ static uint32_t ranges_of(const uint8_t *bm, struct sbuf *b, const char *suffix,
 			;
 		if (e == p)
 			n = snprintf(item, sizeof(item), "%s%u%s%s", first ? "" : ",", p, suffix ? "/" : "",
-			             suffix ? suffix : "");
+				     suffix ? suffix : "");
 		else
 			n = snprintf(item, sizeof(item), "%s%u-%u%s%s", first ? "" : ",", p, e,
-			             suffix ? "/" : "", suffix ? suffix : "");
+				     suffix ? "/" : "", suffix ? suffix : "");
 		if (left > 0 || n < 0 || b->len + (size_t)n + reserve_tail >= b->cap)
 			left++;
 		else {
@@ -1178,8 +1178,8 @@ static void open_services(const struct win *w, uint8_t family, uint32_t nopen, c
 	for (uint32_t i = 0; i < n; i++) {
 		char item[80], ab[64];
 		int len = snprintf(item, sizeof(item), "%s%s:%u/%s", b.len ? "," : "",
-		                   addr_str(family, w->tv[((v[i] >> 17) & 0x7fff) - 1].addr, ab, sizeof(ab)),
-		                   (unsigned)(v[i] & 0xffff), tr_name((int)(v[i] >> 16 & 1)));
+				   addr_str(family, w->tv[((v[i] >> 17) & 0x7fff) - 1].addr, ab, sizeof(ab)),
+				   (unsigned)(v[i] & 0xffff), tr_name((int)(v[i] >> 16 & 1)));
 
 		/* Keep room for the " (+N more)" tail. */
 		if (i >= MP_SCAN_MAX_OPEN_LISTED || len < 0 || b.len + (size_t)len + 20 >= b.cap)
@@ -1286,7 +1286,7 @@ static void duration_text(uint64_t first_us, uint64_t last_us, char *buf, size_t
 static void kinds_text(const struct win *w, int which, char *buf, size_t cap)
 {
 	static const enum conn_probe tcp_kinds[] = {CONN_PROBE_SYN,  CONN_PROBE_NULL, CONN_PROBE_FIN,
-	                                            CONN_PROBE_XMAS, CONN_PROBE_ACK,  CONN_PROBE_MAIMON};
+						    CONN_PROBE_XMAS, CONN_PROBE_ACK,  CONN_PROBE_MAIMON};
 	static const enum conn_probe udp_kinds[] = {CONN_PROBE_UDP};
 	static const enum conn_probe icmp_kinds[] = {CONN_PROBE_ICMP_ECHO, CONN_PROBE_ICMP_TS};
 	const enum conn_probe *k = which == 0 ? tcp_kinds : which == 1 ? udp_kinds : icmp_kinds;
@@ -1319,13 +1319,13 @@ static void kinds_text(const struct win *w, int which, char *buf, size_t cap)
 		sb_addf(&b, " scan");
 	if (which == 0 && w->sessions > 0)
 		sb_addf(&b, "%s%llu version probe%s", scans ? ", " : "", (unsigned long long)w->sessions,
-		        w->sessions == 1 ? "" : "s");
+			w->sessions == 1 ? "" : "s");
 	if (b.len == 0)
 		sb_addf(&b, "probes");
 }
 
 static void report_update(struct scan_detector *sd, const struct src *s, const struct mp_alert *a,
-                          const struct figures *f, bool first)
+			  const struct figures *f, bool first)
 {
 	struct report *r = NULL;
 	const struct win *w = &s->w;
@@ -1403,11 +1403,11 @@ static void emit(struct scan_detector *sd, struct src *s, bool update)
 		a.signature_id = ptr == TR_UDP ? SCAN_SID_PORTSCAN_UDP : SCAN_SID_PORTSCAN_TCP;
 		if (f.targets <= 1)
 			sb_addf(&b, "%s scanned %u %s ports of %s in %s (%s)", sb, f.ports[ptr],
-			        ptr ? "UDP" : "TCP", addr_str(s->family, t->addr, tb, sizeof(tb)), dur,
-			        kinds);
+				ptr ? "UDP" : "TCP", addr_str(s->family, t->addr, tb, sizeof(tb)), dur,
+				kinds);
 		else
 			sb_addf(&b, "%s scanned %u %s ports on %u hosts (%s-%s) in %s (%s)", sb, f.ports[ptr],
-			        ptr ? "UDP" : "TCP", f.targets, lo, hi, dur, kinds);
+				ptr ? "UDP" : "TCP", f.targets, lo, hi, dur, kinds);
 		break;
 	}
 	case DET_PORTSWEEP:
@@ -1417,7 +1417,7 @@ static void emit(struct scan_detector *sd, struct src *s, bool update)
 		a.dst_port = w->horiz_port[ptr];
 		a.signature_id = ptr == TR_UDP ? SCAN_SID_PORTSWEEP_UDP : SCAN_SID_PORTSWEEP_TCP;
 		sb_addf(&b, "%s swept %u hosts (%s-%s) on %u/%s", sb, f.targets, lo, hi, w->horiz_port[ptr],
-		        tr_name(ptr));
+			tr_name(ptr));
 		if (f.ports[ptr] > 1)
 			sb_addf(&b, " and %u other %s ports", f.ports[ptr] - 1, ptr ? "UDP" : "TCP");
 		sb_addf(&b, " in %s (%s)", dur, kinds);
@@ -1432,7 +1432,7 @@ static void emit(struct scan_detector *sd, struct src *s, bool update)
 		memcpy(a.dst_ip, w->lo, 16);
 		a.signature_id = SCAN_SID_PINGSWEEP;
 		sb_addf(&b, "%s swept %u hosts (%s-%s) in %s (ping sweep: %s; %u answered)", sb, w->pinged,
-		        lo, hi, dur, kinds, up);
+			lo, hi, dur, kinds, up);
 		break;
 	}
 	default:
@@ -1441,14 +1441,14 @@ static void emit(struct scan_detector *sd, struct src *s, bool update)
 		memcpy(a.dst_ip, w->lo, 16);
 		a.signature_id = SCAN_SID_TRW;
 		sb_addf(&b, "%s failed %u of %u first contacts, %u hosts probed in %s (%s; TRW)", sb,
-		        s->trw_fail, s->trw_fail + s->trw_ok, f.targets, dur, kinds);
+			s->trw_fail, s->trw_fail + s->trw_ok, f.targets, dur, kinds);
 		break;
 	}
 	if (update) {
 		size_t keep = b.len;
 
 		if (!sb_addf(&b, " [final, %llu more records]",
-		             (unsigned long long)(w->records - w->records_at_alert))) {
+			     (unsigned long long)(w->records - w->records_at_alert))) {
 			b.len = keep;
 			b.p[keep] = '\0';
 		}
@@ -1471,8 +1471,8 @@ static void emit(struct scan_detector *sd, struct src *s, bool update)
 		alert_meta_add(&a, "detected_by", dets);
 	}
 	alert_meta_addf(&a, "transport", "%s%s%s%s%s", tcp ? "tcp" : "", tcp && (udp || icmp) ? "," : "",
-	                udp ? "udp" : "", udp && icmp ? "," : "",
-	                icmp ? (s->family == 6 ? "icmpv6" : "icmp") : "");
+			udp ? "udp" : "", udp && icmp ? "," : "",
+			icmp ? (s->family == 6 ? "icmpv6" : "icmp") : "");
 	{
 		char pk[160];
 		struct sbuf pb;
@@ -1578,7 +1578,7 @@ static void add_mismatch(struct scan_detector *sd, struct src *s, const struct s
 	    p->app_proto != NULL && p->app_proto[0] != '\0' ? p->app_proto : "an unknown protocol";
 
 	snprintf(text, sizeof(text), "probed %u/%s with %s (%s)", p->server_port,
-	         p->ip_proto == 17 ? "udp" : "tcp", proto, p->mismatch);
+		 p->ip_proto == 17 ? "udp" : "tcp", proto, p->mismatch);
 	for (uint32_t i = 0; i < w->nmm; i++)
 		if (strcmp(w->mm[i], text) == 0)
 			return;
@@ -1674,7 +1674,8 @@ static bool default_home(uint8_t family, const uint8_t *a)
 	if (family == 4)
 		return a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) || (a[0] == 192 && a[1] == 168) ||
 		       (a[0] == 100 && (a[1] & 0xc0) == 64) || (a[0] == 169 && a[1] == 254) || a[0] == 127;
-	return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || memcmp(a, v6_loop, 16) == 0;
+	return (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	       memcmp(a, v6_loop, 16) == 0;
 }
 
 /* True when TRW counts a first contact to this target: Jung et al. test remote sources against the
@@ -1892,7 +1893,7 @@ const struct scan_stats *scan_get_stats(const struct scan_detector *sd)
 }
 
 int scan_new(const struct scan_config *cfg, scan_alert_cb cb, void *user, struct scan_detector **out,
-             char *err, size_t errlen)
+	     char *err, size_t errlen)
 {
 	struct scan_detector *sd;
 	uint32_t nb = 1024, nsets = MP_SCAN_CONTACT_PAIRS / 4;
@@ -1905,7 +1906,7 @@ int scan_new(const struct scan_config *cfg, scan_alert_cb cb, void *user, struct
 		goto oom;
 	sd->cfg = *cfg;
 	(void)scan_trw_init(&sd->trw, cfg->trw_theta0, cfg->trw_theta1, cfg->trw_pd, cfg->trw_pf, err,
-	                    errlen);
+			    errlen);
 	sd->cb = cb;
 	sd->user = user;
 	sd->max_buckets = nb;
@@ -1973,15 +1974,15 @@ void scan_print_summary(const struct scan_detector *sd, FILE *fp)
 		fprintf(fp, "    %s\n", r->signature);
 	}
 	fprintf(fp,
-	        "Scan detector: %llu records, %llu probes, %llu ignored by policy, %llu exempt; sources %u "
-	        "active, %u "
-	        "peak, %llu evicted (cap), %llu evicted (memory), %llu expired; memory peak %llu bytes; "
-	        "alerts %llu "
-	        "(%llu updates, %llu records counted into open alerts)\n",
-	        (unsigned long long)st->records, (unsigned long long)st->probes,
-	        (unsigned long long)st->ignored_policy, (unsigned long long)st->exempt, st->sources_active,
-	        st->sources_peak, (unsigned long long)st->sources_evicted,
-	        (unsigned long long)st->sources_evicted_mem, (unsigned long long)st->sources_expired,
-	        (unsigned long long)st->mem_peak, (unsigned long long)st->alerts,
-	        (unsigned long long)st->updates, (unsigned long long)st->updates_counted);
+		"Scan detector: %llu records, %llu probes, %llu ignored by policy, %llu exempt; sources %u "
+		"active, %u "
+		"peak, %llu evicted (cap), %llu evicted (memory), %llu expired; memory peak %llu bytes; "
+		"alerts %llu "
+		"(%llu updates, %llu records counted into open alerts)\n",
+		(unsigned long long)st->records, (unsigned long long)st->probes,
+		(unsigned long long)st->ignored_policy, (unsigned long long)st->exempt, st->sources_active,
+		st->sources_peak, (unsigned long long)st->sources_evicted,
+		(unsigned long long)st->sources_evicted_mem, (unsigned long long)st->sources_expired,
+		(unsigned long long)st->mem_peak, (unsigned long long)st->alerts,
+		(unsigned long long)st->updates, (unsigned long long)st->updates_counted);
 }

@@ -63,7 +63,7 @@ static void backoff(unsigned *spins)
 }
 
 int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx,
-              sfeed_apply_fn apply, void *actx, struct scan_feed **out, char *err, size_t errlen)
+	      sfeed_apply_fn apply, void *actx, struct scan_feed **out, char *err, size_t errlen)
 {
 	struct scan_feed *f;
 
@@ -156,7 +156,7 @@ static void apply(struct scan_feed *f, struct sfeed_op *op)
 
 	if (op->kind == SFEED_QUERY)
 		atomic_store_explicit(op->answer, r ? SFEED_SCANNER : SFEED_NOT_SCANNER,
-		                      memory_order_release);
+				      memory_order_release);
 }
 
 /* Applies queued calls in key order for as long as the smallest queued key is one no producer can still
@@ -164,7 +164,7 @@ static void apply(struct scan_feed *f, struct sfeed_op *op)
  * every producer has ended). Returns whether every call ordered at or before limit is applied: every
  * other producer's bound has reached limit. Lock held. */
 static bool merge(struct scan_feed *f, unsigned self, struct sfeed_key self_key,
-                  const struct sfeed_key *limit, bool ignore_bounds)
+		  const struct sfeed_key *limit, bool ignore_bounds)
 {
 	struct sfeed_key b[MP_MAX_WORKERS];
 	bool complete = true;
@@ -244,7 +244,7 @@ void sfeed_commit(struct scan_feed *f, unsigned i)
 	struct sfeed_queue *q = &f->q[i];
 
 	atomic_store_explicit(&q->tail, atomic_load_explicit(&q->tail, memory_order_relaxed) + 1,
-	                      memory_order_release);
+			      memory_order_release);
 	if (++q->since_sync >= MP_SCAN_QUEUE)
 		sfeed_sync(f, i, q->cur);
 }
@@ -283,7 +283,7 @@ void sfeed_wait(struct scan_feed *f, unsigned i, struct sfeed_key at, struct sfe
 
 /* The consumer's answer to a QUERY made now. Lock held. */
 static bool ask(struct scan_feed *f, struct sfeed_key k, uint8_t family, const uint8_t addr[16],
-                uint64_t now_us)
+		uint64_t now_us)
 {
 	struct sfeed_op op;
 
@@ -297,7 +297,7 @@ static bool ask(struct scan_feed *f, struct sfeed_key k, uint8_t family, const u
 }
 
 bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
-                      const uint8_t addr[16], uint64_t now_us)
+		      const uint8_t addr[16], uint64_t now_us)
 {
 	bool r;
 
@@ -309,7 +309,7 @@ bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8
 }
 
 bool sfeed_try_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
-                          const uint8_t addr[16], uint64_t now_us, bool *scanner)
+			  const uint8_t addr[16], uint64_t now_us, bool *scanner)
 {
 	bool done;
 

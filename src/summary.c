@@ -21,7 +21,7 @@ struct port_proto {
 struct port_row {
 	uint16_t port;
 	uint8_t ip_proto;
-	int8_t severity;        /* 1 highest .. 3, 0 none */
+	int8_t severity; /* 1 highest .. 3, 0 none */
 	char service[40];
 	char verdict[24];
 	uint64_t flows, other_flows;
@@ -31,7 +31,7 @@ struct port_row {
 struct summary {
 	struct proto_row rows[MP_SUMMARY_MAX_PROTOCOLS + 1]; /* the last row is "(other)" */
 	size_t n;
-	struct port_row *ports;  /* MP_SUMMARY_MAX_PORTS rows, allocated at the first judged flow */
+	struct port_row *ports; /* MP_SUMMARY_MAX_PORTS rows, allocated at the first judged flow */
 	size_t nports;
 	uint64_t other_port_flows;
 };
@@ -67,8 +67,8 @@ static void copy_str(char *dst, size_t size, const char *src)
 /* Ranks verdicts for "worst wins" and for sorting: higher is more serious. */
 static int verdict_rank(const char *v)
 {
-	static const char *const order[] = {"match", "allowed", "unregistered-port", "port-mismatch", "scan-noise",
-					    "legacy-port"};
+	static const char *const order[] = {"match",         "allowed",    "unregistered-port",
+					    "port-mismatch", "scan-noise", "legacy-port"};
 
 	for (int i = (int)(sizeof(order) / sizeof(order[0])) - 1; i >= 0; i--)
 		if (strcmp(v, order[i]) == 0)
@@ -76,8 +76,8 @@ static int verdict_rank(const char *v)
 	return 0;
 }
 
-static void port_add(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service, const char *observed,
-		     const char *verdict, int severity, uint64_t flows)
+static void port_add(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service,
+		     const char *observed, const char *verdict, int severity, uint64_t flows)
 {
 	struct port_row *r = NULL;
 	size_t i;
@@ -120,8 +120,8 @@ static void port_add(struct summary *s, uint16_t port, uint8_t ip_proto, const c
 		r->other_flows += flows;
 }
 
-void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service, const char *observed,
-		      const char *verdict, int severity)
+void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service,
+		      const char *observed, const char *verdict, int severity)
 {
 	port_add(s, port, ip_proto, service, observed, verdict, severity, 1);
 }
@@ -167,8 +167,8 @@ void summary_merge(struct summary *dst, const struct summary *src)
 		const struct port_row *r = &src->ports[i];
 
 		for (size_t k = 0; k < MP_SUMMARY_PORT_PROTOS && r->protos[k].flows != 0; k++)
-			port_add(dst, r->port, r->ip_proto, r->service, r->protos[k].name, r->verdict, r->severity,
-				 r->protos[k].flows);
+			port_add(dst, r->port, r->ip_proto, r->service, r->protos[k].name, r->verdict,
+				 r->severity, r->protos[k].flows);
 		if (r->other_flows != 0)
 			port_add(dst, r->port, r->ip_proto, r->service, "(other)", r->verdict, r->severity,
 				 r->other_flows);
@@ -264,17 +264,19 @@ static void print_ports(const struct summary *s, FILE *fp)
 			used += (size_t)n;
 		}
 		if (r->other_flows != 0 && used < sizeof(obs))
-			(void)snprintf(obs + used, sizeof(obs) - used, ", other (%" PRIu64 ")", r->other_flows);
+			(void)snprintf(obs + used, sizeof(obs) - used, ", other (%" PRIu64 ")",
+				       r->other_flows);
 		if (r->severity != 0)
 			(void)snprintf(sev, sizeof(sev), "%d", r->severity);
 		else
 			memcpy(sev, "-", 2);
-		fprintf(fp, "  %-11s %-22s %-40s %-18s %s\n", port, r->service[0] ? r->service : "(unassigned)", obs,
-			r->verdict[0] ? r->verdict : "-", sev);
+		fprintf(fp, "  %-11s %-22s %-40s %-18s %s\n", port,
+			r->service[0] ? r->service : "(unassigned)", obs, r->verdict[0] ? r->verdict : "-",
+			sev);
 	}
 	if (s->other_port_flows != 0)
-		fprintf(fp, "  (%" PRIu64 " more flows on ports beyond the table's %u rows)\n", s->other_port_flows,
-			MP_SUMMARY_MAX_PORTS);
+		fprintf(fp, "  (%" PRIu64 " more flows on ports beyond the table's %u rows)\n",
+			s->other_port_flows, MP_SUMMARY_MAX_PORTS);
 	free(rows);
 }
 
@@ -285,19 +287,22 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 	uint64_t guessed = 0;
 
 	fprintf(fp, "\n== misport summary ==\n");
-	fprintf(fp, "  packets %" PRIu64 "  bytes %" PRIu64 "  flows %" PRIu64 "  alerts %" PRIu64
-		    " (+%" PRIu64 " suppressed repeats)\n",
+	fprintf(fp,
+		"  packets %" PRIu64 "  bytes %" PRIu64 "  flows %" PRIu64 "  alerts %" PRIu64 " (+%" PRIu64
+		" suppressed repeats)\n",
 		st->pkts, st->bytes, st->flows_total, st->alerts, st->alerts_suppressed);
-	fprintf(fp, "  ipv4 %" PRIu64 "  ipv6 %" PRIu64 "  tcp %" PRIu64 "  udp %" PRIu64 "  icmp %" PRIu64
-		    "  non-ip %" PRIu64 "  fragments %" PRIu64 "\n",
-		st->ipv4, st->ipv6, st->tcp, st->udp, st->icmpv4 + st->icmpv6, st->decoded[MP_DEC_SKIP_NON_IP],
-		st->decoded[MP_DEC_SKIP_FRAGMENT]);
+	fprintf(fp,
+		"  ipv4 %" PRIu64 "  ipv6 %" PRIu64 "  tcp %" PRIu64 "  udp %" PRIu64 "  icmp %" PRIu64
+		"  non-ip %" PRIu64 "  fragments %" PRIu64 "\n",
+		st->ipv4, st->ipv6, st->tcp, st->udp, st->icmpv4 + st->icmpv6,
+		st->decoded[MP_DEC_SKIP_NON_IP], st->decoded[MP_DEC_SKIP_FRAGMENT]);
 	/* Flow alerts per verdict, from the same counters as the stats record's metadata.flowints. */
 	if (st->alerts > st->alerts_scan) {
 		fprintf(fp, "  alerts by verdict:");
 		for (int v = 0; v < MP_VERDICT_COUNT; v++)
 			if (st->alerts_verdict[v] != 0)
-				fprintf(fp, "  %s %" PRIu64, verdict_name((enum mp_verdict)v), st->alerts_verdict[v]);
+				fprintf(fp, "  %s %" PRIu64, verdict_name((enum mp_verdict)v),
+					st->alerts_verdict[v]);
 		fputc('\n', fp);
 	}
 	if (st->flows_evicted != 0)
@@ -312,17 +317,20 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 		if (s->rows[MP_SUMMARY_MAX_PROTOCOLS].flows != 0)
 			rows[n++] = s->rows[MP_SUMMARY_MAX_PROTOCOLS];
 		qsort(rows, n, sizeof(*rows), row_cmp);
-		fprintf(fp, "\n  %-32s %10s %10s %12s %14s\n", "protocol", "flows", "guessed", "packets", "bytes");
+		fprintf(fp, "\n  %-32s %10s %10s %12s %14s\n", "protocol", "flows", "guessed", "packets",
+			"bytes");
 		fprintf(fp, "  %-32s %10s %10s %12s %14s\n", "--------------------------------", "----------",
 			"----------", "------------", "--------------");
 		for (size_t i = 0; i < n; i++) {
-			fprintf(fp, "  %-32s %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %14" PRIu64 "\n", rows[i].name,
-				rows[i].flows, rows[i].guessed, rows[i].pkts, rows[i].bytes);
+			fprintf(fp, "  %-32s %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %14" PRIu64 "\n",
+				rows[i].name, rows[i].flows, rows[i].guessed, rows[i].pkts, rows[i].bytes);
 			guessed += rows[i].guessed;
 		}
 		if (guessed != 0)
-			fprintf(fp, "  guessed: named by nDPI from the port or address when it gave up, not from the "
-				    "payload (no verdict)\n");
+			fprintf(
+			    fp,
+			    "  guessed: named by nDPI from the port or address when it gave up, not from the "
+			    "payload (no verdict)\n");
 		free(rows);
 	}
 

@@ -141,7 +141,8 @@ static void close_entry(struct supp_table *t, struct supp_entry *e)
 		alert_meta_add(&c, "record", "suppression-summary");
 		alert_meta_addf(&c, "suppressed_count", "%llu", (unsigned long long)e->repeats);
 		alert_meta_addf(&c, "first_alert_flow_id", "%llu", (unsigned long long)e->flow_id);
-		alert_meta_addf(&c, "suppression_interval", "%llu", (unsigned long long)(t->interval_us / 1000000u));
+		alert_meta_addf(&c, "suppression_interval", "%llu",
+				(unsigned long long)(t->interval_us / 1000000u));
 		t->emit(&c, t->user);
 		t->st.closed++;
 	}

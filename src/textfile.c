@@ -1,4 +1,5 @@
-/* textfile.c: bounded reading of misport's rule and registry files (size, line length, NUL bytes checked; errors as file:line). */
+/* textfile.c: bounded reading of misport's rule and registry files (size, line length, NUL bytes checked;
+ * errors as file:line). */
 #include "misport/textfile.h"
 
 #include <errno.h>

@@ -30,15 +30,16 @@
 enum rec_type { REC_PKT = 1, REC_RAW, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES };
 
 struct rec {
-	uint32_t size;    /* whole record, REC_ALIGN multiple */
+	uint32_t size; /* whole record, REC_ALIGN multiple */
 	uint8_t type;
 	uint8_t pad_;
-	int16_t dlt;      /* link types are below 32768 (decode_link_supported) */
+	int16_t dlt; /* link types are below 32768 (decode_link_supported) */
 	uint32_t caplen;
 	uint32_t wirelen;
-	uint64_t ts_us;   /* packet time, or the time of a control record */
-	uint64_t clock_us; /* REC_PKT: the reader's clock (latest time of any packet), which the worker adopts */
-	uint64_t pos;      /* the reader's position of this record (pipeline_set_pos) */
+	uint64_t ts_us; /* packet time, or the time of a control record */
+	/* REC_PKT: the reader's clock (latest time of any packet), which the worker adopts */
+	uint64_t clock_us;
+	uint64_t pos; /* the reader's position of this record (pipeline_set_pos) */
 };
 
 _Static_assert(sizeof(struct rec) % REC_ALIGN == 0, "ring record header must be a REC_ALIGN multiple");
@@ -78,17 +79,17 @@ struct worker {
 	int started;
 	struct pipeline *pl;
 	struct ring ring;
-	_Alignas(64) _Atomic uint64_t at;  /* position of the record the thread works on (wk_bound) */
-	struct mp_stats_record snap;       /* filled on REC_STATS */
-	_Atomic uint64_t acked;            /* last REC_STATS generation served */
+	_Alignas(64) _Atomic uint64_t at; /* position of the record the thread works on (wk_bound) */
+	struct mp_stats_record snap;      /* filled on REC_STATS */
+	_Atomic uint64_t acked;           /* last REC_STATS generation served */
 };
 
 struct workers {
 	unsigned n;
 	uint8_t vshard[MP_WORKER_VSHARDS]; /* virtual shard -> worker */
 	struct pipeline_config cfg;
-	struct pipeline *single;           /* n == 1 */
-	struct worker *wk;                 /* n > 1 */
+	struct pipeline *single; /* n == 1 */
+	struct worker *wk;       /* n > 1 */
 	/* The locks get cache lines of their own: the fields around them are read on every packet. */
 	_Alignas(64) pthread_mutex_t emit_lock;
 	_Alignas(64) pthread_spinlock_t scan_lock; /* held briefly, many times per flow: a futex costs more */
@@ -96,11 +97,11 @@ struct workers {
 	 * reader's thread, has done every record before rd_done. */
 	_Alignas(64) _Atomic uint64_t rd_disp;
 	_Atomic uint64_t rd_done;
-	uint64_t pos;                      /* the reader's latest position (reader only) */
+	uint64_t pos; /* the reader's latest position (reader only) */
 	int lock_ready;
-	struct scan_detector *scan;        /* shared by every worker, NULL when disabled */
-	struct scan_feed *feed;            /* n > 1 with scan: the detector's input, merged in capture order */
-	uint64_t scan_alerts;              /* scan alerts emitted (under scan_lock) */
+	struct scan_detector *scan; /* shared by every worker, NULL when disabled */
+	struct scan_feed *feed;     /* n > 1 with scan: the detector's input, merged in capture order */
+	uint64_t scan_alerts;       /* scan alerts emitted (under scan_lock) */
 	uint64_t stats_gen;
 	uint64_t now_us, next_sweep_us;
 	struct summary *merged;
@@ -152,7 +153,9 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 	if (contig < need)
 		total += contig; /* a pad record fills the end, the record starts at offset 0 */
 	if (r->cap - (tail - r->head_seen) < total) {
-		while (r->cap - (tail - (r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire))) < total)
+		while (r->cap -
+			   (tail - (r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire))) <
+		       total)
 			backoff(&spins);
 	}
 	if (contig < need) {
@@ -188,7 +191,8 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 	atomic_store_explicit(&r->tail, tail + need, memory_order_release);
 	/* A hint only: lines the worker still reads are not written, only fetched. */
 	for (uint32_t i = 0; i < need; i += 64)
-		__builtin_prefetch(r->buf + ((tail + need + MP_WORKER_RING_PREFETCH_AHEAD + i) & r->mask), 1, 3);
+		__builtin_prefetch(r->buf + ((tail + need + MP_WORKER_RING_PREFETCH_AHEAD + i) & r->mask), 1,
+				   3);
 }
 
 static void *worker_main(void *arg)
@@ -208,7 +212,8 @@ static void *worker_main(void *arg)
 		}
 		spins = 0;
 		if (r->cap - (head & r->mask) < sizeof(struct rec)) { /* the end of the buffer, skipped */
-			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)), memory_order_release);
+			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)),
+					      memory_order_release);
 			continue;
 		}
 		h = (const struct rec *)(r->buf + (head & r->mask));
@@ -379,7 +384,8 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		goto oom;
 	}
 	w->lock_ready = 1;
-	if (cfg->scan_config != NULL && scan_new(cfg->scan_config, on_scan_alert, w, &w->scan, err, errlen) != 0)
+	if (cfg->scan_config != NULL &&
+	    scan_new(cfg->scan_config, on_scan_alert, w, &w->scan, err, errlen) != 0)
 		goto fail;
 	base = *cfg;
 	base.scan = w->scan;
@@ -415,8 +421,8 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 			wk->ring.buf = aligned_alloc(64, wk->ring.cap);
 			if (wk->ring.buf == NULL)
 				goto oom;
-			/* Every page touched now: the first pass over the ring then takes no page faults (each
-			 * a trap to the hypervisor in a VM) while packets wait. */
+			/* Every page touched now: the first pass over the ring then takes no page faults
+			 * (each a trap to the hypervisor in a VM) while packets wait. */
 			memset(wk->ring.buf, 0, wk->ring.cap);
 		}
 		if (pipeline_new(&pc, &wk->pl, err, errlen) != 0)
@@ -470,7 +476,8 @@ int wk_parse_cpus(const char *s, unsigned *cpus, size_t max, char *err, size_t e
 			if (errno != 0 || last >= CPU_SETSIZE)
 				goto range;
 			if (last < first) {
-				snprintf(err, errlen, "'%s': the range %lu-%lu runs backwards", s, first, last);
+				snprintf(err, errlen, "'%s': the range %lu-%lu runs backwards", s, first,
+					 last);
 				return -1;
 			}
 			p = end;
@@ -502,7 +509,8 @@ int wk_cpus_usable(const unsigned *cpus, size_t ncpus, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < ncpus; i++)
 		if (!CPU_ISSET(cpus[i], &allowed)) {
-			snprintf(err, errlen, "CPU %u is not one this process may use (%d online, %d allowed)", cpus[i],
+			snprintf(err, errlen,
+				 "CPU %u is not one this process may use (%d online, %d allowed)", cpus[i],
 				 (int)sysconf(_SC_NPROCESSORS_ONLN), CPU_COUNT(&allowed));
 			return -1;
 		}
@@ -521,8 +529,10 @@ static int pin_thread(pthread_t t, const char *who, unsigned cpu, char *err, siz
 	if (rc == 0)
 		return 0;
 	if (rc == EINVAL)
-		snprintf(err, errlen, "cannot run %s on CPU %u: no such CPU, offline, or outside the CPUs this "
-			 "process may use", who, cpu);
+		snprintf(err, errlen,
+			 "cannot run %s on CPU %u: no such CPU, offline, or outside the CPUs this "
+			 "process may use",
+			 who, cpu);
 	else
 		snprintf(err, errlen, "cannot run %s on CPU %u: %s", who, cpu, strerror(rc));
 	return -1;

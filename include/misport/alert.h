@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 /* Maximum number of metadata entries in one alert, and the size of a key and of a value. */
-#define MP_ALERT_MAX_META 24
-#define MP_ALERT_META_KEY 32
+#define MP_ALERT_MAX_META   24
+#define MP_ALERT_META_KEY   32
 #define MP_ALERT_META_VALUE 512
 
 /* One metadata entry; EVE writes it as "key": ["value"] under alert.metadata. A key may repeat:
@@ -20,20 +20,20 @@ struct mp_alert_meta {
 /* An alert about one flow (or one scanner), always addressed client -> server. Plain data: it owns
  * no pointers, so it can be copied and queued. */
 struct mp_alert {
-	uint64_t ts_us;    /* capture time the alert refers to, microseconds since the epoch */
-	uint64_t flow_id;  /* flow it belongs to, 0 when none (scan summaries) */
-	uint8_t family;    /* 4 or 6 */
-	uint8_t ip_proto;  /* 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6 */
-	uint16_t vlan;     /* outermost VLAN id, 0 when untagged */
-	uint8_t src_ip[16];/* client (or scanner); IPv4 in the first 4 bytes */
-	uint8_t dst_ip[16];/* server (or scan target) */
+	uint64_t ts_us;     /* capture time the alert refers to, microseconds since the epoch */
+	uint64_t flow_id;   /* flow it belongs to, 0 when none (scan summaries) */
+	uint8_t family;     /* 4 or 6 */
+	uint8_t ip_proto;   /* 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6 */
+	uint16_t vlan;      /* outermost VLAN id, 0 when untagged */
+	uint8_t src_ip[16]; /* client (or scanner); IPv4 in the first 4 bytes */
+	uint8_t dst_ip[16]; /* server (or scan target) */
 	uint16_t src_port;
 	uint16_t dst_port;
-	char app_proto[64];      /* observed protocol, nDPI's name ("HTTP", "TLS.Google"), "" when none */
-	uint32_t signature_id;   /* stable per verdict, ranges in rules/README.md */
-	int severity;            /* 1 (highest) .. 3, as in Suricata */
-	char signature[256];     /* one sentence: "HTTP on 3098/tcp, registered to umm-port (...)" */
-	char category[64];       /* alert.category */
+	char app_proto[64];    /* observed protocol, nDPI's name ("HTTP", "TLS.Google"), "" when none */
+	uint32_t signature_id; /* stable per verdict, ranges in rules/README.md */
+	int severity;          /* 1 (highest) .. 3, as in Suricata */
+	char signature[256];   /* one sentence: "HTTP on 3098/tcp, registered to umm-port (...)" */
+	char category[64];     /* alert.category */
 	size_t n_meta;
 	struct mp_alert_meta meta[MP_ALERT_MAX_META];
 };
@@ -44,7 +44,7 @@ int alert_meta_add(struct mp_alert *a, const char *key, const char *value);
 
 /* Like alert_meta_add with a printf-style value. */
 int alert_meta_addf(struct mp_alert *a, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Returns the first value stored under key, or NULL. The pointer is into a. */
 const char *alert_meta_get(const struct mp_alert *a, const char *key);

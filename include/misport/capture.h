@@ -24,18 +24,18 @@ int capture_open_file(const char *path, const char *bpf, struct capture **out, c
 
 /* Live capture settings (tcpdump's -s -B -p --immediate-mode). */
 struct capture_live_opts {
-	int snaplen;        /* bytes per packet; 0: MP_CAPTURE_SNAPLEN */
-	int buffer_kib;     /* kernel buffer in KiB; 0: MP_CAPTURE_BUFFER_KIB */
-	int promisc;        /* 1 promiscuous (default), 0 not */
-	int immediate;      /* 1 deliver packets at once (default), 0 let the kernel batch them */
-	int timeout_ms;     /* read timeout when not immediate; 0: 100 ms */
+	int snaplen;    /* bytes per packet; 0: MP_CAPTURE_SNAPLEN */
+	int buffer_kib; /* kernel buffer in KiB; 0: MP_CAPTURE_BUFFER_KIB */
+	int promisc;    /* 1 promiscuous (default), 0 not */
+	int immediate;  /* 1 deliver packets at once (default), 0 let the kernel batch them */
+	int timeout_ms; /* read timeout when not immediate; 0: 100 ms */
 };
 
 /* Opens interface iface for live capture, applies bpf, and makes the handle non-blocking so
  * capture_poll() can multiplex several interfaces. Returns 0, or -1 with err naming the interface
  * and the cause (no such device, permission denied, interface down). The caller owns *out. */
-int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf, struct capture **out,
-		      char *err, size_t errlen);
+int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf,
+		      struct capture **out, char *err, size_t errlen);
 
 /* Returns the descriptor to poll for readability, or -1 when the source cannot be polled. */
 int capture_fd(const struct capture *c);

@@ -22,17 +22,18 @@
 #define MP_FLOW_MIN_BUCKETS 1024u
 
 /* Idle timeouts in capture-time seconds: a flow with no packet for this long is finished and reported. */
-#define MP_FLOW_TIMEOUT_TCP_NEW 30u    /* TCP before the handshake completes (probes, attempts) */
-#define MP_FLOW_TIMEOUT_TCP_EST 300u   /* TCP after data or handshake */
-#define MP_FLOW_TIMEOUT_TCP_CLOSED 10u /* TCP after FIN both ways or RST */
-#define MP_FLOW_TIMEOUT_UDP 60u        /* UDP */
-#define MP_FLOW_TIMEOUT_OTHER 30u      /* ICMP and anything else */
+#define MP_FLOW_TIMEOUT_TCP_NEW    30u  /* TCP before the handshake completes (probes, attempts) */
+#define MP_FLOW_TIMEOUT_TCP_EST    300u /* TCP after data or handshake */
+#define MP_FLOW_TIMEOUT_TCP_CLOSED 10u  /* TCP after FIN both ways or RST */
+#define MP_FLOW_TIMEOUT_UDP        60u  /* UDP */
+#define MP_FLOW_TIMEOUT_OTHER      30u  /* ICMP and anything else */
 
 /* Emergency mode: when the flow table is this full (percent of its cap), idle timeouts are divided by
- * MP_FLOW_EMERGENCY_DIVISOR until it drops below MP_FLOW_EMERGENCY_EXIT_PCT; entries and exits are counted. */
+ * MP_FLOW_EMERGENCY_DIVISOR until it drops below MP_FLOW_EMERGENCY_EXIT_PCT; entries and exits are counted.
+ */
 #define MP_FLOW_EMERGENCY_ENTER_PCT 90u
-#define MP_FLOW_EMERGENCY_EXIT_PCT 70u
-#define MP_FLOW_EMERGENCY_DIVISOR 10u
+#define MP_FLOW_EMERGENCY_EXIT_PCT  70u
+#define MP_FLOW_EMERGENCY_DIVISOR   10u
 
 /* Expiry sweep: the idle scan runs at most once per this many capture-time seconds. */
 #define MP_FLOW_SWEEP_INTERVAL 1u
@@ -43,7 +44,8 @@
 #define MP_DPI_MAX_UDP_PACKETS 24u
 
 /* nDPI memory: bytes nDPI may hold over the whole process (engines and per-flow state, counted through its
- * malloc hooks); beyond it new flows get no nDPI state and stay Unknown (counted). $MISPORT_DPI_MEMCAP overrides. */
+ * malloc hooks); beyond it new flows get no nDPI state and stay Unknown (counted). $MISPORT_DPI_MEMCAP
+ * overrides. */
 #define MP_DPI_MEMCAP_DEFAULT (256ull * 1024u * 1024u)
 
 /* nDPI's bytes in use are counted per thread and added to the process-wide figure once a thread's
@@ -126,7 +128,7 @@
 
 /* Summary: the port table holds at most this many (server port, transport) rows, and per row this many
  * observed protocols; the rest is counted under "(other ports)" / "(other)". */
-#define MP_SUMMARY_MAX_PORTS 4096u
+#define MP_SUMMARY_MAX_PORTS   4096u
 #define MP_SUMMARY_PORT_PROTOS 6u
 
 /* Evidence (-w, --evidence-dir): packets of a flow are buffered until its verdict is known, at most
@@ -166,9 +168,9 @@
 
 /* Protocol map: most proto lines, IANA names on one line, vocabulary words, defacto lines. */
 #define MP_PMAP_MAX_PROTOCOLS 1024u
-#define MP_PMAP_MAX_NAMES 64u
-#define MP_PMAP_MAX_VOCAB 32u
-#define MP_PMAP_MAX_DEFACTO 256u
+#define MP_PMAP_MAX_NAMES     64u
+#define MP_PMAP_MAX_VOCAB     32u
+#define MP_PMAP_MAX_DEFACTO   256u
 
 /* Legacy list: most entries over legacy.tsv and legacy-iana.tsv. */
 #define MP_LEGACY_MAX_ENTRIES 8192u
@@ -203,7 +205,8 @@
  * Redis RPUSH or pipeline). */
 #define MP_OUT_BATCH_RECORDS 256u
 
-/* A stream sender batch (syslog over TCP/TLS, Unix stream) is written in chunks of at most this many bytes. */
+/* A stream sender batch (syslog over TCP/TLS, Unix stream) is written in chunks of at most this many bytes.
+ */
 #define MP_OUT_SEND_CHUNK 65536u
 
 /* Redis streams: default MAXLEN ~ for XADD (Suricata's default is 100000). */
@@ -215,7 +218,8 @@
 
 /* ---- scan detector (include/misport/scan.h, docs/scan.md, rules/scan.conf) ---- */
 
-/* Scan detector: sources tracked at once; at the cap one is evicted (sources seen only once first), counted. */
+/* Scan detector: sources tracked at once; at the cap one is evicted (sources seen only once first), counted.
+ */
 #define MP_SCAN_MAX_SOURCES_DEFAULT 65536u
 
 /* Scan detector: bytes for all per-source sets (targets, ports, pairs, contacts); beyond it the least
@@ -267,7 +271,8 @@
 /* Scan detector: open ports named one by one in an alert ("22/tcp,80/tcp"); the rest are counted. */
 #define MP_SCAN_MAX_OPEN_LISTED 32u
 
-/* Scan detector: freed source entries kept for reuse (a flood of one-probe sources then allocates nothing). */
+/* Scan detector: freed source entries kept for reuse (a flood of one-probe sources then allocates nothing).
+ */
 #define MP_SCAN_SPARE_SOURCES 256u
 
 /* Scan detector: longest line of rules/scan.conf, in bytes. */
@@ -278,14 +283,14 @@
  * finishing late still count (the UDP flow timeout); how long a flagged source stays a scanner after
  * its last record; how long a silent source's state (TRW, contacts) is kept. */
 #define MP_SCAN_WINDOW_S 300u
-#define MP_SCAN_GRACE_S 60u
-#define MP_SCAN_HOLD_S 3600u
-#define MP_SCAN_IDLE_S 3600u
+#define MP_SCAN_GRACE_S  60u
+#define MP_SCAN_HOLD_S   3600u
+#define MP_SCAN_IDLE_S   3600u
 
 /* Scan detector thresholds per window: vertical portscan = failed ports on one target (Zeek
  * port_scan_threshold 15); horizontal portsweep = failed targets on one port (Zeek addr_scan_threshold
  * 25); ping sweep = targets sent ICMP echo/timestamp requests (Snort sfPortscan low ICMP sweep, 5). */
-#define MP_SCAN_PORTSCAN_PORTS 15u
+#define MP_SCAN_PORTSCAN_PORTS  15u
 #define MP_SCAN_PORTSWEEP_HOSTS 25u
 #define MP_SCAN_PINGSWEEP_HOSTS 5u
 
@@ -294,16 +299,18 @@
  * false-positive probabilities (PD, PF). With these, 4 failed first contacts in a row flag a scanner. */
 #define MP_SCAN_TRW_THETA0 0.8
 #define MP_SCAN_TRW_THETA1 0.2
-#define MP_SCAN_TRW_PD 0.99
-#define MP_SCAN_TRW_PF 0.01
+#define MP_SCAN_TRW_PD     0.99
+#define MP_SCAN_TRW_PF     0.01
 
-/* ---- outputs: HTML report (--report FILE.html); src/output/report.c, docs/report.md ---------------------- */
+/* ---- outputs: HTML report (--report FILE.html); src/output/report.c, docs/report.md ----------------------
+ */
 
 /* Report: most (server port, transport) rows in the port table; alerts and flows on further ports are counted
  * on the page as not shown. */
 #define MP_REPORT_MAX_PORTS 2048u
 
-/* Report: observed protocols listed per port row; flows and alerts of further protocols are summed as "other". */
+/* Report: observed protocols listed per port row; flows and alerts of further protocols are summed as
+ * "other". */
 #define MP_REPORT_PORT_PROTOS 8u
 
 /* Report: distinct verdict names counted (seven are known); further names share one "other" entry. */
@@ -321,7 +328,7 @@
 #define MP_REPORT_SCAN_RANGES 128u
 
 /* Report: metadata entries kept per scanner (the latest value of each key), and the longest value kept. */
-#define MP_REPORT_SCAN_META 16u
+#define MP_REPORT_SCAN_META  16u
 #define MP_REPORT_META_VALUE 256u
 
 /* Report: (client, server, server port, transport, protocol) keys tracked for the top talkers on mismatched

@@ -8,53 +8,53 @@
 #include <stdint.h>
 
 /* Link types misport decodes (libpcap DLT/LINKTYPE values). */
-#define MP_DLT_NULL 0
-#define MP_DLT_EN10MB 1
-#define MP_DLT_PPP 9          /* PPP, with or without RFC 1662 HDLC-like framing */
-#define MP_DLT_RAW 12       /* DLT_RAW on most platforms */
-#define MP_DLT_RAW_OPENBSD 14
-#define MP_DLT_PPP_SERIAL 50  /* PPP in HDLC-like framing, or Cisco PPP with HDLC framing */
-#define MP_DLT_LOOP 108
+#define MP_DLT_NULL         0
+#define MP_DLT_EN10MB       1
+#define MP_DLT_PPP          9  /* PPP, with or without RFC 1662 HDLC-like framing */
+#define MP_DLT_RAW          12 /* DLT_RAW on most platforms */
+#define MP_DLT_RAW_OPENBSD  14
+#define MP_DLT_PPP_SERIAL   50 /* PPP in HDLC-like framing, or Cisco PPP with HDLC framing */
+#define MP_DLT_LOOP         108
 #define MP_DLT_LINKTYPE_RAW 101
-#define MP_DLT_C_HDLC 104     /* Cisco HDLC */
-#define MP_DLT_LINUX_SLL 113
-#define MP_DLT_IPV4 228
-#define MP_DLT_IPV6 229
-#define MP_DLT_LINUX_SLL2 276
+#define MP_DLT_C_HDLC       104 /* Cisco HDLC */
+#define MP_DLT_LINUX_SLL    113
+#define MP_DLT_IPV4         228
+#define MP_DLT_IPV6         229
+#define MP_DLT_LINUX_SLL2   276
 
 /* Outcome of decoding one packet. MP_DEC_OK and the MP_DEC_SKIP_* kinds are not malformed:
  * they are valid packets misport does not analyse. Every MP_DEC_BAD_* kind is a malformed packet
  * and is named after the Suricata decoder event it corresponds to (stats.decoder.event.*). */
 enum mp_decode_result {
 	MP_DEC_OK = 0,
-	MP_DEC_SKIP_NON_IP,          /* ARP, LLDP, STP, other ethertypes */
-	MP_DEC_SKIP_FRAGMENT,        /* IPv4/IPv6 fragment other than the first */
-	MP_DEC_SKIP_NO_L4,           /* IPv6 "no next header" */
-	MP_DEC_BAD_ETHERNET,         /* ethernet.pkt_too_small */
-	MP_DEC_BAD_SLL,              /* sll.pkt_too_small */
-	MP_DEC_BAD_SLL2,             /* sll2.pkt_too_small */
-	MP_DEC_BAD_NULL,             /* ltnull.pkt_too_small */
-	MP_DEC_BAD_VLAN,             /* vlan.header_too_small */
-	MP_DEC_BAD_VLAN_LAYERS,      /* vlan.too_many_layers */
-	MP_DEC_BAD_MPLS,             /* mpls.header_too_small */
-	MP_DEC_BAD_PPPOE,            /* pppoe.pkt_too_small */
-	MP_DEC_BAD_RAW_VERSION,      /* ipraw.invalid_ip_version */
-	MP_DEC_BAD_IPV4_SMALL,       /* ipv4.pkt_too_small: fewer than 20 bytes */
-	MP_DEC_BAD_IPV4_VERSION,     /* ipv4.wrong_ip_version */
-	MP_DEC_BAD_IPV4_HLEN,        /* ipv4.hlen_too_small: IHL < 5 */
-	MP_DEC_BAD_IPV4_TRUNC,       /* ipv4.trunc_pkt: header longer than the captured bytes */
-	MP_DEC_BAD_IPV4_IPLEN,       /* ipv4.iplen_smaller_than_hlen */
-	MP_DEC_BAD_IPV6_SMALL,       /* ipv6.pkt_too_small: fewer than 40 bytes */
-	MP_DEC_BAD_IPV6_VERSION,     /* ipv6.wrong_ip_version */
-	MP_DEC_BAD_IPV6_EXTHDR,      /* ipv6.trunc_exthdr: extension chain truncated or too long */
-	MP_DEC_BAD_TCP_SMALL,        /* tcp.pkt_too_small */
-	MP_DEC_BAD_TCP_HLEN,         /* tcp.hlen_too_small: data offset < 5 or beyond the data */
-	MP_DEC_BAD_UDP_SMALL,        /* udp.pkt_too_small */
-	MP_DEC_BAD_UDP_LEN,          /* udp.len_invalid: length field below 8 */
-	MP_DEC_BAD_ICMPV4_SMALL,     /* icmpv4.pkt_too_small */
-	MP_DEC_BAD_ICMPV6_SMALL,     /* icmpv6.pkt_too_small */
-	MP_DEC_BAD_PPP,              /* ppp.pkt_too_small */
-	MP_DEC_BAD_CHDLC,            /* chdlc.pkt_too_small */
+	MP_DEC_SKIP_NON_IP,      /* ARP, LLDP, STP, other ethertypes */
+	MP_DEC_SKIP_FRAGMENT,    /* IPv4/IPv6 fragment other than the first */
+	MP_DEC_SKIP_NO_L4,       /* IPv6 "no next header" */
+	MP_DEC_BAD_ETHERNET,     /* ethernet.pkt_too_small */
+	MP_DEC_BAD_SLL,          /* sll.pkt_too_small */
+	MP_DEC_BAD_SLL2,         /* sll2.pkt_too_small */
+	MP_DEC_BAD_NULL,         /* ltnull.pkt_too_small */
+	MP_DEC_BAD_VLAN,         /* vlan.header_too_small */
+	MP_DEC_BAD_VLAN_LAYERS,  /* vlan.too_many_layers */
+	MP_DEC_BAD_MPLS,         /* mpls.header_too_small */
+	MP_DEC_BAD_PPPOE,        /* pppoe.pkt_too_small */
+	MP_DEC_BAD_RAW_VERSION,  /* ipraw.invalid_ip_version */
+	MP_DEC_BAD_IPV4_SMALL,   /* ipv4.pkt_too_small: fewer than 20 bytes */
+	MP_DEC_BAD_IPV4_VERSION, /* ipv4.wrong_ip_version */
+	MP_DEC_BAD_IPV4_HLEN,    /* ipv4.hlen_too_small: IHL < 5 */
+	MP_DEC_BAD_IPV4_TRUNC,   /* ipv4.trunc_pkt: header longer than the captured bytes */
+	MP_DEC_BAD_IPV4_IPLEN,   /* ipv4.iplen_smaller_than_hlen */
+	MP_DEC_BAD_IPV6_SMALL,   /* ipv6.pkt_too_small: fewer than 40 bytes */
+	MP_DEC_BAD_IPV6_VERSION, /* ipv6.wrong_ip_version */
+	MP_DEC_BAD_IPV6_EXTHDR,  /* ipv6.trunc_exthdr: extension chain truncated or too long */
+	MP_DEC_BAD_TCP_SMALL,    /* tcp.pkt_too_small */
+	MP_DEC_BAD_TCP_HLEN,     /* tcp.hlen_too_small: data offset < 5 or beyond the data */
+	MP_DEC_BAD_UDP_SMALL,    /* udp.pkt_too_small */
+	MP_DEC_BAD_UDP_LEN,      /* udp.len_invalid: length field below 8 */
+	MP_DEC_BAD_ICMPV4_SMALL, /* icmpv4.pkt_too_small */
+	MP_DEC_BAD_ICMPV6_SMALL, /* icmpv6.pkt_too_small */
+	MP_DEC_BAD_PPP,          /* ppp.pkt_too_small */
+	MP_DEC_BAD_CHDLC,        /* chdlc.pkt_too_small */
 	MP_DEC_RESULT_COUNT
 };
 
@@ -82,24 +82,24 @@ struct mp_quoted {
  * every field describes the innermost IP packet; tunnel_depth says how many IP headers were
  * unwrapped to reach it. */
 struct mp_packet {
-	uint64_t ts_us;      /* capture timestamp, microseconds since the epoch */
-	uint32_t caplen;     /* bytes captured */
-	uint32_t wirelen;    /* bytes on the wire */
-	uint16_t vlan;       /* outermost VLAN id, 0 when untagged */
-	uint8_t family;      /* 4 or 6 */
-	uint8_t ip_proto;    /* 6, 17, 1 or 58 */
+	uint64_t ts_us;   /* capture timestamp, microseconds since the epoch */
+	uint32_t caplen;  /* bytes captured */
+	uint32_t wirelen; /* bytes on the wire */
+	uint16_t vlan;    /* outermost VLAN id, 0 when untagged */
+	uint8_t family;   /* 4 or 6 */
+	uint8_t ip_proto; /* 6, 17, 1 or 58 */
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport; /* TCP and UDP ports; 0 for ICMP and other transports */
 	uint8_t tcp_flags;
 	uint32_t tcp_seq, tcp_ack;
-	const uint8_t *l3;   /* start of the IP header */
-	uint32_t l3_len;     /* IP bytes available: min(captured, IP total length) */
+	const uint8_t *l3; /* start of the IP header */
+	uint32_t l3_len;   /* IP bytes available: min(captured, IP total length) */
 	const uint8_t *payload;
-	uint32_t payload_len; /* L4 payload bytes available (captured and within IP length) */
+	uint32_t payload_len;      /* L4 payload bytes available (captured and within IP length) */
 	uint32_t payload_wire_len; /* L4 payload length the headers claim (>= payload_len) */
 	uint8_t icmp_type, icmp_code;
 	struct mp_quoted quoted; /* for ICMP/ICMPv6 errors */
-	uint8_t tunnel_depth;  /* IP-in-IP headers unwrapped before the one in l3; 0 when not tunnelled */
+	uint8_t tunnel_depth;    /* IP-in-IP headers unwrapped before the one in l3; 0 when not tunnelled */
 };
 
 /* Decodes one captured frame of link type dlt. Returns MP_DEC_OK with *out filled, or another
@@ -113,7 +113,8 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
  * other frame. When it returns true and decode_packet returns MP_DEC_OK or MP_DEC_SKIP_FRAGMENT for the
  * same bytes, both give the same addresses and VLAN id; for a frame decode_packet finds malformed they
  * mean nothing. Never reads outside data[0..caplen). The reader of --workers shards frames with it. */
-bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16], uint16_t *vlan);
+bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16],
+		  uint16_t *vlan);
 
 /* Returns true when decode_packet supports link type dlt. */
 bool decode_link_supported(int dlt);

@@ -12,11 +12,11 @@ struct dpi_flow;
 /* What nDPI concluded about a flow. Names are nDPI's own ("TLS", "Google", "TLS.Google"). */
 struct dpi_result {
 	uint16_t master_id, app_id;
-	char master[32];   /* "" when nDPI reported only one protocol */
-	char app[32];      /* "Unknown" when nothing was detected */
-	char name[48];     /* as ndpiReader prints it: "TLS.Google", "HTTP", "Unknown" */
-	char category[32]; /* nDPI category name */
-	bool guessed;      /* protocol came from give-up guessing (ports), not payload */
+	char master[32];             /* "" when nDPI reported only one protocol */
+	char app[32];                /* "Unknown" when nothing was detected */
+	char name[48];               /* as ndpiReader prints it: "TLS.Google", "HTTP", "Unknown" */
+	char category[32];           /* nDPI category name */
+	bool guessed;                /* protocol came from give-up guessing (ports), not payload */
 	bool known_proto_wrong_port; /* nDPI's own NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT risk */
 };
 
@@ -24,10 +24,11 @@ struct dpi_limits {
 	uint32_t max_tcp_packets; /* packets per flow before give-up; 0: MP_DPI_MAX_TCP_PACKETS */
 	uint32_t max_udp_packets; /* likewise for UDP and others; 0: MP_DPI_MAX_UDP_PACKETS */
 	bool guess;               /* guess from ports at give-up (ndpiReader's default: on) */
-	uint64_t memcap;          /* bytes nDPI may hold over the process before new flows get no nDPI state
-				   * (they stay Unknown, counted); 0: $MISPORT_DPI_MEMCAP, else MP_DPI_MEMCAP_DEFAULT */
-	int guard;                /* packets handed to nDPI end at a PROT_NONE guard page: 1 on, -1 off,
-				   * 0: $MISPORT_DPI_GUARD, else on in MISPORT_HARDEN builds (docs/hostile-input.md) */
+	/* Bytes nDPI may hold over the process before new flows get no nDPI state (they stay Unknown,
+	 * counted); 0: $MISPORT_DPI_MEMCAP, else MP_DPI_MEMCAP_DEFAULT. */
+	uint64_t memcap;
+	int guard; /* packets handed to nDPI end at a PROT_NONE guard page: 1 on, -1 off,
+		    * 0: $MISPORT_DPI_GUARD, else on in MISPORT_HARDEN builds (docs/hostile-input.md) */
 };
 
 /* Creates an nDPI detection module with every protocol enabled. Returns 0, or -1 with err filled.
@@ -89,10 +90,11 @@ void dpi_thread_publish(void);
 
 /* Counters of one engine (plain data). */
 struct dpi_stats {
-	uint64_t memuse;         /* dpi_memory_in_use() at the time of the call (process-wide) */
-	uint64_t memuse_peak;    /* dpi_memory_peak() (process-wide) */
-	uint64_t memcap;         /* the cap in force, bytes */
-	uint64_t memcap_refused; /* flows of this engine refused nDPI state because nDPI held memcap or more */
+	uint64_t memuse;      /* dpi_memory_in_use() at the time of the call (process-wide) */
+	uint64_t memuse_peak; /* dpi_memory_peak() (process-wide) */
+	uint64_t memcap;      /* the cap in force, bytes */
+	/* flows of this engine refused nDPI state because nDPI held memcap or more */
+	uint64_t memcap_refused;
 	uint64_t alloc_failed;   /* flows of this engine whose nDPI state could not be allocated */
 	uint64_t packets, bytes; /* packets (and their IP bytes) this engine handed to nDPI */
 	uint64_t clamped;        /* packets of this engine longer than MP_DPI_MAX_PACKET_LEN, cut to it */

@@ -8,7 +8,7 @@
 /* Calls cb(name, user) for every nDPI protocol whose default ports include port for ip_proto
  * (6 or 17). The name is valid only during the call. Returns the number of matches, or -1 with
  * err filled when nDPI could not be initialised. */
-int dpi_protocols_on_port(uint16_t port, uint8_t ip_proto, void (*cb)(const char *name, void *user), void *user,
-			  char *err, size_t errlen);
+int dpi_protocols_on_port(uint16_t port, uint8_t ip_proto, void (*cb)(const char *name, void *user),
+			  void *user, char *err, size_t errlen);
 
 #endif

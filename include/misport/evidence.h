@@ -12,13 +12,14 @@
 struct evidence;
 
 struct evid_stats {
-	uint64_t flows_written;   /* alerted flows whose packets were written */
+	uint64_t flows_written; /* alerted flows whose packets were written */
 	uint64_t packets_written;
-	uint64_t packets_truncated; /* packets not kept because a buffer bound was hit */
+	uint64_t packets_truncated;  /* packets not kept because a buffer bound was hit */
 	uint64_t packets_other_link; /* -w: frames of another link type than the file's, not written */
 	uint64_t write_errors;
-	uint64_t files_refused;   /* --evidence-dir: alerted flows that got no file (MP_EVIDENCE_MAX_OPEN open) */
-	uint64_t buffered_bytes;  /* currently buffered */
+	/* --evidence-dir: alerted flows that got no file (MP_EVIDENCE_MAX_OPEN open) */
+	uint64_t files_refused;
+	uint64_t buffered_bytes; /* currently buffered */
 };
 
 /* Creates the evidence writer. path (-w, may be NULL) is created at the first alerted flow with that

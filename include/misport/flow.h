@@ -24,10 +24,10 @@ enum { MP_DIR_C2S = 0, MP_DIR_S2C = 1 };
 
 /* How the client side was decided (documented in docs/flows.md). */
 enum mp_side_basis {
-	MP_SIDE_SYN = 0,    /* the sender of a SYN without ACK */
-	MP_SIDE_SYNACK,     /* the receiver of a SYN+ACK */
-	MP_SIDE_PORT,       /* port heuristic: the side on the lower / non-ephemeral port is the server */
-	MP_SIDE_FIRST,      /* the sender of the first packet */
+	MP_SIDE_SYN = 0, /* the sender of a SYN without ACK */
+	MP_SIDE_SYNACK,  /* the receiver of a SYN+ACK */
+	MP_SIDE_PORT,    /* port heuristic: the side on the lower / non-ephemeral port is the server */
+	MP_SIDE_FIRST,   /* the sender of the first packet */
 };
 
 /* Idle-timeout classes; each has its own expiry list and timeout. */
@@ -49,39 +49,39 @@ struct evid_flow;
 /* One flow. The table owns it; callers may read all fields and write the "user" section. */
 struct mp_flow {
 	struct mp_flow_key key;
-	uint64_t flow_id;        /* 51-bit id from the key, first packet time and seed: the same flow
-				  * gets the same id whatever the number of workers */
+	uint64_t flow_id; /* 51-bit id from the key, first packet time and seed: the same flow
+			   * gets the same id whatever the number of workers */
 	uint64_t first_us, last_us;
-	uint64_t pkts[2], bytes[2];          /* indexed by MP_DIR_C2S / MP_DIR_S2C; bytes are IP bytes */
+	uint64_t pkts[2], bytes[2]; /* indexed by MP_DIR_C2S / MP_DIR_S2C; bytes are IP bytes */
 	uint64_t payload_bytes[2];
-	uint8_t tcp_flags_seen[2];           /* OR of TCP flags per direction */
-	uint8_t first_tcp_flags;             /* flags of the first packet of the flow */
-	uint8_t client_is_a;                 /* 1 when key.a is the client */
-	uint8_t side_basis;                  /* enum mp_side_basis */
-	uint8_t fclass;                      /* enum mp_flow_class */
-	uint8_t first_dir;                   /* MP_DIR_* of the flow's first packet */
+	uint8_t tcp_flags_seen[2]; /* OR of TCP flags per direction */
+	uint8_t first_tcp_flags;   /* flags of the first packet of the flow */
+	uint8_t client_is_a;       /* 1 when key.a is the client */
+	uint8_t side_basis;        /* enum mp_side_basis */
+	uint8_t fclass;            /* enum mp_flow_class */
+	uint8_t first_dir;         /* MP_DIR_* of the flow's first packet */
 	/* user section: written by the pipeline, never by the table */
-	struct dpi_flow *dpi;                /* nDPI state while detection runs, owned by the pipeline */
-	uint8_t dpi_done;                    /* detection final: nDPI is not called again */
-	uint8_t dpi_guessed;                 /* protocol was guessed at give-up */
-	uint8_t ndpi_wrong_port;             /* nDPI's NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT risk */
-	uint16_t proto_master, proto_app;    /* nDPI protocol ids */
-	char proto_name[48];                 /* nDPI's name as ndpiReader prints it ("TLS.Google") */
-	uint8_t alerted;                     /* an alert was raised for this flow */
-	uint8_t judged;                      /* the verdict was decided (once per flow) */
-	uint8_t verdict;                     /* enum mp_verdict of the flow, 0 when none */
-	uint8_t severity;                    /* severity of its alert, 0 when none */
-	uint8_t would_be;                    /* the alert verdict it had before scan-noise replaced it */
-	uint8_t scan_observed;               /* handed to the scan detector */
-	uint8_t judge_pending;               /* its verdict waits for the scan detector's answer */
-	uint64_t last_pos;                   /* reader's position of its latest packet (scanfeed.h) */
-	uint8_t contact_noted;               /* its answered first contact was told to the scan detector */
-	uint8_t icmp_seen[2];                /* CONN_ICMP_* bits per direction (ICMP flows) */
-	uint8_t icmp_error;                  /* enum conn_icmp_err of an ICMP error quoting this flow */
-	struct evid_flow *evid;              /* evidence packets, owned by the pipeline */
+	struct dpi_flow *dpi;             /* nDPI state while detection runs, owned by the pipeline */
+	uint8_t dpi_done;                 /* detection final: nDPI is not called again */
+	uint8_t dpi_guessed;              /* protocol was guessed at give-up */
+	uint8_t ndpi_wrong_port;          /* nDPI's NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT risk */
+	uint16_t proto_master, proto_app; /* nDPI protocol ids */
+	char proto_name[48];              /* nDPI's name as ndpiReader prints it ("TLS.Google") */
+	uint8_t alerted;                  /* an alert was raised for this flow */
+	uint8_t judged;                   /* the verdict was decided (once per flow) */
+	uint8_t verdict;                  /* enum mp_verdict of the flow, 0 when none */
+	uint8_t severity;                 /* severity of its alert, 0 when none */
+	uint8_t would_be;                 /* the alert verdict it had before scan-noise replaced it */
+	uint8_t scan_observed;            /* handed to the scan detector */
+	uint8_t judge_pending;            /* its verdict waits for the scan detector's answer */
+	uint64_t last_pos;                /* reader's position of its latest packet (scanfeed.h) */
+	uint8_t contact_noted;            /* its answered first contact was told to the scan detector */
+	uint8_t icmp_seen[2];             /* CONN_ICMP_* bits per direction (ICMP flows) */
+	uint8_t icmp_error;               /* enum conn_icmp_err of an ICMP error quoting this flow */
+	struct evid_flow *evid;           /* evidence packets, owned by the pipeline */
 	/* table internals */
-	struct mp_flow *hnext;               /* hash chain */
-	struct mp_flow *lprev, *lnext;       /* expiry list of its class, oldest first */
+	struct mp_flow *hnext;         /* hash chain */
+	struct mp_flow *lprev, *lnext; /* expiry list of its class, oldest first */
 	uint32_t hash;
 };
 
@@ -90,17 +90,18 @@ struct mp_flow {
 typedef void (*flow_end_cb)(struct mp_flow *flow, enum mp_flow_end why, void *user);
 
 struct flow_table_config {
-	uint32_t max_flows;                  /* cap; 0 means MP_FLOW_MAX_DEFAULT */
-	uint32_t timeout_s[MP_FC_COUNT];     /* 0 entries take the defaults from config.h */
-	uint64_t seed;                       /* hash and flow-id seed */
+	uint32_t max_flows;              /* cap; 0 means MP_FLOW_MAX_DEFAULT */
+	uint32_t timeout_s[MP_FC_COUNT]; /* 0 entries take the defaults from config.h */
+	uint64_t seed;                   /* hash and flow-id seed */
 	flow_end_cb on_end;
 	void *user;
 };
 
 struct flow_stats {
 	uint64_t created, ended_timeout, ended_evicted, ended_shutdown;
-	uint64_t emergency_entered, emergency_over; /* emergency mode (shortened timeouts) entries and exits */
-	uint8_t emergency;                          /* 1 while in emergency mode */
+	uint64_t emergency_entered,
+	    emergency_over; /* emergency mode (shortened timeouts) entries and exits */
+	uint8_t emergency;  /* 1 while in emergency mode */
 	uint64_t tcp, udp, icmpv4, icmpv6, other;
 	uint32_t active, peak_active;
 	uint32_t hash_grows; /* doublings of the bucket array (it starts at MP_FLOW_MIN_BUCKETS) */

@@ -10,9 +10,9 @@
 #include "misport/workers.h"
 
 struct live_opts {
-	uint64_t max_packets;     /* stop after this many packets (0: no limit) */
-	uint64_t duration_s;      /* stop after this many seconds (0: no limit) */
-	uint32_t stats_interval_s;/* periodic stats records (0: only at exit and on SIGUSR1) */
+	uint64_t max_packets;      /* stop after this many packets (0: no limit) */
+	uint64_t duration_s;       /* stop after this many seconds (0: no limit) */
+	uint32_t stats_interval_s; /* periodic stats records (0: only at exit and on SIGUSR1) */
 };
 
 /* Called on SIGHUP; returns 0, or -1 when the reload failed (the old configuration stays). */
@@ -22,6 +22,7 @@ typedef int (*live_reload_cb)(void *user);
  * finished and the final stats record emitted; *totals holds the summed kernel counters.
  * Returns 0 on a requested stop or limit, -1 on an interface error (err filled). */
 int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
-	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err, size_t errlen);
+	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err,
+	     size_t errlen);
 
 #endif

@@ -53,7 +53,7 @@ int netconn_connect(struct netconn *c, uint64_t deadline_ms, char *err, size_t e
 /* Writes len bytes: all of them on a stream (returns -1 if the connection broke, *written then tells
  * how many went out), or one datagram. Returns 0 or -1 (err). */
 int netconn_write(struct netconn *c, const void *buf, size_t len, uint64_t deadline_ms, size_t *written,
-                  char *err, size_t errlen);
+		  char *err, size_t errlen);
 
 /* Returns false when the connection is known to be gone: not connected, the peer closed or reset it, or
  * (connected UDP) an ICMP error is pending. Never blocks. */

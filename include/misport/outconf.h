@@ -11,15 +11,15 @@
 
 /* The output options as given; NULL means not given. Strings are borrowed from argv. */
 struct outconf_cli {
-	const char *eve;           /* --eve PATH|-|unix:PATH */
-	const char *fast;          /* --fast PATH|- */
-	const char *syslog;        /* --syslog udp://H:P | tcp://H:P | tls://H:P */
-	const char *syslog_format; /* --syslog-format eve|cef */
+	const char *eve;             /* --eve PATH|-|unix:PATH */
+	const char *fast;            /* --fast PATH|- */
+	const char *syslog;          /* --syslog udp://H:P | tcp://H:P | tls://H:P */
+	const char *syslog_format;   /* --syslog-format eve|cef */
 	const char *syslog_facility; /* --syslog-facility NAME|NUMBER (default local5) */
-	const char *cef;           /* --cef PATH|- */
-	const char *redis;         /* --redis redis://H:P/list/KEY | .../stream/KEY */
-	const char *config;        /* --output-config FILE */
-	bool flows;                /* --flows: flow records go to the EVE-type sinks */
+	const char *cef;             /* --cef PATH|- */
+	const char *redis;           /* --redis redis://H:P/list/KEY | .../stream/KEY */
+	const char *config;          /* --output-config FILE */
+	bool flows;                  /* --flows: flow records go to the EVE-type sinks */
 };
 
 /* Opens the sinks the options ask for into o. When no sink at all is asked for, alerts go to

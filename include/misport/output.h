@@ -19,19 +19,19 @@ struct output_opt {
 /* Counters of one open sink (outputs_sink_stats). The first three apply to every sink; the rest to
  * queued (network) sinks only, which deliver from a sender thread of their own. */
 struct output_sink_stats {
-	const char *module;                /* module name; borrowed from the registry */
-	const char *target;                /* target as given; borrowed from the set, valid until outputs_free */
-	unsigned long long written;        /* events written (queued sinks: accepted into the queue) */
-	unsigned long long dropped;        /* events refused: queue full, too large, write error */
-	bool queued;                       /* a network sink: the fields below are meaningful */
-	unsigned long long sent;           /* records handed to the transport (Redis: acknowledged) */
-	unsigned long long dropped_full;   /* of dropped: the queue was full (or over its byte bound) */
-	unsigned long long dropped_exit;   /* still queued when the flush timeout expired at exit */
-	unsigned long long queue_len;      /* records waiting now */
-	unsigned long long queue_peak;     /* most records ever waiting */
-	unsigned long long reconnects;     /* connections made after the first one */
+	const char *module;         /* module name; borrowed from the registry */
+	const char *target;         /* target as given; borrowed from the set, valid until outputs_free */
+	unsigned long long written; /* events written (queued sinks: accepted into the queue) */
+	unsigned long long dropped; /* events refused: queue full, too large, write error */
+	bool queued;                /* a network sink: the fields below are meaningful */
+	unsigned long long sent;    /* records handed to the transport (Redis: acknowledged) */
+	unsigned long long dropped_full; /* of dropped: the queue was full (or over its byte bound) */
+	unsigned long long dropped_exit; /* still queued when the flush timeout expired at exit */
+	unsigned long long queue_len;    /* records waiting now */
+	unsigned long long queue_peak;   /* most records ever waiting */
+	unsigned long long reconnects;   /* connections made after the first one */
 	unsigned long long connect_failures;
-	unsigned long long send_failures;  /* broken connections while sending (records were retried) */
+	unsigned long long send_failures; /* broken connections while sending (records were retried) */
 	bool connected;
 };
 
@@ -51,9 +51,10 @@ struct output_module {
 	int (*write)(void *state, const struct mp_event *ev);
 	int (*reopen)(void *state, char *err, size_t errlen);
 	void (*close)(void *state);
-	int (*open_opts)(const char *target, const struct output_opt *opts, size_t nopts, void **state, char *err,
-			 size_t errlen);
-	int (*check)(const char *target, const struct output_opt *opts, size_t nopts, char *err, size_t errlen);
+	int (*open_opts)(const char *target, const struct output_opt *opts, size_t nopts, void **state,
+			 char *err, size_t errlen);
+	int (*check)(const char *target, const struct output_opt *opts, size_t nopts, char *err,
+		     size_t errlen);
 	void (*flush)(void *state, uint64_t deadline_ms);
 	void (*stats)(void *state, struct output_sink_stats *st);
 };

@@ -19,26 +19,26 @@ struct scan_config;
 struct scan_feed;
 
 struct pipeline_config {
-	struct outputs *outputs;       /* borrowed; events go here */
-	const struct rules *rules;     /* borrowed; NULL: no verdicts (flows only) */
-	bool emit_flows;               /* send a flow record for every finished flow */
-	uint32_t max_flows;            /* flow table cap; 0: default */
-	uint32_t dpi_max_tcp_packets;  /* 0: default */
-	uint32_t dpi_max_udp_packets;  /* 0: default */
-	bool dpi_no_guess;             /* do not guess protocols from ports at give-up */
-	uint64_t seed;                 /* hash seed */
-	uint32_t suppress_interval_s;  /* alert suppression interval; 0 disables suppression */
-	const char *evidence_path;     /* -w FILE, or NULL */
-	const char *evidence_dir;      /* --evidence-dir DIR, or NULL */
+	struct outputs *outputs;               /* borrowed; events go here */
+	const struct rules *rules;             /* borrowed; NULL: no verdicts (flows only) */
+	bool emit_flows;                       /* send a flow record for every finished flow */
+	uint32_t max_flows;                    /* flow table cap; 0: default */
+	uint32_t dpi_max_tcp_packets;          /* 0: default */
+	uint32_t dpi_max_udp_packets;          /* 0: default */
+	bool dpi_no_guess;                     /* do not guess protocols from ports at give-up */
+	uint64_t seed;                         /* hash seed */
+	uint32_t suppress_interval_s;          /* alert suppression interval; 0 disables suppression */
+	const char *evidence_path;             /* -w FILE, or NULL */
+	const char *evidence_dir;              /* --evidence-dir DIR, or NULL */
 	const struct scan_config *scan_config; /* for wk_new: scan detection settings, NULL: none */
-	struct scan_detector *scan;    /* borrowed, shared by every worker; NULL: no scan detection */
+	struct scan_detector *scan;            /* borrowed, shared by every worker; NULL: no scan detection */
 	/* Workers: the shared detector's input (scanfeed.h), this pipeline's queue in it is `worker`; NULL:
 	 * one pipeline, which makes its own single-queue feed when scan is set. */
 	struct scan_feed *feed;
 	unsigned worker;
-	bool external_clock;           /* worker mode: timers run only on pipeline_tick, not on packets, and
-					* the reader sets the position of every record (pipeline_set_pos) */
-	void *emit_lock;               /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
+	bool external_clock; /* worker mode: timers run only on pipeline_tick, not on packets, and
+			      * the reader sets the position of every record (pipeline_set_pos) */
+	void *emit_lock;     /* pthread_mutex_t * serializing outputs_emit across workers, or NULL */
 };
 
 struct pipeline;
@@ -51,8 +51,8 @@ void pipeline_packet(struct pipeline *pl, int dlt, const struct capture_pkt *pkt
 
 /* pipeline_packet for a frame the caller has decoded already: r and *p are what decode_packet returned
  * for it (p is borrowed for the call). */
-void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_pkt *pkt, enum mp_decode_result r,
-			     struct mp_packet *p);
+void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_pkt *pkt,
+			     enum mp_decode_result r, struct mp_packet *p);
 
 /* capture_cb adapter: user is the pipeline. Always returns 0. */
 int pipeline_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);

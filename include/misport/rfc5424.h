@@ -42,7 +42,7 @@ void rfc5424_header(struct sbuf *b, const struct rfc5424_hdr *h);
 /* Appends one SD-ELEMENT "[SD-ID name="value" ...]" with the n (name, value) pairs (names and values
  * arrays), values escaped per RFC 5424 6.3.3; pairs whose value is NULL are left out. */
 void rfc5424_sd_element(struct sbuf *b, const char *sd_id, const char *const *names,
-                        const char *const *values, size_t n);
+			const char *const *values, size_t n);
 
 /* Writes the octet-counting frame prefix "MSG-LEN SP" for a message of msglen octets into buf. Returns
  * its length, or -1 when cap is too small. */

@@ -41,14 +41,18 @@ struct scan_config {
 	uint32_t max_sources;
 	uint64_t mem_max;
 	uint64_t seed; /* hash seed (set it per run) */
-	bool trw_all_targets; /* TRW over every first contact; default: only contacts to home_net (the paper's setting) */
-	uint32_t n_home_net;  /* 0: the built-in local ranges (RFC 1918, RFC 6598, link-local, loopback, ULA) */
+	/* TRW over every first contact; default: only contacts to home_net (the paper's setting) */
+	bool trw_all_targets;
+	/* 0: the built-in local ranges (RFC 1918, RFC 6598, link-local, loopback, ULA) */
+	uint32_t n_home_net;
 	struct scan_cidr home_net[MP_SCAN_MAX_POLICY];
 	uint32_t n_ignore_scanner, n_never_flag, n_ignore_target;
-	struct scan_cidr
-	    ignore_scanner[MP_SCAN_MAX_POLICY];          /* known scanners: no alert, flows are scan-noise */
-	struct scan_cidr never_flag[MP_SCAN_MAX_POLICY]; /* sources never tracked nor flagged */
-	struct scan_cidr ignore_target[MP_SCAN_MAX_POLICY]; /* probes to these targets are not counted */
+	/* known scanners: no alert, flows are scan-noise */
+	struct scan_cidr ignore_scanner[MP_SCAN_MAX_POLICY];
+	/* sources never tracked nor flagged */
+	struct scan_cidr never_flag[MP_SCAN_MAX_POLICY];
+	/* probes to these targets are not counted */
+	struct scan_cidr ignore_target[MP_SCAN_MAX_POLICY];
 	char source[160]; /* "# source:" header of the rules file, "" when none */
 	char date[40];    /* "# date:" header of the rules file */
 };
@@ -82,7 +86,7 @@ enum scan_trw_decision { SCAN_TRW_PENDING = 0, SCAN_TRW_SCANNER, SCAN_TRW_BENIGN
 
 /* Derives t from the four parameters. Returns 0, or -1 with err filled when they are out of range. */
 int scan_trw_init(struct scan_trw *t, double theta0, double theta1, double pd, double pf, char *err,
-                  size_t errlen);
+		  size_t errlen);
 
 /* Adds one first-contact outcome to *llr and returns the decision it reaches. On SCAN_TRW_BENIGN the
  * walk restarts (*llr = 0), as a benign source may start scanning later. */
@@ -131,7 +135,7 @@ struct scan_detector;
 /* Creates a detector from cfg (copied; checked with scan_config_check). Alerts go to cb(a, user).
  * Returns 0, or -1 with err filled. The caller owns *out (scan_free). */
 int scan_new(const struct scan_config *cfg, scan_alert_cb cb, void *user, struct scan_detector **out,
-             char *err, size_t errlen);
+	     char *err, size_t errlen);
 
 /* Frees the detector without emitting anything (call scan_flush first for the final updates). NULL is
  * allowed. */
@@ -146,7 +150,7 @@ void scan_observe(struct scan_detector *sd, const struct scan_probe *p);
  * contacted first are not scanners"). scan_observe notes this itself for every flow with payload both
  * ways; call this too when a connection becomes established, to cover flows still open. */
 void scan_note_contact(struct scan_detector *sd, uint8_t family, const uint8_t initiator[16],
-                       const uint8_t responder[16], uint64_t ts_us);
+		       const uint8_t responder[16], uint64_t ts_us);
 
 /* Returns true when addr is a scanner at capture time now_us: flagged (and within the hold time after
  * its last record), or in an ignore-scanner network. Flows from it get verdict scan-noise. */

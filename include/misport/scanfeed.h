@@ -68,7 +68,7 @@ struct scan_feed;
  * (pthread_spinlock_t *, borrowed) serializes the consumer; NULL with one producer. bound(bctx, i) may be
  * NULL with one producer. Returns 0, or -1 with err filled. The caller owns *out (sfeed_free). */
 int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx,
-              sfeed_apply_fn apply, void *actx, struct scan_feed **out, char *err, size_t errlen);
+	      sfeed_apply_fn apply, void *actx, struct scan_feed **out, char *err, size_t errlen);
 
 /* Frees the feed; calls still queued are dropped. NULL is allowed. */
 void sfeed_free(struct scan_feed *f);
@@ -90,12 +90,12 @@ void sfeed_wait(struct scan_feed *f, unsigned i, struct sfeed_key at, struct sfe
 /* sfeed_wait(i, k, k), then the consumer's answer to a QUERY (family, addr, now_us) under the same lock
  * hold. */
 bool sfeed_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
-                      const uint8_t addr[16], uint64_t now_us);
+		      const uint8_t addr[16], uint64_t now_us);
 
 /* The same question without waiting: when every call ordered at or before k is applied, or can be now,
  * stores the answer in *scanner and returns true; otherwise returns false (ask with a QUERY call). */
 bool sfeed_try_is_scanner(struct scan_feed *f, unsigned i, struct sfeed_key k, uint8_t family,
-                          const uint8_t addr[16], uint64_t now_us, bool *scanner);
+			  const uint8_t addr[16], uint64_t now_us, bool *scanner);
 
 /* Producer i has ended: it submits nothing more (its bound is past every key). */
 void sfeed_done(struct scan_feed *f, unsigned i);

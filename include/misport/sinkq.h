@@ -27,7 +27,7 @@ struct sinkq_rec {
 struct sinkq_ops {
 	int (*connect)(void *ctx, uint64_t deadline_ms, char *err, size_t errlen);
 	int (*send)(void *ctx, struct sinkq_rec *const *recs, size_t n, size_t *done, uint64_t deadline_ms,
-	            char *err, size_t errlen);
+		    char *err, size_t errlen);
 	bool (*alive)(void *ctx);
 	void (*disconnect)(void *ctx);
 };
@@ -61,7 +61,7 @@ struct sinkq_config {
  * is down at start is retried like one that went away). ops and ctx are borrowed and must stay valid
  * until sinkq_free. Returns 0 with *out set (owned by the caller), or -1 with err filled. */
 int sinkq_new(const struct sinkq_config *cfg, const struct sinkq_ops *ops, void *ctx, struct sinkq **out,
-              char *err, size_t errlen);
+	      char *err, size_t errlen);
 
 /* Copies len bytes of data into the queue. Never blocks beyond a short lock. Returns 0, or -1 when
  * the record was dropped (queue full, over the byte bound, or the queue is stopping); drops are counted. */

@@ -22,8 +22,8 @@ void summary_add_flow(struct summary *s, const char *name, bool guessed, uint64_
 /* Counts one judged flow in the port table: server port and transport, the IANA service registered
  * there ("" when none), the observed protocol, the flow's verdict name and its alert severity (0 when
  * it raised none). Strings are copied. */
-void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service, const char *observed,
-		      const char *verdict, int severity);
+void summary_add_port(struct summary *s, uint16_t port, uint8_t ip_proto, const char *service,
+		      const char *observed, const char *verdict, int severity);
 
 /* Adds every row of src into dst. */
 void summary_merge(struct summary *dst, const struct summary *src);

@@ -16,9 +16,9 @@ struct supp_table;
 typedef void (*supp_emit_cb)(const struct mp_alert *closing, void *user);
 
 struct supp_stats {
-	uint64_t suppressed;  /* repeats counted instead of emitted */
-	uint64_t closed;      /* closing records emitted */
-	uint64_t evicted;     /* keys closed early because the table was full */
+	uint64_t suppressed; /* repeats counted instead of emitted */
+	uint64_t closed;     /* closing records emitted */
+	uint64_t evicted;    /* keys closed early because the table was full */
 	uint32_t active;
 };
 

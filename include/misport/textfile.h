@@ -1,4 +1,5 @@
-/* textfile.h: bounded reading of misport's rule and registry files (size, line length, NUL bytes checked; errors as file:line). */
+/* textfile.h: bounded reading of misport's rule and registry files (size, line length, NUL bytes checked;
+ * errors as file:line). */
 #ifndef MISPORT_TEXTFILE_H
 #define MISPORT_TEXTFILE_H
 
@@ -29,7 +30,7 @@ void tf_close(struct tf_file *f);
 /* Formats "path:line: message" (or "path: message" when line is 0) into err; always returns -1 so a
  * caller can write `return tf_error(...)`. */
 int tf_error(char *err, size_t errlen, const char *path, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* Cuts s in place at runs of blanks (space, tab) into at most max fields; returns the field count, or
  * max + 1 when more fields followed. */

@@ -99,7 +99,7 @@ static void header(struct cefw *w, const char *sig_id, const char *name, int sev
 
 /* Endpoints and transport, common to alerts and flows. */
 static void endpoints(struct cefw *b, uint8_t family, uint8_t ip_proto, const uint8_t *src, uint16_t sport,
-                      const uint8_t *dst, uint16_t dport)
+		      const uint8_t *dst, uint16_t dport)
 {
 	char a[64], p[8];
 	bool ports = ip_proto == 6 || ip_proto == 17;
@@ -120,8 +120,8 @@ static void endpoints(struct cefw *b, uint8_t family, uint8_t ip_proto, const ui
 static void cef_alert(struct cefw *b, const struct mp_alert *a, const char *dvchost)
 {
 	static const char *const cs1[] = {CEF_CS1_KEYS, NULL}, *const cs2[] = {CEF_CS2_KEYS, NULL},
-	                         *const cs3[] = {CEF_CS3_KEYS, NULL}, *const cs4[] = {CEF_CS4_KEYS, NULL},
-	                         *const cs6[] = {CEF_CS6_KEYS, NULL};
+				 *const cs3[] = {CEF_CS3_KEYS, NULL}, *const cs4[] = {CEF_CS4_KEYS, NULL},
+				 *const cs6[] = {CEF_CS6_KEYS, NULL};
 	char sid[16], fid[24];
 	const char *explanation = meta_first(a, cs3), *observed = meta_first(a, cs4);
 
@@ -195,7 +195,7 @@ struct cef_file {
 };
 
 static int cef_parse_opts(const struct output_opt *opts, size_t nopts, char *dvchost, size_t cap, char *err,
-                          size_t errlen)
+			  size_t errlen)
 {
 	if (gethostname(dvchost, cap) != 0)
 		dvchost[0] = '\0';
@@ -215,7 +215,7 @@ static int cef_parse_opts(const struct output_opt *opts, size_t nopts, char *dvc
 }
 
 static int cef_check(const char *target, const struct output_opt *opts, size_t nopts, char *err,
-                     size_t errlen)
+		     size_t errlen)
 {
 	char host[256];
 
@@ -227,7 +227,7 @@ static int cef_check(const char *target, const struct output_opt *opts, size_t n
 }
 
 static int cef_open_opts(const char *target, const struct output_opt *opts, size_t nopts, void **state,
-                         char *err, size_t errlen)
+			 char *err, size_t errlen)
 {
 	struct cef_file *c;
 

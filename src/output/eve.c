@@ -49,8 +49,8 @@ void eve_addr(uint8_t family, const uint8_t *addr, char *buf, size_t cap)
 
 /* Writes the members every record about a conversation carries (Suricata's common header). */
 static void eve_header(struct jbuf *j, uint64_t ts_us, uint64_t flow_id, const char *type, uint8_t family,
-		       uint8_t ip_proto, uint16_t vlan, const uint8_t *src, uint16_t sport, const uint8_t *dst,
-		       uint16_t dport)
+		       uint8_t ip_proto, uint16_t vlan, const uint8_t *src, uint16_t sport,
+		       const uint8_t *dst, uint16_t dport)
 {
 	char ts[40], a[64], p[8];
 

@@ -20,7 +20,7 @@ struct eve_socket {
 /* Target unix:PATH (stream, or datagram when the receiver's socket is one), unix-stream:PATH,
  * unix-dgram:PATH; option queue=N. */
 static int es_parse(const char *target, const struct output_opt *opts, size_t nopts, struct net_target *t,
-                    size_t *queue, char *err, size_t errlen)
+		    size_t *queue, char *err, size_t errlen)
 {
 	char e[256];
 
@@ -37,7 +37,7 @@ static int es_parse(const char *target, const struct output_opt *opts, size_t no
 		}
 		if (rc == 0) {
 			snprintf(err, errlen, "eve: unknown option '%s' for a socket (known: queue)",
-			         opts[i].key);
+				 opts[i].key);
 			return -1;
 		}
 	}
@@ -62,7 +62,7 @@ static int es_check(const char *target, const struct output_opt *opts, size_t no
 static void es_close(void *state);
 
 static int es_open_opts(const char *target, const struct output_opt *opts, size_t nopts, void **state,
-                        char *err, size_t errlen)
+			char *err, size_t errlen)
 {
 	struct eve_socket *s = calloc(1, sizeof(*s));
 	struct sinkq_config qc;

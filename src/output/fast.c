@@ -55,15 +55,19 @@ static int fast_write(void *state, const struct mp_event *ev)
 	eve_addr(a->family, a->dst_ip, dst, sizeof(dst));
 	verdict = alert_meta_get(a, "verdict");
 	if (a->ip_proto == 6 || a->ip_proto == 17)
-		n = fprintf(s->fp, "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s:%u -> %s:%u%s%s\n",
+		n = fprintf(s->fp,
+			    "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s:%u -> "
+			    "%s:%u%s%s\n",
 			    ts, a->signature_id, a->signature, a->category, a->severity,
 			    eve_proto_name(a->ip_proto, p, sizeof(p)), src, a->src_port, dst, a->dst_port,
 			    verdict != NULL ? " verdict=" : "", verdict != NULL ? verdict : "");
 	else
-		n = fprintf(s->fp, "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s -> %s%s%s\n",
-			    ts, a->signature_id, a->signature, a->category, a->severity,
-			    eve_proto_name(a->ip_proto, p, sizeof(p)), src, dst, verdict != NULL ? " verdict=" : "",
-			    verdict != NULL ? verdict : "");
+		n = fprintf(
+		    s->fp,
+		    "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s -> %s%s%s\n",
+		    ts, a->signature_id, a->signature, a->category, a->severity,
+		    eve_proto_name(a->ip_proto, p, sizeof(p)), src, dst, verdict != NULL ? " verdict=" : "",
+		    verdict != NULL ? verdict : "");
 	if (n < 0)
 		return -1;
 	(void)fflush(s->fp);

@@ -86,14 +86,14 @@ int net_parse_target(const char *url, unsigned allowed, struct net_target *t, ch
 	}
 	if (rest == NULL || (allowed & (1u << t->kind)) == 0) {
 		snprintf(err, errlen, "'%s': expected %s", url,
-		         allowed == NET_ALLOW_UNIX ? "unix:PATH, unix-stream:PATH or unix-dgram:PATH"
-		                                   : "udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT");
+			 allowed == NET_ALLOW_UNIX ? "unix:PATH, unix-stream:PATH or unix-dgram:PATH"
+						   : "udp://HOST:PORT, tcp://HOST:PORT or tls://HOST:PORT");
 		return -1;
 	}
 	if (t->kind >= NET_UNIX_STREAM) {
 		if (rest[0] == '\0' || copy_str(t->path, sizeof(t->path), rest, strlen(rest)) != 0) {
 			snprintf(err, errlen, "'%s': socket path empty or longer than %zu bytes", url,
-			         sizeof(t->path) - 1);
+				 sizeof(t->path) - 1);
 			return -1;
 		}
 		return 0;
@@ -148,7 +148,7 @@ int net_tls_option(struct net_target *t, const char *key, const char *value, cha
 		if (strcmp(value, "yes") == 0 || strcmp(value, "on") == 0 || strcmp(value, "true") == 0) {
 			t->verify = true;
 		} else if (strcmp(value, "no") == 0 || strcmp(value, "off") == 0 ||
-		           strcmp(value, "false") == 0) {
+			   strcmp(value, "false") == 0) {
 			t->verify = false;
 		} else {
 			snprintf(err, errlen, "tls-verify: '%s' is not yes or no", value);
@@ -196,7 +196,7 @@ static void ssl_err(char *err, size_t errlen, const char *what)
 
 	if (e == 0) {
 		snprintf(err, errlen, "%s failed%s%s", what, errno != 0 ? ": " : "",
-		         errno != 0 ? strerror(errno) : "");
+			 errno != 0 ? strerror(errno) : "");
 		return;
 	}
 	ERR_error_string_n(e, buf, sizeof(buf));
@@ -240,8 +240,8 @@ int netconn_new(const struct net_target *t, struct netconn **out, char *err, siz
 				goto fail;
 			}
 			if (SSL_CTX_use_PrivateKey_file(c->ctx,
-			                                t->key_file[0] != '\0' ? t->key_file : t->cert_file,
-			                                SSL_FILETYPE_PEM) != 1 ||
+							t->key_file[0] != '\0' ? t->key_file : t->cert_file,
+							SSL_FILETYPE_PEM) != 1 ||
 			    SSL_CTX_check_private_key(c->ctx) != 1) {
 				ssl_err(err, errlen, t->key_file[0] != '\0' ? t->key_file : t->cert_file);
 				goto fail;
@@ -323,7 +323,7 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 
 /* Connects a non-blocking socket of type to addr within the deadline. Returns the fd or -1 (err). */
 static int connect_addr(int family, int type, const struct sockaddr *addr, socklen_t alen,
-                        uint64_t deadline_ms, char *err, size_t errlen)
+			uint64_t deadline_ms, char *err, size_t errlen)
 {
 	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), soerr = 0, rc;
 	socklen_t sl = sizeof(soerr);
@@ -367,7 +367,7 @@ static int connect_unix(struct netconn *c, uint64_t deadline_ms, char *err, size
 		/* unix:PATH follows the receiver: a datagram socket refuses stream connects with EPROTOTYPE.
 		 */
 		c->fd = connect_addr(AF_UNIX, SOCK_DGRAM, (const struct sockaddr *)&sun, sizeof(sun),
-		                     deadline_ms, err, errlen);
+				     deadline_ms, err, errlen);
 		if (c->fd >= 0)
 			c->kind = NET_UNIX_DGRAM;
 	} else if (c->fd >= 0 && c->t.kind == NET_UNIX_AUTO) {
@@ -419,14 +419,14 @@ static int tls_handshake(struct netconn *c, uint64_t deadline_ms, char *err, siz
 			w = wait_fd(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_ms);
 			if (w <= 0) {
 				snprintf(err, errlen, "TLS handshake: %s",
-				         w == 0 ? "timed out" : strerror(errno));
+					 w == 0 ? "timed out" : strerror(errno));
 				return -1;
 			}
 			continue;
 		}
 		if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
 			snprintf(err, errlen, "TLS handshake: certificate verification failed: %s",
-			         X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+				 X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
 			ERR_clear_error();
 			return -1;
 		}
@@ -455,7 +455,7 @@ int netconn_connect(struct netconn *c, uint64_t deadline_ms, char *err, size_t e
 	snprintf(err, errlen, "%s: no address", c->t.host);
 	for (ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next)
 		c->fd = connect_addr(ai->ai_family, ai->ai_socktype, ai->ai_addr, ai->ai_addrlen, deadline_ms,
-		                     err, errlen);
+				     err, errlen);
 	freeaddrinfo(res);
 	if (c->fd < 0)
 		return -1;
@@ -488,7 +488,7 @@ bool netconn_alive(struct netconn *c)
 /* One write attempt; returns bytes written, 0 when it would block (*want set to the poll event), -1 on
  * error (err filled). */
 static ssize_t write_some(struct netconn *c, const char *buf, size_t len, short *want, char *err,
-                          size_t errlen)
+			  size_t errlen)
 {
 	ssize_t n;
 
@@ -507,7 +507,7 @@ static ssize_t write_some(struct netconn *c, const char *buf, size_t len, short 
 		}
 		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 			snprintf(err, errlen, "TLS write: %s",
-			         errno != 0 ? strerror(errno) : "connection closed");
+				 errno != 0 ? strerror(errno) : "connection closed");
 		else
 			ssl_err(err, errlen, "TLS write");
 		return -1;
@@ -522,7 +522,7 @@ static ssize_t write_some(struct netconn *c, const char *buf, size_t len, short 
 }
 
 int netconn_write(struct netconn *c, const void *buf, size_t len, uint64_t deadline_ms, size_t *written,
-                  char *err, size_t errlen)
+		  char *err, size_t errlen)
 {
 	const char *p = buf;
 	size_t off = 0;
@@ -549,7 +549,7 @@ int netconn_write(struct netconn *c, const void *buf, size_t len, uint64_t deadl
 		w = wait_fd(c->fd, want, deadline_ms);
 		if (w <= 0) {
 			snprintf(err, errlen, "send: %s",
-			         w == 0 ? "timed out (receiver not reading)" : strerror(errno));
+				 w == 0 ? "timed out (receiver not reading)" : strerror(errno));
 			return -1;
 		}
 	}
@@ -576,7 +576,7 @@ static void nq_disconnect(void *ctx)
 /* Streams: records are copied into chunks of up to MP_OUT_SEND_CHUNK bytes (a larger record is written
  * alone); a record is delivered when its last byte was written. Datagrams: one record each. */
 static int nq_send(void *ctx, struct sinkq_rec *const *recs, size_t n, size_t *done, uint64_t deadline_ms,
-                   char *err, size_t errlen)
+		   char *err, size_t errlen)
 {
 	struct netconn *c = ctx;
 	size_t i = 0, written;
@@ -585,7 +585,7 @@ static int nq_send(void *ctx, struct sinkq_rec *const *recs, size_t n, size_t *d
 	if (!netconn_is_stream(c)) {
 		for (i = 0; i < n; i++) {
 			if (netconn_write(c, recs[i]->data, recs[i]->len, deadline_ms, &written, err,
-			                  errlen) != 0)
+					  errlen) != 0)
 				return -1;
 			*done = i + 1;
 		}

@@ -72,7 +72,7 @@ int redis_parse_url(const char *url, struct redis_target *t, char *err, size_t e
 	return 0;
 bad:
 	snprintf(err, errlen, "'%s': expected redis://HOST[:PORT]/list/KEY or redis://HOST[:PORT]/stream/KEY",
-	         url);
+		 url);
 	return -1;
 }
 
@@ -116,7 +116,7 @@ static int parse_ull(const char *s, unsigned long long max, unsigned long long *
 
 /* Options: mode rpush|lpush (lists), maxlen N (streams; 0 = none), db N, password, queue N, batch N. */
 static int redis_parse(const char *target, const struct output_opt *opts, size_t nopts, struct redis_conf *c,
-                       char *err, size_t errlen)
+		       char *err, size_t errlen)
 {
 	char e[256];
 
@@ -162,8 +162,8 @@ static int redis_parse(const char *target, const struct output_opt *opts, size_t
 			}
 		} else {
 			snprintf(err, errlen,
-			         "redis: unknown option '%s' (known: mode maxlen db password batch queue)",
-			         k);
+				 "redis: unknown option '%s' (known: mode maxlen db password batch queue)",
+				 k);
 			return -1;
 		}
 		continue;
@@ -172,14 +172,14 @@ static int redis_parse(const char *target, const struct output_opt *opts, size_t
 		return -1;
 	bad_mode:
 		snprintf(err, errlen,
-		         "redis: mode: '%s': lists take rpush or lpush; a stream always uses XADD", v);
+			 "redis: mode: '%s': lists take rpush or lpush; a stream always uses XADD", v);
 		return -1;
 	}
 	return 0;
 }
 
 static int redis_check(const char *target, const struct output_opt *opts, size_t nopts, char *err,
-                       size_t errlen)
+		       size_t errlen)
 {
 	struct redis_conf *c = malloc(sizeof(*c));
 	int rc;
@@ -271,7 +271,7 @@ static int rd_connect(void *ctx, uint64_t deadline_ms, char *err, size_t errlen)
 }
 
 static int rd_send(void *ctx, struct sinkq_rec *const *recs, size_t n, size_t *done, uint64_t deadline_ms,
-                   char *err, size_t errlen)
+		   char *err, size_t errlen)
 {
 	struct redis_sink *s = ctx;
 	redisReply *r;
@@ -299,7 +299,7 @@ static int rd_send(void *ctx, struct sinkq_rec *const *recs, size_t n, size_t *d
 		}
 		if (r->type != REDIS_REPLY_INTEGER) {
 			snprintf(err, errlen, "%s: %s", s->argv[0],
-			         r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+				 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
 			freeReplyObject(r);
 			return -1;
 		}
@@ -359,7 +359,7 @@ static const struct sinkq_ops redis_ops = {
 static void redis_close(void *state);
 
 static int redis_open_opts(const char *target, const struct output_opt *opts, size_t nopts, void **state,
-                           char *err, size_t errlen)
+			   char *err, size_t errlen)
 {
 	struct redis_sink *s = calloc(1, sizeof(*s));
 	struct sinkq_config qc;

@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "misport/config.h"
+#include "misport/json.h"
 #include "misport/log.h"
 #include "misport/output.h"
-#include "misport/json.h"
 #include "misport/textesc.h"
 #include "modules.h"
 
@@ -24,7 +24,7 @@
 #endif
 
 _Static_assert(MP_REPORT_MAX_VERDICTS >= 9 && MP_REPORT_MAX_VERDICTS <= 32,
-               "verdicts are a 32-bit mask per row");
+	       "verdicts are a 32-bit mask per row");
 _Static_assert(MP_REPORT_MAX_PORTS >= 1 && MP_REPORT_MAX_PORTS < 65535, "port rows are indexed by uint16_t");
 _Static_assert(MP_REPORT_TIME_BUCKETS >= 4, "the chart needs a few bars");
 _Static_assert(MP_REPORT_SCAN_RANGES >= 2, "ranges merge pairwise");
@@ -209,11 +209,11 @@ static void fmt_time(uint64_t ts_us, bool with_ms, char *buf, size_t cap)
 	}
 	if (with_ms)
 		n = snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d.%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-		             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		             (unsigned)(ts_us % 1000000u / 1000u));
+			     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			     (unsigned)(ts_us % 1000000u / 1000u));
 	else
 		n = snprintf(buf, cap, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+			     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (n < 0 || (size_t)n >= cap)
 		(void)snprintf(buf, cap, "?");
 }
@@ -328,7 +328,7 @@ static bool parse_port_token(const char *t, size_t n, enum report_lane def, stru
 }
 
 size_t report_parse_ports(const char *s, enum report_lane default_lane, struct report_port_range *out,
-                          size_t cap, size_t *skipped)
+			  size_t cap, size_t *skipped)
 {
 	size_t len = strlen(s), i = 0, n = 0, bad = 0;
 
@@ -358,8 +358,8 @@ size_t report_parse_ports(const char *s, enum report_lane default_lane, struct r
 /* A set of disjoint, sorted, non-adjacent port ranges of one lane; one spare slot for the insert. */
 struct rp_rset {
 	uint32_t n;
-	bool
-	    merged; /* two ranges were joined to stay within the cap: the set covers more than was reported */
+	/* two ranges were joined to stay within the cap: the set covers more than was reported */
+	bool merged;
 	struct {
 		uint16_t lo, hi;
 	} r[MP_REPORT_SCAN_RANGES + 1];
@@ -729,7 +729,7 @@ static void port_alert(struct report *r, const struct mp_alert *a, uint32_t v, u
 	if (p->signature[0] == '\0')
 		copy_str(p->signature, sizeof(p->signature), a->signature);
 	if (p->note[0] == '\0' && ((s = alert_meta_get(a, "explanation")) != NULL ||
-	                           (s = alert_meta_get(a, "legacy_reason")) != NULL))
+				   (s = alert_meta_get(a, "legacy_reason")) != NULL))
 		copy_str(p->note, sizeof(p->note), s);
 	if (suppressed > 0) {
 		p->suppressed += suppressed;
@@ -871,8 +871,8 @@ static void scanner_alert(struct report *r, const struct mp_alert *a)
 {
 	struct rp_scanner *sc = scanner_get(r, a);
 	enum report_lane def = a->ip_proto == 6    ? REPORT_LANE_TCP
-	                       : a->ip_proto == 17 ? REPORT_LANE_UDP
-	                                           : REPORT_LANE_ANY;
+			       : a->ip_proto == 17 ? REPORT_LANE_UDP
+						   : REPORT_LANE_ANY;
 	const char *s, *ranges = alert_meta_get(a, "port_ranges");
 	static const uint8_t zero[16];
 
@@ -909,7 +909,7 @@ static void scanner_alert(struct report *r, const struct mp_alert *a)
 		if (is_open_ports_key(k))
 			scanner_ports(sc, v, def, true);
 		else if (strcmp(k, "port_ranges") == 0 ||
-		         (ranges == NULL && strcmp(k, "ports") == 0 && looks_like_port_list(v)))
+			 (ranges == NULL && strcmp(k, "ports") == 0 && looks_like_port_list(v)))
 			scanner_ports(sc, v, def, false);
 	}
 }
@@ -917,7 +917,7 @@ static void scanner_alert(struct report *r, const struct mp_alert *a)
 /* ---- top talkers (space-saving summary: a hash for lookup, a min-heap by bytes for replacement) -------- */
 
 static uint32_t talker_hash(uint8_t family, uint8_t ip_proto, uint16_t port, const uint8_t *c,
-                            const uint8_t *s, const char *proto)
+			    const uint8_t *s, const char *proto)
 {
 	uint32_t h = 2166136261u;
 	uint8_t head[4] = {family, ip_proto, (uint8_t)(port >> 8), (uint8_t)port};
@@ -1195,7 +1195,7 @@ static void page_head(struct report *r, FILE *fp)
 	put(fp, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
 	/* Nothing on the page may load anything: no script, no request, styles only inline. */
 	put(fp, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-	        "style-src 'unsafe-inline'\">\n");
+		"style-src 'unsafe-inline'\">\n");
 	put(fp, "<meta name=\"generator\" content=\"misport " MISPORT_VERSION "\">\n<title>misport report");
 	if (r->have_span) {
 		fmt_time(r->first_us, false, a, sizeof(a));
@@ -1219,8 +1219,8 @@ static void page_header(struct report *r, FILE *fp)
 		put(fp, "No events were received.");
 	}
 	put(fp, "</p>\n</header>\n<nav><a href=\"#verdicts\">Verdicts</a><a href=\"#ports\">Ports</a>"
-	        "<a href=\"#timeline\">Alerts over time</a><a href=\"#scanners\">Scanners</a>"
-	        "<a href=\"#talkers\">Top talkers</a></nav>\n<main>\n");
+		"<a href=\"#timeline\">Alerts over time</a><a href=\"#scanners\">Scanners</a>"
+		"<a href=\"#talkers\">Top talkers</a></nav>\n<main>\n");
 }
 
 static void total(FILE *fp, const char *id, uint64_t v, const char *label)
@@ -1254,15 +1254,15 @@ static void page_summary(struct report *r, FILE *fp)
 	put(fp, "</div>\n");
 	if (r->flows == 0)
 		put(fp, "<p class=\"note\">No flow records were received: the port table counts alerts only, "
-		        "and there are no top talkers.</p>\n");
+			"and there are no top talkers.</p>\n");
 	put(fp, "</section>\n");
 }
 
 static void page_verdicts(struct report *r, FILE *fp)
 {
 	put(fp, "<section id=\"verdicts\">\n<h2>Verdicts</h2>\n<table id=\"verdict-table\">\n<thead><tr>"
-	        "<th>Verdict</th><th class=\"n\">Alerts</th><th class=\"n\">Suppressed repeats</th>"
-	        "<th class=\"n\">Flows</th><th>Meaning</th></tr></thead>\n<tbody>\n");
+		"<th>Verdict</th><th class=\"n\">Alerts</th><th class=\"n\">Suppressed repeats</th>"
+		"<th class=\"n\">Flows</th><th>Meaning</th></tr></thead>\n<tbody>\n");
 	for (uint32_t v = 0; v < r->nverdicts; v++) {
 		const struct rp_verdict *vd = &r->verdicts[v];
 
@@ -1378,8 +1378,8 @@ static void page_ports(struct report *r, FILE *fp)
 	    "shown as a label and a colour: high (red), medium (orange), low (yellow), none (grey).</p>\n");
 	order = calloc(r->nports, sizeof(*order));
 	put(fp, "<table id=\"port-table\">\n<thead><tr><th>Server port</th><th>Registered service (IANA)</th>"
-	        "<th>Observed protocols</th><th>Verdict</th><th>Severity</th><th class=\"n\">Alerts</th>"
-	        "<th class=\"n\">Flows</th></tr></thead>\n<tbody>\n");
+		"<th>Observed protocols</th><th>Verdict</th><th>Severity</th><th class=\"n\">Alerts</th>"
+		"<th class=\"n\">Flows</th></tr></thead>\n<tbody>\n");
 	if (order != NULL) {
 		for (uint32_t i = 0; i < r->nports; i++)
 			order[i] = &r->ports[i];
@@ -1523,7 +1523,7 @@ static void page_chart(struct report *r, FILE *fp)
 		     x, CH_T + ph + 18,
 		     k == 0   ? "start"
 		     : k == 4 ? "end"
-		              : "middle",
+			      : "middle",
 		     tbuf);
 	}
 	putf(
@@ -1555,14 +1555,14 @@ static const char *const lane_suffix[REPORT_LANES] = {"/tcp", "/udp", ""};
 /* Draws one strip of ports lo..hi with a row per lane in use: probed ranges as blue bars, open ports as green
  * marks, port-class bands behind them, ticks at the given ports. */
 static void scanner_strip(FILE *fp, const struct rp_scanner *sc, const char *who, uint32_t lo, uint32_t hi,
-                          const uint32_t *ticks, size_t nticks)
+			  const uint32_t *ticks, size_t nticks)
 {
 	static const struct {
 		uint32_t lo, hi;
 		const char *fill, *label;
 	} band[] = {{0, 1023, "#eef3fb", "system ports"},
-	            {1024, 49151, "#f7f8fa", "user ports"},
-	            {49152, 65535, "#eef3fb", "dynamic ports"}};
+		    {1024, 49151, "#f7f8fa", "user ports"},
+		    {49152, 65535, "#eef3fb", "dynamic ports"}};
 	double pw = 960 - ST_L - ST_R, scale = pw / (double)(hi - lo + 1);
 	int lanes[REPORT_LANES], nl = 0, height, top = 16, lh = 20;
 
@@ -1645,7 +1645,7 @@ static void scanner_strip(FILE *fp, const struct rp_scanner *sc, const char *who
 		     x, y + 16,
 		     t == 0            ? "start"
 		     : t + 1 == nticks ? "end"
-		                       : "middle",
+				       : "middle",
 		     ticks[t]);
 	}
 	put(fp, "\n</svg>\n");
@@ -1706,11 +1706,11 @@ static void page_scanner(FILE *fp, const struct rp_scanner *sc, uint32_t idx)
 		if (low) {
 			put(fp, "<p class=\"small\">Ports 0 to 1023 in detail:</p>\n");
 			scanner_strip(fp, sc, ip, 0, 1023, low_ticks,
-			              sizeof(low_ticks) / sizeof(low_ticks[0]));
+				      sizeof(low_ticks) / sizeof(low_ticks[0]));
 		}
 		put(fp, "<ul class=\"legend\"><li><span class=\"sw\" "
-		        "style=\"background:#1565c0\"></span>probed</li>"
-		        "<li><span class=\"sw\" style=\"background:#2e7d32\"></span>open</li></ul>\n");
+			"style=\"background:#1565c0\"></span>probed</li>"
+			"<li><span class=\"sw\" style=\"background:#2e7d32\"></span>open</li></ul>\n");
 		put(fp, "<p class=\"small ranges\">Probed: ");
 		first = true;
 		for (int l = 0; l < REPORT_LANES; l++)
@@ -1774,7 +1774,7 @@ static void page_scanners(struct report *r, FILE *fp)
 static int talker_cmp(const void *pa, const void *pb)
 {
 	const struct rp_talker *a = *(const struct rp_talker *const *)pa,
-	                       *b = *(const struct rp_talker *const *)pb;
+			       *b = *(const struct rp_talker *const *)pb;
 	int c;
 
 	if (a->bytes != b->bytes)
@@ -1818,9 +1818,9 @@ static void page_talkers(struct report *r, FILE *fp)
 	     " flows.</p>\n",
 	     shown, r->ntalkers, r->talker_flows);
 	put(fp, "<table id=\"talker-table\">\n<thead><tr><th class=\"n\">#</th><th>Client</th><th>Server</th>"
-	        "<th>Protocol</th><th>Verdict</th><th class=\"n\">Bytes</th><th "
-	        "class=\"n\">Flows</th></tr></thead>\n"
-	        "<tbody>\n");
+		"<th>Protocol</th><th>Verdict</th><th class=\"n\">Bytes</th><th "
+		"class=\"n\">Flows</th></tr></thead>\n"
+		"<tbody>\n");
 	for (uint32_t i = 0; i < shown; i++) {
 		const struct rp_talker *t = order[i];
 		char c[64], s[64], b[32];
@@ -1958,8 +1958,8 @@ static void report_close(void *state)
 const struct output_module output_report = {
     .name = "report",
     .help =
-        "one self-contained HTML page (verdicts, ports, alerts over time, scanners, top talkers), written at "
-        "exit",
+	"one self-contained HTML page (verdicts, ports, alerts over time, scanners, top talkers), written at "
+	"exit",
     .open = report_open,
     .write = report_write,
     .reopen = NULL, /* the page is written once, at close: nothing is open to rotate */

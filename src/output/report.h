@@ -28,6 +28,6 @@ struct report_port_range {
  * without a transport gets default_lane. Tokens that are not ports (out of range, lo > hi, other words) are
  * skipped and counted in *skipped (may be NULL), as are tokens beyond cap. Returns the ranges stored. */
 size_t report_parse_ports(const char *s, enum report_lane default_lane, struct report_port_range *out,
-                          size_t cap, size_t *skipped);
+			  size_t cap, size_t *skipped);
 
 #endif

@@ -80,7 +80,7 @@ static void outage_begin(struct sinkq *q, bool *outage, const char *what, const 
 {
 	if (!*outage && !q->quiet)
 		log_warnx("output %s: %s%s%s; retrying with backoff, events are queued up to %zu", q->name,
-		          what, err[0] != '\0' ? ": " : "", err, q->max_records);
+			  what, err[0] != '\0' ? ": " : "", err, q->max_records);
 	*outage = true;
 }
 
@@ -115,7 +115,7 @@ static void *sender_main(void *arg)
 		if (!connected) {
 			if (now < next_attempt) {
 				wait_until(q,
-				           q->stopping ? min_u64(next_attempt, q->deadline) : next_attempt);
+					   q->stopping ? min_u64(next_attempt, q->deadline) : next_attempt);
 				continue;
 			}
 			pthread_mutex_unlock(&q->mu);
@@ -188,8 +188,8 @@ static void *sender_main(void *arg)
 			/* Deliveries work again: the outage is over. */
 			if (!q->quiet)
 				log_warnx("output %s: delivering again after %llu failed attempts; %zu "
-				          "events queued",
-				          q->name, (unsigned long long)outage_failures, q->count);
+					  "events queued",
+					  q->name, (unsigned long long)outage_failures, q->count);
 			outage = false;
 			outage_failures = 0;
 			backoff = q->backoff_min;
@@ -217,7 +217,7 @@ static void *sender_main(void *arg)
 }
 
 int sinkq_new(const struct sinkq_config *cfg, const struct sinkq_ops *ops, void *ctx, struct sinkq **out,
-              char *err, size_t errlen)
+	      char *err, size_t errlen)
 {
 	struct sinkq *q = calloc(1, sizeof(*q));
 	pthread_condattr_t ca;

@@ -79,7 +79,7 @@ void rfc5424_header(struct sbuf *b, const struct rfc5424_hdr *h)
 	sb_printf(b, "<%d>1 ", h->facility * 8 + h->severity);
 	if (gmtime_r(&t, &tm) != NULL)
 		sb_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ ", tm.tm_year + 1900, tm.tm_mon + 1,
-		          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(h->time_us % 1000000u));
+			  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(h->time_us % 1000000u));
 	else
 		sb_puts(b, "- ");
 	sb_syslog_token(b, h->hostname, 255, false);
@@ -93,7 +93,7 @@ void rfc5424_header(struct sbuf *b, const struct rfc5424_hdr *h)
 }
 
 void rfc5424_sd_element(struct sbuf *b, const char *sd_id, const char *const *names,
-                        const char *const *values, size_t n)
+			const char *const *values, size_t n)
 {
 	sb_putn(b, "[", 1);
 	sb_syslog_token(b, sd_id, 32, true);
@@ -161,7 +161,7 @@ struct syslog_sink {
 /* Parses target and options into conf. Options: format eve|cef, facility, severity (flows, stats),
  * alert-severity S1,S2,S3, hostname, sd-id, queue, tls-ca, tls-cert, tls-key, tls-name, tls-verify. */
 static int syslog_parse(const char *target, const struct output_opt *opts, size_t nopts,
-                        struct syslog_conf *conf, char *err, size_t errlen)
+			struct syslog_conf *conf, char *err, size_t errlen)
 {
 	char e[256];
 
@@ -227,32 +227,32 @@ static int syslog_parse(const char *target, const struct output_opt *opts, size_
 				goto bad;
 			memcpy(conf->sd_id, v, strlen(v) + 1);
 		} else if ((rc = net_queue_option(k, v, &conf->queue, e, sizeof(e))) != 0 ||
-		           (rc = net_tls_option(&conf->target, k, v, e, sizeof(e))) != 0) {
+			   (rc = net_tls_option(&conf->target, k, v, e, sizeof(e))) != 0) {
 			if (rc < 0) {
 				snprintf(err, errlen, "syslog: %s", e);
 				return -1;
 			}
 		} else {
 			snprintf(err, errlen,
-			         "syslog: unknown option '%s' (known: format facility severity "
-			         "alert-severity hostname "
-			         "sd-id queue tls-ca tls-cert tls-key tls-name tls-verify)",
-			         k);
+				 "syslog: unknown option '%s' (known: format facility severity "
+				 "alert-severity hostname "
+				 "sd-id queue tls-ca tls-cert tls-key tls-name tls-verify)",
+				 k);
 			return -1;
 		}
 		continue;
 	bad:
 		snprintf(err, errlen, "syslog: %s: bad value '%s'%s", k, v,
-		         strcmp(k, "sd-id") == 0 ? " (NAME@ENTERPRISE-NUMBER, at most 32 characters)"
-		         : strcmp(k, "alert-severity") == 0 ? " (three severities: for alert severity 1,2,3)"
-		                                            : "");
+			 strcmp(k, "sd-id") == 0 ? " (NAME@ENTERPRISE-NUMBER, at most 32 characters)"
+			 : strcmp(k, "alert-severity") == 0 ? " (three severities: for alert severity 1,2,3)"
+							    : "");
 		return -1;
 	}
 	if (conf->target.kind != NET_TLS) {
 		for (size_t i = 0; i < nopts; i++) {
 			if (strncmp(opts[i].key, "tls-", 4) == 0) {
 				snprintf(err, errlen, "syslog: %s applies to tls:// targets only",
-				         opts[i].key);
+					 opts[i].key);
 				return -1;
 			}
 		}
@@ -261,7 +261,7 @@ static int syslog_parse(const char *target, const struct output_opt *opts, size_
 }
 
 static int syslog_check(const char *target, const struct output_opt *opts, size_t nopts, char *err,
-                        size_t errlen)
+			size_t errlen)
 {
 	struct syslog_conf *conf = malloc(sizeof(*conf));
 	int rc;
@@ -278,7 +278,7 @@ static int syslog_check(const char *target, const struct output_opt *opts, size_
 static void syslog_close(void *state);
 
 static int syslog_open_opts(const char *target, const struct output_opt *opts, size_t nopts, void **state,
-                            char *err, size_t errlen)
+			    char *err, size_t errlen)
 {
 	struct syslog_sink *s = calloc(1, sizeof(*s));
 	struct sinkq_config qc;

@@ -192,7 +192,8 @@ static void oracle(const char *path, const char *bpf, uint64_t max, struct run *
 		if (rc == PCAP_ERROR_BREAK)
 			break;
 		if (rc != 1) {
-			snprintf(r->err, sizeof(r->err), "%s: read error after packet %u: %s", path, r->n, pcap_geterr(p));
+			snprintf(r->err, sizeof(r->err), "%s: read error after packet %u: %s", path, r->n,
+				 pcap_geterr(p));
 			r->rc = -1;
 			break;
 		}
@@ -332,7 +333,8 @@ Test(capture, direct_reader_reads_every_classic_form_as_libpcap_does)
 	struct {
 		int big, nsec;
 		uint32_t snap;
-	} forms[] = {{0, 0, 262144}, {1, 0, 262144}, {0, 1, 262144}, {1, 1, 65535}, {0, 0, 100}, {1, 1, 60}, {0, 0, 0}};
+	} forms[] = {{0, 0, 262144}, {1, 0, 262144}, {0, 1, 262144}, {1, 1, 65535},
+		     {0, 0, 100},    {1, 1, 60},     {0, 0, 0}};
 
 	load_recs(MIXED, &rs);
 	cr_assert_eq(rs.n, 111);
@@ -368,7 +370,12 @@ Test(capture, direct_reader_ends_cut_files_as_libpcap_does)
 	for (int snap100 = 0; snap100 <= 1; snap100++) {
 		uint32_t snap = snap100 ? 100 : 262144;
 		long at = rec_off(&rs, long_rec);
-		long cuts[] = {at, at + 7, at + 16, at + 16 + 50, at + 16 + 100, at + 16 + 110,
+		long cuts[] = {at,
+			       at + 7,
+			       at + 16,
+			       at + 16 + 50,
+			       at + 16 + 100,
+			       at + 16 + 110,
 			       at + 16 + (long)rs.r[long_rec].caplen - 1};
 
 		for (size_t k = 0; k < sizeof(cuts) / sizeof(cuts[0]); k++) {

@@ -15,7 +15,7 @@
 
 struct parsed {
 	char header[7]
-	           [1024]; /* Version (with "CEF:"), Vendor, Product, Version, SignatureID, Name, Severity */
+		   [1024]; /* Version (with "CEF:"), Vendor, Product, Version, SignatureID, Name, Severity */
 	size_t n_ext;
 	char key[P_MAX_EXT][64];
 	char value[P_MAX_EXT][2048];
@@ -170,9 +170,9 @@ Test(cef, extension_escaping)
 Test(cef, invalid_utf8_is_replaced)
 {
 	cr_assert_str_eq(extv("a\xff"
-	                      "b"),
-	                 "a\xef\xbf\xbd"
-	                 "b");
+			      "b"),
+			 "a\xef\xbf\xbd"
+			 "b");
 	cr_assert_str_eq(hdr("\xc3\xa9t\xc3\xa9"), "\xc3\xa9t\xc3\xa9");
 }
 
@@ -350,7 +350,7 @@ Test(cef, too_small_a_buffer_fails)
 
 	sample_alert(&a);
 	snprintf(a.signature, sizeof(a.signature),
-	         "a long signature that does not fit in sixty-four bytes at all");
+		 "a long signature that does not fit in sixty-four bytes at all");
 	ev.u.alert = &a;
 	cr_assert_eq(cef_format(&ev, NULL, line, sizeof(line)), -1);
 }

@@ -1,4 +1,5 @@
-/* test_classify.c: each verdict with its severity, signature and metadata; the pairs that are not mismatches. */
+/* test_classify.c: each verdict with its severity, signature and metadata; the pairs that are not mismatches.
+ */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "misport/rules.h"
 
 #define RULES SOURCE_DIR "/rules"
-#define CSV SHARED_DIR "/iana/service-names-port-numbers.csv"
+#define CSV   SHARED_DIR "/iana/service-names-port-numbers.csv"
 
 static struct rules *R;
 static uint8_t client4[16] = {192, 0, 2, 10}, server4[16] = {10, 1, 2, 3};
@@ -39,8 +40,13 @@ TestSuite(classify, .init = setup, .fini = teardown);
 static enum mp_verdict judge(const char *master, const char *app, uint8_t ip_proto, uint16_t port,
 			     struct mp_alert *a)
 {
-	struct classify_in in = {.master = master, .app = app, .ip_proto = ip_proto, .server_port = port,
-				 .family = 4, .client_ip = client4, .server_ip = server4};
+	struct classify_in in = {.master = master,
+				 .app = app,
+				 .ip_proto = ip_proto,
+				 .server_port = port,
+				 .family = 4,
+				 .client_ip = client4,
+				 .server_ip = server4};
 
 	if (a != NULL)
 		memset(a, 0, sizeof(*a));
@@ -64,8 +70,9 @@ static void assert_meta(const struct mp_alert *a, const char *key, const char *w
 
 static void assert_common_meta(const struct mp_alert *a)
 {
-	static const char *const keys[] = {"verdict",   "observed_protocol", "registered_service", "registered_description",
-					   "transport", "server_port",       "explanation"};
+	static const char *const keys[] = {
+	    "verdict",   "observed_protocol", "registered_service", "registered_description",
+	    "transport", "server_port",       "explanation"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_meta(a, keys[i], NULL);
@@ -161,7 +168,7 @@ Test(classify, nothing_to_judge)
 	cr_assert_eq(judge(NULL, NULL, 6, 3098, NULL), MP_VERDICT_NONE);
 	cr_assert_eq(judge("", "", 17, 598, NULL), MP_VERDICT_NONE);
 	cr_assert_eq(one("ICMP", 1, 0, NULL), MP_VERDICT_NONE);
-	cr_assert_eq(one("SSH", 132, 22, NULL), MP_VERDICT_NONE);  /* SCTP */
+	cr_assert_eq(one("SSH", 132, 22, NULL), MP_VERDICT_NONE); /* SCTP */
 	cr_assert_eq(one("NotAnNdpiName", 6, 3098, NULL), MP_VERDICT_NONE);
 	cr_assert_eq(one("FTP_DATA", 6, 3098, NULL), MP_VERDICT_NONE); /* negotiated port */
 	cr_assert_eq(one("RTP", 17, 5004, NULL), MP_VERDICT_NONE);
@@ -266,7 +273,8 @@ Test(classify, legacy_port_whatever_it_speaks)
 	cr_assert_eq(one("HTTP", 6, 3098, &a), MP_VERDICT_LEGACY_PORT);
 	cr_assert_eq(a.signature_id, MP_SID_LEGACY_PORT);
 	cr_assert_eq(a.severity, 1);
-	cr_assert_str_eq(a.signature, "HTTP on 3098/tcp, legacy port of umm-port (Universal Message Manager)");
+	cr_assert_str_eq(a.signature,
+			 "HTTP on 3098/tcp, legacy port of umm-port (Universal Message Manager)");
 	assert_common_meta(&a);
 	assert_meta(&a, "verdict", "legacy-port");
 	assert_meta(&a, "registered_service", "umm-port");
@@ -277,9 +285,11 @@ Test(classify, legacy_port_whatever_it_speaks)
 	cr_assert_str_eq(a.category, "Potentially Bad Traffic");
 
 	cr_assert_eq(one("HTTP", 6, 598, &a), MP_VERDICT_LEGACY_PORT);
-	cr_assert_str_eq(a.signature, "HTTP on 598/tcp, legacy port of sco-websrvrmg3 (SCO Web Server Manager 3)");
+	cr_assert_str_eq(a.signature,
+			 "HTTP on 598/tcp, legacy port of sco-websrvrmg3 (SCO Web Server Manager 3)");
 	cr_assert_eq(one("SSH", 17, 598, &a), MP_VERDICT_LEGACY_PORT);
-	cr_assert_eq(one("FastTrack", 6, 1214, &a), MP_VERDICT_LEGACY_PORT); /* even the registered protocol */
+	cr_assert_eq(one("FastTrack", 6, 1214, &a),
+		     MP_VERDICT_LEGACY_PORT); /* even the registered protocol */
 	cr_assert_eq(one("SSH", 6, 4444, &a), MP_VERDICT_LEGACY_PORT);
 	cr_assert_eq(one("TLS", 6, 585, &a), MP_VERDICT_LEGACY_PORT); /* IANA de-registered it */
 	cr_assert_not_null(strstr(a.signature, "585/tcp"));
@@ -290,8 +300,13 @@ Test(classify, legacy_port_whatever_it_speaks)
 Test(classify, policy_allow_severity_and_dynamic_ports)
 {
 	struct mp_alert a;
-	struct classify_in in = {.master = "", .app = "HTTP", .ip_proto = 6, .server_port = 3099, .family = 4,
-				 .client_ip = client4, .server_ip = server4};
+	struct classify_in in = {.master = "",
+				 .app = "HTTP",
+				 .ip_proto = 6,
+				 .server_port = 3099,
+				 .family = 4,
+				 .client_ip = client4,
+				 .server_ip = server4};
 	char path[] = "/tmp/misport-policy-XXXXXX";
 	int fd = mkstemp(path);
 	FILE *fp = fdopen(fd, "w");

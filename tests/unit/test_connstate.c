@@ -39,7 +39,7 @@ static struct conn_result run(const struct conn_evidence *ev)
 }
 
 static void expect(struct conn_evidence ev, const char *state, const char *probe, const char *answer,
-                   const char *outcome)
+		   const char *outcome)
 {
 	struct conn_result r = run(&ev);
 
@@ -79,11 +79,11 @@ Test(connstate, connect_scan_and_real_sessions)
 	expect(tcp(SYN, SYN | ACK, SYN | ACK | FIN, 0, 10), "S3", "connect", "open", "success");
 	expect(tcp(SYN, SYN | ACK | PSH, SYN | ACK | RST, 10, 0), "RSTR", "connect", "open", "success");
 	r = run(&(struct conn_evidence){.ip_proto = 6,
-	                                .first_dir = CONN_DIR_C2S,
-	                                .first_tcp_flags = SYN,
-	                                .tcp_flags = {SYN | ACK | PSH, SYN | ACK | PSH},
-	                                .pkts = {3, 2},
-	                                .payload_bytes = {10, 20}});
+					.first_dir = CONN_DIR_C2S,
+					.first_tcp_flags = SYN,
+					.tcp_flags = {SYN | ACK | PSH, SYN | ACK | PSH},
+					.pkts = {3, 2},
+					.payload_bytes = {10, 20}});
 	cr_expect(r.client_data && r.server_data);
 }
 
@@ -225,7 +225,7 @@ Test(connstate, icmp_bits_and_error_kinds)
 Test(connstate, names_are_stable_and_bounded)
 {
 	static const char *const states[] = {"S0",   "S1",     "SF",    "REJ", "S2",  "S3", "RSTO",
-	                                     "RSTR", "RSTOS0", "RSTRH", "SH",  "SHR", "OTH"};
+					     "RSTR", "RSTOS0", "RSTRH", "SH",  "SHR", "OTH"};
 
 	for (int i = 0; i < CONN_STATE_COUNT; i++)
 		cr_expect_str_eq(conn_state_name((enum conn_state)i), states[i]);

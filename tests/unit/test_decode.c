@@ -10,6 +10,7 @@
 #include "misport/decode.h"
 
 /* Ethernet II, IPv4, TCP SYN 10.0.0.1:40000 -> 10.0.0.2:3098, no payload. */
+/* clang-format off */
 static const uint8_t eth_tcp_syn[] = {
     0x02, 0x00, 0x00, 0x00, 0x00, 0x02, /* dst MAC */
     0x02, 0x00, 0x00, 0x00, 0x00, 0x01, /* src MAC */
@@ -25,6 +26,7 @@ static const uint8_t eth_tcp_syn[] = {
     0x50, 0x02, 0xfa, 0xf0,             /* data offset 5, SYN, window */
     0x00, 0x00, 0x00, 0x00,             /* checksum, urgent */
 };
+/* clang-format on */
 
 /* Decodes a heap copy of exactly len bytes, so ASan catches any read past the captured length. */
 static enum mp_decode_result decode_copy(int dlt, const uint8_t *bytes, size_t len, struct mp_packet *p)
@@ -63,7 +65,8 @@ Test(decode, every_truncation_is_malformed_never_ok)
 
 	for (size_t len = 0; len < sizeof(eth_tcp_syn); len++) {
 		enum mp_decode_result r = decode_copy(MP_DLT_EN10MB, eth_tcp_syn, len, &p);
-		cr_assert(decode_result_malformed(r), "prefix of %zu bytes gave %s", len, decode_result_name(r));
+		cr_assert(decode_result_malformed(r), "prefix of %zu bytes gave %s", len,
+			  decode_result_name(r));
 	}
 	cr_assert_eq(decode_copy(MP_DLT_EN10MB, eth_tcp_syn, 13, &p), MP_DEC_BAD_ETHERNET);
 	cr_assert_eq(decode_copy(MP_DLT_EN10MB, eth_tcp_syn, 14 + 19, &p), MP_DEC_BAD_IPV4_SMALL);
@@ -200,6 +203,7 @@ Test(decode, bsd_null_both_byte_orders_and_loop)
 }
 
 /* Raw IPv6, hop-by-hop options header (8 bytes), UDP 2001:db8::1:5353 -> 2001:db8::2:53, "hi". */
+/* clang-format off */
 static const uint8_t raw_ipv6_udp[] = {
     0x60, 0x00, 0x00, 0x00, /* v6 */
     0x00, 0x12, 0x00, 0x40, /* payload length 18, next header hop-by-hop, hop limit 64 */
@@ -210,6 +214,7 @@ static const uint8_t raw_ipv6_udp[] = {
     0x00, 0x0a, 0x00, 0x00, /* UDP length 10, checksum */
     'h', 'i',
 };
+/* clang-format on */
 
 Test(decode, raw_ipv6_extension_header_udp)
 {
@@ -227,7 +232,8 @@ Test(decode, raw_ipv6_extension_header_udp)
 	cr_assert(p.payload == raw_ipv6_udp + sizeof(raw_ipv6_udp) - 2);
 	cr_assert_eq(decode_copy(MP_DLT_IPV6, raw_ipv6_udp, sizeof(raw_ipv6_udp), &p), MP_DEC_OK);
 	for (size_t len = 0; len < sizeof(raw_ipv6_udp) - 2; len++)
-		cr_assert(decode_result_malformed(decode_copy(MP_DLT_RAW, raw_ipv6_udp, len, &p)), "len %zu", len);
+		cr_assert(decode_result_malformed(decode_copy(MP_DLT_RAW, raw_ipv6_udp, len, &p)), "len %zu",
+			  len);
 }
 
 Test(decode, udp_length_field_below_header)
@@ -250,6 +256,7 @@ Test(decode, raw_with_bad_version)
 }
 
 /* Raw IPv4 ICMP port unreachable from 10.0.0.2 quoting a UDP probe 10.0.0.1:33000 -> 10.0.0.2:161. */
+/* clang-format off */
 static const uint8_t raw_icmp_unreach[] = {
     0x45, 0x00, 0x00, 0x38, 0, 0, 0, 0, 0x40, 0x01, 0, 0, /* IPv4, total 56, ICMP */
     10, 0, 0, 2, 10, 0, 0, 1,                              /* 10.0.0.2 -> 10.0.0.1 */
@@ -258,6 +265,7 @@ static const uint8_t raw_icmp_unreach[] = {
     10, 0, 0, 1, 10, 0, 0, 2,                              /* 10.0.0.1 -> 10.0.0.2 */
     0x80, 0xe8, 0x00, 0xa1, 0x00, 0x08, 0x00, 0x00,        /* quoted UDP 33000 -> 161 */
 };
+/* clang-format on */
 
 Test(decode, icmp_error_quotes_the_probe)
 {
@@ -374,9 +382,11 @@ Test(decode, llc_snap_carries_ip_other_llc_is_not_ip)
 /* IPv6 header with payload length plen and next header nh, 2001:db8::1 -> 2001:db8::2. */
 static size_t ipv6_hdr(uint8_t *b, uint16_t plen, uint8_t nh)
 {
+	/* clang-format off */
 	static const uint8_t h[40] = {0x60, 0,    0,    0,    0, 0, 0, 0x40, /* v6, hop limit 64 */
 				      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
 				      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	/* clang-format on */
 
 	memcpy(b, h, 40);
 	b[4] = (uint8_t)(plen >> 8), b[5] = (uint8_t)plen;
@@ -450,8 +460,8 @@ static bool hosts_agree(int dlt, const uint8_t *bytes, size_t len)
 	fast = decode_hosts(dlt, buf, (uint32_t)len, src, dst, &vlan);
 	r = decode_packet(dlt, buf, (uint32_t)len, (uint32_t)len, &p);
 	if (fast && (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT)) {
-		cr_assert(memcmp(src, p.src, 16) == 0 && memcmp(dst, p.dst, 16) == 0, "dlt %d, %zu bytes: addresses",
-			  dlt, len);
+		cr_assert(memcmp(src, p.src, 16) == 0 && memcmp(dst, p.dst, 16) == 0,
+			  "dlt %d, %zu bytes: addresses", dlt, len);
 		cr_assert_eq(vlan, p.vlan, "dlt %d, %zu bytes: VLAN", dlt, len);
 	}
 	free(buf);
@@ -491,7 +501,8 @@ Test(decode, hosts_without_decoding)
 	f[14 + 9] = 41;
 	cr_assert_not(hosts_agree(MP_DLT_EN10MB, f, sizeof(eth_tcp_syn)));
 	memcpy(f, eth_tcp_syn, 12);
-	f[12] = 0x88, f[13] = 0x47, f[14] = 0x00, f[15] = 0x01, f[16] = 0x01, f[17] = 0x40; /* label 16, bottom */
+	/* MPLS unicast ethertype, then label 16 with the bottom-of-stack bit */
+	f[12] = 0x88, f[13] = 0x47, f[14] = 0x00, f[15] = 0x01, f[16] = 0x01, f[17] = 0x40;
 	memcpy(f + 18, eth_tcp_syn + 14, sizeof(eth_tcp_syn) - 14);
 	cr_assert_not(hosts_agree(MP_DLT_EN10MB, f, sizeof(eth_tcp_syn) + 4));
 }

@@ -122,7 +122,8 @@ Test(dpi, a_thread_publishes_what_it_leaves_allocated)
 	cr_assert_eq(pthread_create(&t, NULL, alloc_and_leave, &a), 0);
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	cr_assert_not_null(a.f);
-	cr_assert_eq(dpi_memory_in_use(), before + one, "the thread's flow is not counted after it published");
+	cr_assert_eq(dpi_memory_in_use(), before + one,
+		     "the thread's flow is not counted after it published");
 	dpi_flow_free(e, a.f);
 	cr_assert_eq(dpi_memory_in_use(), before);
 	dpi_engine_free(e);
@@ -165,7 +166,8 @@ Test(dpi, bitmask_compare_is_nonzero_exactly_on_a_common_bit)
 			x ^= x >> 7;
 			x ^= x << 17;
 			a.w[k] = (uint32_t)x & (uint32_t)(x >> 32) & (uint32_t)(x >> 16); /* sparse words */
-			b.w[k] = (n & 1) ? (uint32_t)(x >> 8) & (uint32_t)(x >> 40) & (uint32_t)(x >> 3) : ~a.w[k];
+			b.w[k] =
+			    (n & 1) ? (uint32_t)(x >> 8) & (uint32_t)(x >> 40) & (uint32_t)(x >> 3) : ~a.w[k];
 		}
 		cr_assert_eq(NDPI_BITMASK_COMPARE(a, b), bm_reference(&a, &b), "random masks, round %d", n);
 	}

@@ -196,7 +196,8 @@ Test(flow, full_table_evicts_the_oldest_and_counts_it)
 	cr_assert_eq(flow_table_stats(ft)->ended_evicted, 900);
 	cr_assert_eq(e.evicted, 900);
 	/* The survivors are the 100 newest: port 10900 is still there, 10000 is gone. */
-	struct mp_packet newest = pkt(17, 1, 10900, 2, 53, 0, 1010), oldest = pkt(17, 1, 10000, 2, 53, 0, 1010);
+	struct mp_packet newest = pkt(17, 1, 10900, 2, 53, 0, 1010),
+			 oldest = pkt(17, 1, 10000, 2, 53, 0, 1010);
 	flow_get(ft, &newest, &dir, &created);
 	cr_assert_not(created);
 	flow_get(ft, &oldest, &dir, &created);
@@ -214,7 +215,8 @@ Test(flow, flow_ids_are_unique_and_nonzero)
 	int dir;
 
 	for (unsigned i = 0; i < 4000; i++) {
-		struct mp_packet p = pkt(6, (uint8_t)(i % 200), (uint16_t)(20000 + i), 250, 443, MP_TH_SYN, 1);
+		struct mp_packet p =
+		    pkt(6, (uint8_t)(i % 200), (uint16_t)(20000 + i), 250, 443, MP_TH_SYN, 1);
 		ids[i] = flow_get(ft, &p, &dir, &created)->flow_id;
 		cr_assert_neq(ids[i], 0);
 		cr_assert_lt(ids[i], 1ull << 51);
@@ -239,7 +241,8 @@ Test(flow, midstream_acks_both_ways_count_as_established)
 	flow_get(ft, &lone, &dir, &created);
 	flow_get(ft, &ka, &dir, &created);
 	f = flow_get(ft, &ka_back, &dir, &created);
-	cr_assert_str_eq(flow_state_name(f), "established", "keepalives both ways, no SYN: an older connection");
+	cr_assert_str_eq(flow_state_name(f), "established",
+			 "keepalives both ways, no SYN: an older connection");
 	cr_assert_eq(flow_expire(ft, 131u * 1000000u), 1, "the one-way ACK flow ends after 30 s");
 	cr_assert_eq(flow_expire(ft, 399u * 1000000u), 0, "the mid-stream connection lives 300 s");
 	cr_assert_eq(flow_expire(ft, 401u * 1000000u), 1);
@@ -271,7 +274,8 @@ Test(flow, flow_id_depends_on_the_flow_not_on_table_order)
 {
 	struct ended e1 = {0}, e2 = {0};
 	struct flow_table *a = new_table(16, &e1), *b = new_table(16, &e2);
-	struct mp_packet x = pkt(6, 1, 40000, 2, 80, MP_TH_SYN, 5), y = pkt(6, 3, 40001, 4, 443, MP_TH_SYN, 6);
+	struct mp_packet x = pkt(6, 1, 40000, 2, 80, MP_TH_SYN, 5),
+			 y = pkt(6, 3, 40001, 4, 443, MP_TH_SYN, 6);
 	bool created;
 	int dir;
 	uint64_t ax = flow_get(a, &x, &dir, &created)->flow_id;
@@ -419,7 +423,8 @@ static void run_split(bool flush)
 		proto = i % 3 == 0 ? 17 : 6;
 		flags = i % 3 == 1 ? MP_TH_SYN : MP_TH_ACK;
 		/* capture times out of order (jitter above the spacing): last_us and last_pos disagree */
-		p = pkt(proto, 1, (uint16_t)(40000 + i), 2, (uint16_t)(1000 + i), flags, pos * 10 + (x >> 20) % 40);
+		p = pkt(proto, 1, (uint16_t)(40000 + i), 2, (uint16_t)(1000 + i), flags,
+			pos * 10 + (x >> 20) % 40);
 		f = flow_get(t1, &p, &dir, &created);
 		f->last_pos = pos;
 		f = flow_get(tp[i % 2], &p, &dir, &created);
@@ -438,8 +443,8 @@ static void run_split(bool flush)
 	merge_orders(&part[0], &part[1], &merged);
 	cr_assert_eq(merged.n, one.n);
 	for (unsigned k = 0; k < one.n; k++)
-		cr_assert_eq(merged.port[k], one.port[k], "ending %u: port %u, one table gives %u", k, merged.port[k],
-			     one.port[k]);
+		cr_assert_eq(merged.port[k], one.port[k], "ending %u: port %u, one table gives %u", k,
+			     merged.port[k], one.port[k]);
 	for (unsigned k = 1; k < one.n; k++)
 		cr_assert_lt(one.rank[k - 1], one.rank[k], "one table ends flows in rank order");
 	flow_table_free(t1);

@@ -1,5 +1,6 @@
 /* test_fmt.c: fmt_fast_vsnprintf (fmt.c) prints exactly what glibc's vsnprintf prints, for every format it
- * takes, every truncation length and edge values; every other format is refused before an argument is read. */
+ * takes, every truncation length and edge values; every other format is refused before an argument is read.
+ */
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -28,8 +29,8 @@ static void both(size_t maxlen, const char *fmt, ...)
 	rg = fmt_fast_vsnprintf(got, maxlen, fmt, a2);
 	va_end(a2);
 	cr_assert_eq(rg, rw, "'%s' maxlen %zu: returned %d, glibc %d", fmt, maxlen, rg, rw);
-	cr_assert_eq(memcmp(got, want, sizeof(want)), 0, "'%s' maxlen %zu: '%.*s' vs glibc '%.*s'", fmt, maxlen,
-		     (int)(maxlen ? maxlen - 1 : 0), got, (int)(maxlen ? maxlen - 1 : 0), want);
+	cr_assert_eq(memcmp(got, want, sizeof(want)), 0, "'%s' maxlen %zu: '%.*s' vs glibc '%.*s'", fmt,
+		     maxlen, (int)(maxlen ? maxlen - 1 : 0), got, (int)(maxlen ? maxlen - 1 : 0), want);
 }
 
 static const size_t lens[] = {0, 1, 2, 3, 5, 8, 13, 64, 200};

@@ -58,7 +58,7 @@ Test(heap, tune_advises_the_new_heap)
 	p = malloc(4096);
 	cr_assert_not_null(p);
 	cr_assert(advised((brk - ((uintptr_t)3 << 20)) & ~(((uintptr_t)2 << 20) - 1)),
-	          "the block below the break is not advised");
+		  "the block below the break is not advised");
 	free(p);
 }
 
@@ -79,7 +79,7 @@ Test(heap, advise_growth_covers_later_growth)
 	cr_assert_gt(brk, first_brk + ((uintptr_t)4 << 20), "the heap did not grow");
 	heap_advise_growth();
 	cr_assert(advised((brk - ((uintptr_t)3 << 20)) & ~(((uintptr_t)2 << 20) - 1)),
-	          "growth after heap_tune is not advised");
+		  "growth after heap_tune is not advised");
 	for (int i = 0; i < N; i++)
 		free(blocks[i]);
 }
@@ -99,7 +99,7 @@ Test(heap, advise_growth_without_tune_advises_nothing)
 	brk = (uintptr_t)sbrk(0);
 	heap_advise_growth();
 	cr_assert_not(advised((brk - ((uintptr_t)3 << 20)) & ~(((uintptr_t)2 << 20) - 1)),
-	              "heap advised without heap_tune");
+		      "heap advised without heap_tune");
 	for (int i = 0; i < N; i++)
 		free(blocks[i]);
 }

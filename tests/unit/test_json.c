@@ -140,10 +140,12 @@ Test(json, eve_stats_carries_verdict_counts_and_bounds)
 	st.evid_written = 100;
 	st.evid_truncated = 6;
 	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
-	cr_assert_not_null(strstr(buf, "\"metadata\":{\"flowints\":{\"alerts_port_mismatch\":5,"
-				       "\"alerts_unregistered_port\":4,\"alerts_legacy_port\":1,\"alerts_scan\":2,"
-				       "\"scan_list_overflow\":3,\"scan_contacts_replaced\":0,\"suppress_active\":11,\"evidence_truncated\":6,"),
-			  "%s", buf);
+	cr_assert_not_null(strstr(buf,
+				  "\"metadata\":{\"flowints\":{\"alerts_port_mismatch\":5,"
+				  "\"alerts_unregistered_port\":4,\"alerts_legacy_port\":1,\"alerts_scan\":2,"
+				  "\"scan_list_overflow\":3,\"scan_contacts_replaced\":0,\"suppress_active\":"
+				  "11,\"evidence_truncated\":6,"),
+			   "%s", buf);
 	cr_assert_not_null(strstr(buf, "\"host\":{\"memcap\":7,\"memuse\":4096}"), "%s", buf);
 	cr_assert_not_null(strstr(buf, "\"ippair\":{\"memcap\":9}"), "%s", buf);
 	cr_assert_not_null(strstr(buf, "\"pcap_log\":{\"written\":100}"), "%s", buf);

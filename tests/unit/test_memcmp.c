@@ -27,8 +27,10 @@ Test(memcmp, agrees_with_libc_on_every_length_and_position)
 				memcpy(b, a, sizeof(a));
 				a[pos] = vals[v][0];
 				b[pos] = vals[v][1];
-				cr_assert_eq(sign(mp_memcmp(a, b, n)), sign(memcmp(a, b, n)), "n=%zu pos=%zu", n, pos);
-				cr_assert_eq(sign(mp_memcmp(b, a, n)), sign(memcmp(b, a, n)), "n=%zu pos=%zu", n, pos);
+				cr_assert_eq(sign(mp_memcmp(a, b, n)), sign(memcmp(a, b, n)), "n=%zu pos=%zu",
+					     n, pos);
+				cr_assert_eq(sign(mp_memcmp(b, a, n)), sign(memcmp(b, a, n)), "n=%zu pos=%zu",
+					     n, pos);
 				a[pos] = (unsigned char)(pos * 37u + 11u);
 			}
 	}

@@ -40,32 +40,32 @@ Test(outconf, documented_example_is_valid)
 	int rc;
 
 	rc = check("# misport outputs\n"
-	           "[eve]\n"
-	           "target = /tmp/misport-test-eve.json\n"
-	           "events = alert, flow, stats\n"
-	           "\n"
-	           "[eve]\n"
-	           "target = unix:/run/misport/eve.sock\n"
-	           "queue = 5000\n"
-	           "[syslog]\n"
-	           "target = tcp://siem.example:514\n"
-	           "format = cef\n"
-	           "facility = local4\n"
-	           "alert-severity = crit, err, warning\n"
-	           "[syslog]\n"
-	           "  target   =   tls://[2001:db8::1]:6514   \n"
-	           "tls-ca = /etc/ssl/certs/ca-certificates.crt\n"
-	           "tls-name = siem.example\n"
-	           "sd-id = misport@32473\n"
-	           "events = all\n"
-	           "[redis]\n"
-	           "target = redis://127.0.0.1:6379/stream/misport\n"
-	           "maxlen = 5000\n"
-	           "events = alert flow\n"
-	           "[cef]\n"
-	           "target = -\n"
-	           "dvchost = \" sensor 1 \"\n",
-	           err, sizeof(err));
+		   "[eve]\n"
+		   "target = /tmp/misport-test-eve.json\n"
+		   "events = alert, flow, stats\n"
+		   "\n"
+		   "[eve]\n"
+		   "target = unix:/run/misport/eve.sock\n"
+		   "queue = 5000\n"
+		   "[syslog]\n"
+		   "target = tcp://siem.example:514\n"
+		   "format = cef\n"
+		   "facility = local4\n"
+		   "alert-severity = crit, err, warning\n"
+		   "[syslog]\n"
+		   "  target   =   tls://[2001:db8::1]:6514   \n"
+		   "tls-ca = /etc/ssl/certs/ca-certificates.crt\n"
+		   "tls-name = siem.example\n"
+		   "sd-id = misport@32473\n"
+		   "events = all\n"
+		   "[redis]\n"
+		   "target = redis://127.0.0.1:6379/stream/misport\n"
+		   "maxlen = 5000\n"
+		   "events = alert flow\n"
+		   "[cef]\n"
+		   "target = -\n"
+		   "dvchost = \" sensor 1 \"\n",
+		   err, sizeof(err));
 	cr_assert_eq(rc, 0, "%s", err);
 }
 
@@ -97,7 +97,7 @@ Test(outconf, errors_name_file_and_line)
 	cr_assert_eq(check("[cef]\ntarget = -\ndvchost = \"bad \\q escape\"\n", err, sizeof(err)), -1);
 	cr_assert_eq(check("[cef]\ntarget = -\ndvchost = \"a\" trailing\n", err, sizeof(err)), -1);
 	cr_assert_eq(check("[cef]\ntarget = -\ndvchost = \"l1\\nl2=\\\\|\\\"\"\n", err, sizeof(err)), 0, "%s",
-	             err);
+		     err);
 	cr_assert_eq(outconf_check_file("/nonexistent/misport.conf", NULL, err, sizeof(err)), -1);
 }
 
@@ -159,7 +159,7 @@ Test(outconf, net_targets)
 	cr_assert_str_eq(t.host, "fe80::1");
 	cr_assert_str_eq(t.port, "514");
 	cr_assert_eq(net_parse_target("udp://fe80::1:514", NET_ALLOW_INET, &t, err, sizeof(err)), -1,
-	             "bare IPv6 is ambiguous");
+		     "bare IPv6 is ambiguous");
 	cr_assert_eq(net_parse_target("tcp://:514", NET_ALLOW_INET, &t, err, sizeof(err)), -1);
 	cr_assert_eq(net_parse_target("tcp://h:12a", NET_ALLOW_INET, &t, err, sizeof(err)), -1);
 }

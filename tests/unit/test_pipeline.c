@@ -5,10 +5,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "misport/capture.h"
@@ -180,8 +180,9 @@ static void pend_rig_new(struct pend_rig *r, unsigned feed_queue)
 	cr_assert_eq(pthread_spin_init(&r->lock, PTHREAD_PROCESS_PRIVATE), 0);
 	scan_config_defaults(&sc);
 	cr_assert_eq(scan_new(&sc, on_scan_alert, NULL, &r->sd, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(sfeed_new(2, feed_queue, (void *)(uintptr_t)&r->lock, bound_of, NULL, sfeed_apply_scan, r->sd,
-			       &r->feed, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sfeed_new(2, feed_queue, (void *)(uintptr_t)&r->lock, bound_of, NULL, sfeed_apply_scan,
+			       r->sd, &r->feed, err, sizeof(err)),
+		     0, "%s", err);
 	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &r->rules, err, sizeof(err)), 0, "%s", err);
 	r->outs = outputs_new();
 	cr_assert_not_null(r->outs);
@@ -222,7 +223,8 @@ static unsigned alert_values(const char *path, const char *key, char (*out)[16],
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		const char *p;
 
-		if (strstr(line, "\"event_type\":\"alert\"") == NULL || strstr(line, "suppression-summary") != NULL)
+		if (strstr(line, "\"event_type\":\"alert\"") == NULL ||
+		    strstr(line, "suppression-summary") != NULL)
 			continue;
 		p = strstr(line, pattern);
 		cr_assert_not_null(p, "no %s in %s", key, line);
@@ -344,7 +346,8 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 
 	cr_assert_lt(replays, 1024u);
 	memset(&fr, 0, sizeof(fr));
-	cr_assert_eq(capture_open_file(SOURCE_DIR "/pcaps/http-3098.pcap", NULL, &cap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(capture_open_file(SOURCE_DIR "/pcaps/http-3098.pcap", NULL, &cap, err, sizeof(err)), 0,
+		     "%s", err);
 	cr_assert_geq(capture_run(cap, keep_frame, &fr, 0, err, sizeof(err)), 0, "%s", err);
 	capture_close(cap);
 	cr_assert_eq(fr.dlt, 1, "http-3098.pcap is expected to be Ethernet");
@@ -356,7 +359,8 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 	cr_assert_eq(pthread_create(&helper, NULL, release_when_stuck, NULL), 0);
 	for (unsigned k = 0; k < replays; k++)
 		for (unsigned i = 0; i < fr.n; i++) {
-			/* Ethernet + IPv4: the client 10.99.0.1 (source or destination) becomes 10.100.k/256.k%256. */
+			/* Ethernet + IPv4: the client 10.99.0.1 (source or destination)
+			 * becomes 10.100.k/256.k%256. */
 			uint8_t *ip = fr.data[i] + 14;
 			uint8_t saved[8];
 			static const uint8_t client[4] = {10, 99, 0, 1};
@@ -397,8 +401,8 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 struct hot {
 	struct pipeline *pl;
 	struct outputs *outs;
-	unsigned pkts, alert_at;     /* packets fed; the one after which the alert was out (0: none yet) */
-	uint64_t dpi_at;             /* packets handed to nDPI when the alert was out */
+	unsigned pkts, alert_at; /* packets fed; the one after which the alert was out (0: none yet) */
+	uint64_t dpi_at;         /* packets handed to nDPI when the alert was out */
 	unsigned long allocs_at;
 	unsigned long long written_at;
 	unsigned changed_dpi, changed_allocs, changed_written; /* packets after the alert that changed one */
@@ -463,7 +467,8 @@ static void check_hot_path(bool with_scan)
 		pc.scan = sd;
 	}
 	cr_assert_eq(pipeline_new(&pc, &h.pl, err, sizeof(err)), 0, "%s", err);
-	cr_assert_eq(capture_open_file(SOURCE_DIR "/pcaps/ssh-598.pcap", NULL, &cap, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(capture_open_file(SOURCE_DIR "/pcaps/ssh-598.pcap", NULL, &cap, err, sizeof(err)), 0,
+		     "%s", err);
 	cr_assert_geq(capture_run(cap, hot_cb, &h, 0, err, sizeof(err)), 0, "%s", err);
 	capture_close(cap);
 	cr_assert_eq(h.pkts, 47);
@@ -473,11 +478,12 @@ static void check_hot_path(bool with_scan)
 	cr_assert_geq(h.dpi_at, 4, "nDPI saw %llu packets", (unsigned long long)h.dpi_at);
 	cr_assert_eq(h.changed_dpi, 0, "%u of the %u packets after the verdict went to nDPI", h.changed_dpi,
 		     h.pkts - h.alert_at);
-	cr_assert_eq(h.changed_written, 0, "%u of the packets after the verdict wrote an event", h.changed_written);
+	cr_assert_eq(h.changed_written, 0, "%u of the packets after the verdict wrote an event",
+		     h.changed_written);
 #if COUNTS_ALLOCS
 	cr_assert_gt(h.allocs_at, 0, "no allocation counted at all: the counting is not in force");
-	cr_assert_eq(h.changed_allocs, 0, "%u of the %u packets after the verdict allocated", h.changed_allocs,
-		     h.pkts - h.alert_at);
+	cr_assert_eq(h.changed_allocs, 0, "%u of the %u packets after the verdict allocated",
+		     h.changed_allocs, h.pkts - h.alert_at);
 #endif
 	pipeline_free(h.pl);
 	scan_free(sd);

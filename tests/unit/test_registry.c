@@ -1,4 +1,5 @@
-/* test_registry.c: the IANA port registry loaders (misport's TSV and IANA's CSV), lookups and malformed input. */
+/* test_registry.c: the IANA port registry loaders (misport's TSV and IANA's CSV), lookups and malformed
+ * input. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,8 @@ static void expect_error(int csv, const char *content, const char *want_line, co
 	cr_assert_eq(rc, -1, "loaded a bad file: %s", content);
 	cr_assert_null(r);
 	snprintf(prefix, sizeof(prefix), "%s:%s:", path, want_line);
-	cr_assert(strncmp(err, prefix, strlen(prefix)) == 0, "error \"%s\" does not start with \"%s\"", err, prefix);
+	cr_assert(strncmp(err, prefix, strlen(prefix)) == 0, "error \"%s\" does not start with \"%s\"", err,
+		  prefix);
 	cr_assert_not_null(strstr(err, want_text), "error \"%s\" lacks \"%s\"", err, want_text);
 	unlink(path);
 }
@@ -159,8 +161,8 @@ Test(registry, tsv_header_limits_and_nul)
 	cr_assert_not_null(strstr(err, "/nonexistent/registry.tsv: cannot open"), "%s", err);
 }
 
-#define CSV_HDR                                                                                                      \
-	"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"                \
+#define CSV_HDR                                                                                              \
+	"Service Name,Port Number,Transport Protocol,Description,Assignee,Contact,Registration Date,"        \
 	"Modification Date,Reference,Service Code,Unauthorized Use Reported,Assignment Notes\r\n"
 
 Test(registry, csv_quoting_ranges_and_skips)
@@ -169,16 +171,18 @@ Test(registry, csv_quoting_ranges_and_skips)
 	char err[256];
 	const struct reg_entry *const *v = NULL;
 	const char *path = write_tmp(
-		CSV_HDR
-		"umm-port,3098,tcp,Universal Message Manager,[Phil_Braham],[Phil_Braham],,,,,,\r\n"
-		"x11,6000-6063,udp,X Window System,[Stephen_Gildea],[Stephen_Gildea],,,,,Known Unauthorized Use on port 6003,\r\n"
-		"whoispp,63,tcp,\"whois++\nIANA assigned this well-formed service name as a replacement for \"\"whois++\"\".\",[R],[R],,,,,,\r\n"
-		"\"a,b\",9,tcp,\"desc, with comma\",,,2010-07-27,2017-12,[RFC1],,,\"note line 1\nnote line 2\"\r\n"
-		"flex-lm,27000-27009,,FLEX LM (1-10),,,,,,,,\r\n"
-		"discard,9,sctp,Discard,,,,,,,,\r\n"
-		",4,tcp,Unassigned,,,,,,,,\r\n"
-		",585,,De-registered,,,,,,,,\"Use of 585 is not recommended, use 993 instead\"\r\n"
-		"argus,,,ARGUS Protocol,,,,,,,,\r\n");
+	    CSV_HDR "umm-port,3098,tcp,Universal Message Manager,[Phil_Braham],[Phil_Braham],,,,,,\r\n"
+		    "x11,6000-6063,udp,X Window System,[Stephen_Gildea],[Stephen_Gildea],,,,,Known "
+		    "Unauthorized Use on port 6003,\r\n"
+		    "whoispp,63,tcp,\"whois++\nIANA assigned this well-formed service name as a replacement "
+		    "for \"\"whois++\"\".\",[R],[R],,,,,,\r\n"
+		    "\"a,b\",9,tcp,\"desc, with comma\",,,2010-07-27,2017-12,[RFC1],,,\"note line 1\nnote "
+		    "line 2\"\r\n"
+		    "flex-lm,27000-27009,,FLEX LM (1-10),,,,,,,,\r\n"
+		    "discard,9,sctp,Discard,,,,,,,,\r\n"
+		    ",4,tcp,Unassigned,,,,,,,,\r\n"
+		    ",585,,De-registered,,,,,,,,\"Use of 585 is not recommended, use 993 instead\"\r\n"
+		    "argus,,,ARGUS Protocol,,,,,,,,\r\n");
 
 	cr_assert_eq(reg_load_csv(path, &r, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(reg_primary(r, 3098, MP_TRANSPORT_TCP)->assignee, "[Phil_Braham]");
@@ -198,7 +202,8 @@ Test(registry, csv_quoting_ranges_and_skips)
 	cr_assert(reg_has(r, "flex-lm", 27009, MP_TRANSPORT_TCP));
 	cr_assert(reg_has(r, "flex-lm", 27000, MP_TRANSPORT_UDP));
 	cr_assert_not(reg_has(r, "discard", 9, MP_TRANSPORT_TCP));
-	/* Plain "Unassigned" rows are dropped; other unnamed rows are kept as reserved, not as assignments. */
+	/* Plain "Unassigned" rows are dropped; other unnamed rows are kept as reserved, not as assignments.
+	 */
 	cr_assert_eq(reg_lookup_port(r, 4, MP_TRANSPORT_TCP, &v), 0);
 	cr_assert_eq(reg_lookup_port(r, 585, MP_TRANSPORT_TCP, &v), 1);
 	cr_assert(v[0]->flags & REG_F_RESERVED);
@@ -227,7 +232,8 @@ Test(registry, load_detects_the_format)
 {
 	struct registry *r;
 	char err[256];
-	const char *path = write_tmp("\xEF\xBB\xBF" CSV_HDR "umm-port,3098,tcp,Universal Message Manager,,,,,,,,\r\n");
+	const char *path =
+	    write_tmp("\xEF\xBB\xBF" CSV_HDR "umm-port,3098,tcp,Universal Message Manager,,,,,,,,\r\n");
 
 	cr_assert_eq(reg_load(path, &r, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(reg_primary(r, 3098, MP_TRANSPORT_TCP)->service, "umm-port");
@@ -287,8 +293,9 @@ Test(registry, iana_csv_from_shared)
 	reg_free(r);
 }
 
-/* The generated TSV agrees with IANA's CSV: every TSV entry is in the CSV, except names IANA de-assigned after
- * Wireshark's copy was made (those are in legacy-iana.tsv), and every named TCP/UDP assignment is in the TSV. */
+/* The generated TSV agrees with IANA's CSV: every TSV entry is in the CSV, except names IANA de-assigned
+ * after Wireshark's copy was made (those are in legacy-iana.tsv), and every named TCP/UDP assignment is in
+ * the TSV. */
 Test(registry, shipped_tsv_agrees_with_iana_csv)
 {
 	struct registry *csv = load_iana(), *tsv;
@@ -300,8 +307,9 @@ Test(registry, shipped_tsv_agrees_with_iana_csv)
 		const struct reg_entry *e = reg_entry_at(tsv, i);
 
 		if (!reg_has(csv, e->service, e->port_lo, (enum mp_transport)e->transport)) {
-			cr_expect_str_eq(e->service, "compressnet", "TSV has %s %u/%s, IANA does not", e->service,
-					 e->port_lo, reg_transport_name((enum mp_transport)e->transport));
+			cr_expect_str_eq(e->service, "compressnet", "TSV has %s %u/%s, IANA does not",
+					 e->service, e->port_lo,
+					 reg_transport_name((enum mp_transport)e->transport));
 			extra++;
 		}
 	}

@@ -29,7 +29,7 @@ static char *escape(const char *s, size_t cap, bool *overflow)
 }
 
 static struct mp_alert *alert_new(uint64_t ts, const char *client, const char *server, uint16_t dport,
-                                  uint8_t ip_proto, const char *verdict, int severity, const char *signature)
+				  uint8_t ip_proto, const char *verdict, int severity, const char *signature)
 {
 	struct mp_alert *a = calloc(1, sizeof(*a));
 	unsigned c[4], s[4];
@@ -55,8 +55,8 @@ static struct mp_alert *alert_new(uint64_t ts, const char *client, const char *s
 }
 
 static struct mp_flow_record flow_mk(uint64_t ts, const char *client, const char *server, uint16_t dport,
-                                     const char *app, const char *verdict, const char *service, int severity,
-                                     uint64_t bytes)
+				     const char *app, const char *verdict, const char *service, int severity,
+				     uint64_t bytes)
 {
 	struct mp_flow_record f;
 	unsigned c[4], s[4];
@@ -215,21 +215,21 @@ Test(report, escaper_replaces_controls_and_invalid_utf8)
 	/* C0 control, DEL, a lone continuation byte, an overlong '/', a surrogate, a C1 control, a cut
 	 * sequence. */
 	char *s = escape("a\x01"
-	                 "b\x7f"
-	                 "c\x80"
-	                 "d\xc0\xaf"
-	                 "e\xed\xa0\x80"
-	                 "f\xc2\x85"
-	                 "g\xe2\x86",
-	                 256, NULL);
+			 "b\x7f"
+			 "c\x80"
+			 "d\xc0\xaf"
+			 "e\xed\xa0\x80"
+			 "f\xc2\x85"
+			 "g\xe2\x86",
+			 256, NULL);
 
 	cr_assert_str_eq(s, "a\xef\xbf\xbd"
-	                    "b\xef\xbf\xbd"
-	                    "c\xef\xbf\xbd"
-	                    "d\xef\xbf\xbd\xef\xbf\xbd"
-	                    "e\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-	                    "f\xef\xbf\xbd"
-	                    "g\xef\xbf\xbd\xef\xbf\xbd");
+			    "b\xef\xbf\xbd"
+			    "c\xef\xbf\xbd"
+			    "d\xef\xbf\xbd\xef\xbf\xbd"
+			    "e\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			    "f\xef\xbf\xbd"
+			    "g\xef\xbf\xbd\xef\xbf\xbd");
 	free(s);
 }
 
@@ -255,7 +255,7 @@ Test(report, port_lists_parse_ranges_and_transports)
 	size_t skipped = 99, n;
 
 	n = report_parse_ports("22/tcp,80/tcp, 1-1024/TCP 53/udp;tcp/443 8080", REPORT_LANE_ANY, r, 8,
-	                       &skipped);
+			       &skipped);
 	cr_assert_eq(n, 6);
 	cr_assert_eq(skipped, 0);
 	cr_assert(r[0].lo == 22 && r[0].hi == 22 && r[0].lane == REPORT_LANE_TCP);
@@ -271,7 +271,7 @@ Test(report, port_lists_skip_what_is_not_a_port)
 	size_t skipped = 0, n;
 
 	n = report_parse_ports("70000, 5-3, abc, 22/sctp, -1, 7-, 65535/udp, 0, 9", REPORT_LANE_TCP, r, 2,
-	                       &skipped);
+			       &skipped);
 	cr_assert_eq(n, 2);
 	cr_assert(r[0].lo == 65535 && r[0].lane == REPORT_LANE_UDP);
 	cr_assert(r[1].lo == 0 && r[1].hi == 0 && r[1].lane == REPORT_LANE_TCP);
@@ -294,7 +294,7 @@ Test(report, page_shows_counts_ports_chart_scanners_and_talkers)
 	sink_open(&s);
 	/* Two HTTP-on-3098 alerts (one with a hostile signature), with their flows. */
 	a = alert_new(T0 + 1000000, "10.0.0.1", "10.0.0.2", 3098, 6, "port-mismatch", 1,
-	              "HTTP on 3098/tcp <script>alert(1)</script>");
+		      "HTTP on 3098/tcp <script>alert(1)</script>");
 	alert_meta_add(a, "observed_protocol", "HTTP");
 	alert_meta_add(a, "registered_service", "umm-port");
 	alert_meta_add(a, "registered_description", "Universal Message Manager");
@@ -312,13 +312,13 @@ Test(report, page_shows_counts_ports_chart_scanners_and_talkers)
 	emit_flow(&s, &f);
 	/* A legacy-port alert with a suppression closing record for it. */
 	a = alert_new(T0 + 20000000, "10.0.0.4", "10.0.0.5", 598, 6, "legacy-port", 2,
-	              "SSH on legacy 598/tcp");
+		      "SSH on legacy 598/tcp");
 	alert_meta_add(a, "observed_protocol", "SSH");
 	alert_meta_add(a, "registered_service", "sco-websrvrmg3");
 	alert_meta_add(a, "legacy_reason", "historic SCO web server manager");
 	emit_alert(&s, a);
 	a = alert_new(T0 + 40000000, "10.0.0.4", "10.0.0.5", 598, 6, "legacy-port", 2,
-	              "SSH on legacy 598/tcp");
+		      "SSH on legacy 598/tcp");
 	alert_meta_add(a, "record", "suppression-summary");
 	alert_meta_add(a, "suppressed_count", "7");
 	emit_alert(&s, a);
@@ -329,7 +329,7 @@ Test(report, page_shows_counts_ports_chart_scanners_and_talkers)
 	emit_flow(&s, &f);
 	/* A scanner with a hostile scan type, port ranges and an open port, and one scan-noise flow. */
 	a = alert_new(T0 + 50000000, "192.0.2.66", "10.0.0.2", 0, 6, "scan", 2,
-	              "TCP SYN portscan from 192.0.2.66");
+		      "TCP SYN portscan from 192.0.2.66");
 	alert_meta_add(a, "scan_type", "portscan<b>");
 	alert_meta_add(a, "port_ranges", "1-1024/tcp,3306/tcp,5900-5910/tcp");
 	alert_meta_add(a, "open_ports", "22/tcp");
@@ -348,7 +348,7 @@ Test(report, page_shows_counts_ports_chart_scanners_and_talkers)
 
 	assert_self_contained(html);
 	cr_assert_not_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"),
-	                   "the hostile signature is text");
+			   "the hostile signature is text");
 	cr_assert_not_null(strstr(html, "portscan&lt;b&gt;"));
 	cr_assert_not_null(
 	    strstr(html, "Capture time 2024-05-01 10:00:01.000 to 2024-05-01 10:01:00.000 UTC"));
@@ -367,7 +367,7 @@ Test(report, page_shows_counts_ports_chart_scanners_and_talkers)
 	cr_assert(row_with(html, "<tr data-verdict=\"scan-noise\">", row, sizeof(row)));
 	cr_assert(nth_number(row, 0) == 0 && nth_number(row, 2) == 1, "%s", row);
 	cr_assert(row_with(html, "<tr data-verdict=\"unregistered-port\">", row, sizeof(row)),
-	          "always listed");
+		  "always listed");
 	cr_assert(nth_number(row, 0) == 0);
 	cr_assert(row_with(html, "<tr data-verdict=\"match\">", row, sizeof(row)));
 	cr_assert_eq(nth_number(row, 2), 1);
@@ -453,7 +453,7 @@ Test(report, hostile_names_everywhere_are_escaped)
 	cr_assert_null(strstr(html, "\x01"));
 	cr_assert_null(strstr(html, "\xff"));
 	cr_assert_gt(count_of(html, "&quot;&#39;&gt;&lt;img onerror=x&gt;&amp;amp;\xef\xbf\xbd\xef\xbf\xbd"),
-	             8);
+		     8);
 	cr_assert_not_null(strstr(html, "<tr data-verdict=\"&quot;&#39;&gt;&lt;img"), "the verdict name too");
 	cr_assert_not_null(strstr(html, "<title>probed 53/udp</title>"));
 	cr_assert_not_null(strstr(html, "<title>probed 161/udp</title>"), "transport from the alert");
@@ -488,7 +488,7 @@ Test(report, tables_stay_within_their_bounds)
 	/* More ports than the table keeps, spread over about a day. */
 	for (unsigned i = 0; i < ports; i++) {
 		struct mp_alert *a = alert_new(T0 + (uint64_t)i * 40000000u, "10.0.0.1", "10.0.0.2",
-		                               (uint16_t)(10000 + i), 6, "unregistered-port", 2, "x");
+					       (uint16_t)(10000 + i), 6, "unregistered-port", 2, "x");
 
 		emit_alert(&s, a);
 	}
@@ -499,7 +499,7 @@ Test(report, tables_stay_within_their_bounds)
 
 		snprintf(client, sizeof(client), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
 		f = flow_mk(T0, client, "10.9.9.9", 3098, "HTTP", "port-mismatch", "umm-port", 1,
-		            100 + i % 7);
+			    100 + i % 7);
 		emit_flow(&s, &f);
 	}
 	f = flow_mk(T0, "10.200.0.1", "10.9.9.9", 3098, "HTTP", "port-mismatch", "umm-port", 1, 5000000);
@@ -523,10 +523,10 @@ Test(report, tables_stay_within_their_bounds)
 	*chart_end = '<';
 	/* Talkers: the big one first, marked as a bound; the note says keys were replaced. */
 	cr_assert(row_with(html, "<td class=\"n\">1</td><td class=\"mono\">10.200.0.1<", row, sizeof(row)),
-	          "top");
+		  "top");
 	cr_assert_not_null(strstr(row, "at most 5.0 MB"), "%s", row);
 	cr_assert_eq(count_of(strstr(html, "<table id=\"talker-table\">"), "<tr><td class=\"n\">"),
-	             MP_REPORT_TOP_TALKERS);
+		     MP_REPORT_TOP_TALKERS);
 	cr_assert_not_null(strstr(html, "figures marked \"at most\" are upper bounds"));
 	free(html);
 }

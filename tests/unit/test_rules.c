@@ -1,4 +1,5 @@
-/* test_rules.c: the protocol map (incl. coverage of every nDPI 4.2 protocol), the legacy list and the policy parser. */
+/* test_rules.c: the protocol map (incl. coverage of every nDPI 4.2 protocol), the legacy list and the policy
+ * parser. */
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <ndpi/ndpi_api.h>
@@ -11,7 +12,7 @@
 #include "misport/rules.h"
 
 #define RULES SOURCE_DIR "/rules"
-#define CSV SHARED_DIR "/iana/service-names-port-numbers.csv"
+#define CSV   SHARED_DIR "/iana/service-names-port-numbers.csv"
 
 static char tmp_path[64];
 
@@ -35,7 +36,8 @@ static void expect_prefix(const char *err, const char *path, const char *line, c
 	char prefix[128];
 
 	snprintf(prefix, sizeof(prefix), "%s:%s:", path, line);
-	cr_assert(strncmp(err, prefix, strlen(prefix)) == 0, "error \"%s\" does not start with \"%s\"", err, prefix);
+	cr_assert(strncmp(err, prefix, strlen(prefix)) == 0, "error \"%s\" does not start with \"%s\"", err,
+		  prefix);
 	cr_assert_not_null(strstr(err, text), "error \"%s\" lacks \"%s\"", err, text);
 }
 
@@ -57,7 +59,8 @@ static struct registry *shipped_registry(void)
 	return r;
 }
 
-/* ---- protocol map ---------------------------------------------------------------------------------------------- */
+/* ---- protocol map
+ * ---------------------------------------------------------------------------------------------- */
 
 Test(protomap, shipped_map_loads)
 {
@@ -72,8 +75,8 @@ Test(protomap, shipped_map_loads)
 	cr_assert(pmap_counts_as(p, "WWW"));
 	cr_assert(p->has_own);
 	p = pmap_find(m, "TLS");
-	for (const char *const *s = (const char *const[]){"https", "imaps", "pop3s", "ldaps", "ftps", "ircs-u",
-							   "domain-s", "submissions", "imap", NULL};
+	for (const char *const *s = (const char *const[]){"https", "imaps", "pop3s", "ldaps", "ftps",
+							  "ircs-u", "domain-s", "submissions", "imap", NULL};
 	     *s != NULL; s++)
 		cr_assert(pmap_counts_as(p, *s), "TLS should count as %s", *s);
 	cr_assert_not(pmap_counts_as(p, "ssh"));
@@ -131,9 +134,11 @@ Test(protomap, covers_every_ndpi_protocol)
 
 		for (unsigned id = 0; id < n && !found; id++)
 			found = strcmp(ndpi_get_proto_name(nd, (u_int16_t)id), name) == 0;
-		cr_expect(found, "protomap.conf:%u names \"%s\", which nDPI does not know", pmap_at(m, i)->line, name);
+		cr_expect(found, "protomap.conf:%u names \"%s\", which nDPI does not know",
+			  pmap_at(m, i)->line, name);
 	}
-	cr_log_info("nDPI protocols: %u, mapped to IANA names: %u, marked without counterpart: %u", n, mapped, none);
+	cr_log_info("nDPI protocols: %u, mapped to IANA names: %u, marked without counterpart: %u", n, mapped,
+		    none);
 	cr_assert_eq(mapped + none, n);
 	ndpi_exit_detection_module(nd);
 	pmap_free(m);
@@ -152,8 +157,8 @@ Test(protomap, every_service_name_is_registered)
 		const struct pmap_proto *p = pmap_at(m, i);
 
 		for (size_t k = 0; k < p->n_names; k++) {
-			cr_expect_gt(reg_lookup_name(r, p->names[k].service, &v), 0, "%s: %s is not in registry.tsv",
-				     p->ndpi, p->names[k].service);
+			cr_expect_gt(reg_lookup_name(r, p->names[k].service, &v), 0,
+				     "%s: %s is not in registry.tsv", p->ndpi, p->names[k].service);
 			if (csv != NULL)
 				cr_expect_gt(reg_lookup_name(csv, p->names[k].service, &v), 0,
 					     "%s: %s is not in IANA's CSV", p->ndpi, p->names[k].service);
@@ -181,7 +186,8 @@ static void pmap_expect_error(const char *content, const char *line, const char 
 Test(protomap, malformed_lines_name_file_and_line)
 {
 	pmap_expect_error(PM_HDR "proto SSH carrier ssh\n", "5", "class \"carrier\" is not declared");
-	pmap_expect_error(PM_HDR "proto Google service none unregistered\n", "5", "reason \"unregistered\" is not declared");
+	pmap_expect_error(PM_HDR "proto Google service none unregistered\n", "5",
+			  "reason \"unregistered\" is not declared");
 	pmap_expect_error(PM_HDR "proto SSH service ssh\nproto SSH service ssh\n", "6", "mapped twice");
 	pmap_expect_error(PM_HDR "defacto SSH 22/tcp x\n", "5", "no proto line before");
 	pmap_expect_error(PM_HDR "proto SSH service ssh\ndefacto SSH 22/sctp x\n", "6", "bad transport");
@@ -207,7 +213,8 @@ Test(protomap, header_is_required)
 	unlink(path);
 }
 
-/* ---- legacy list ------------------------------------------------------------------------------------------------ */
+/* ---- legacy list
+ * ------------------------------------------------------------------------------------------------ */
 
 static struct legacy_list *shipped_legacy(void)
 {
@@ -260,8 +267,8 @@ Test(legacy, shipped_list_loads)
 }
 
 /* A legacy entry must agree with the registry: a port or name entry names a service registered on that port
- * (a name entry's canonical name when only IANA's CSV has the alias); a vacated entry's port is either free or
- * still carries the withdrawn name in the older Wireshark copy. */
+ * (a name entry's canonical name when only IANA's CSV has the alias); a vacated entry's port is either free
+ * or still carries the withdrawn name in the older Wireshark copy. */
 Test(legacy, every_entry_exists_in_the_registry)
 {
 	struct legacy_list *l = shipped_legacy();
@@ -277,23 +284,25 @@ Test(legacy, every_entry_exists_in_the_registry)
 
 		switch (e->scope) {
 		case LEGACY_SCOPE_PORT:
-			cr_expect(reg_has(r, e->service, e->port, t), "%s:%u: %s is not registered on %u/%s", e->file,
-				  e->line, e->service, e->port, reg_transport_name(t));
+			cr_expect(reg_has(r, e->service, e->port, t), "%s:%u: %s is not registered on %u/%s",
+				  e->file, e->line, e->service, e->port, reg_transport_name(t));
 			break;
 		case LEGACY_SCOPE_NAME:
-			cr_expect_not_null(reg_primary(r, e->port, t), "%s:%u: %u/%s has no registration", e->file, e->line,
-					   e->port, reg_transport_name(t));
+			cr_expect_not_null(reg_primary(r, e->port, t), "%s:%u: %u/%s has no registration",
+					   e->file, e->line, e->port, reg_transport_name(t));
 			if (csv != NULL)
-				cr_expect(reg_has(csv, e->service, e->port, t), "%s:%u: IANA has no alias %s on %u",
-					  e->file, e->line, e->service, e->port);
+				cr_expect(reg_has(csv, e->service, e->port, t),
+					  "%s:%u: IANA has no alias %s on %u", e->file, e->line, e->service,
+					  e->port);
 			break;
 		case LEGACY_SCOPE_VACATED:
 			cr_expect(reg_primary(r, e->port, t) == NULL || reg_has(r, e->service, e->port, t),
-				  "%s:%u: %u/%s is assigned to %s", e->file, e->line, e->port, reg_transport_name(t),
-				  reg_primary(r, e->port, t)->service);
+				  "%s:%u: %u/%s is assigned to %s", e->file, e->line, e->port,
+				  reg_transport_name(t), reg_primary(r, e->port, t)->service);
 			if (csv != NULL)
-				cr_expect(reg_lookup_port(csv, e->port, t, &v) > 0, "%s:%u: IANA lists nothing on %u/%s",
-					  e->file, e->line, e->port, reg_transport_name(t));
+				cr_expect(reg_lookup_port(csv, e->port, t, &v) > 0,
+					  "%s:%u: IANA lists nothing on %u/%s", e->file, e->line, e->port,
+					  reg_transport_name(t));
 			break;
 		}
 	}
@@ -311,15 +320,16 @@ static int word_historic(const char *s)
 	return 0;
 }
 
-/* Every entry IANA's own text marks historic, deprecated, de-registered, de-assigned, removed or withdrawn is in
- * the legacy list (re-assigned ports whose notes only recall an earlier removal are not). */
+/* Every entry IANA's own text marks historic, deprecated, de-registered, de-assigned, removed or withdrawn is
+ * in the legacy list (re-assigned ports whose notes only recall an earlier removal are not). */
 Test(legacy, includes_every_entry_iana_marks)
 {
 	struct legacy_list *l = shipped_legacy();
 	struct registry *csv;
 	char err[256];
-	static const char *const marks[] = {"deprecated", "de-registered", "de-assigned", "removed", "withdrawn",
-					    "decomissioned", "de-commissioned", "no longer in use"};
+	static const char *const marks[] = {"deprecated",      "de-registered",   "de-assigned",
+					    "removed",         "withdrawn",       "decomissioned",
+					    "de-commissioned", "no longer in use"};
 	size_t checked = 0;
 
 	if (access(CSV, R_OK) != 0)
@@ -330,15 +340,17 @@ Test(legacy, includes_every_entry_iana_marks)
 		int marked = word_historic(e->description) || word_historic(e->notes);
 
 		for (size_t k = 0; k < sizeof(marks) / sizeof(marks[0]) && !marked; k++)
-			marked = strcasestr(e->description, marks[k]) != NULL || strcasestr(e->notes, marks[k]) != NULL;
+			marked = strcasestr(e->description, marks[k]) != NULL ||
+				 strcasestr(e->notes, marks[k]) != NULL;
 		if (!marked || e->port_lo != e->port_hi)
 			continue;
 		if (!(e->flags & REG_F_RESERVED) && strcasestr(e->notes, "previously") != NULL)
 			continue; /* a live registration whose port was removed once, long ago */
 		checked++;
 		cr_expect(listed(l, e->port_lo, (enum mp_transport)e->transport, NULL),
-			  "IANA marks %s %u/%s (\"%s\"), but the legacy list lacks it", e->service[0] ? e->service : "-",
-			  e->port_lo, reg_transport_name((enum mp_transport)e->transport), e->description);
+			  "IANA marks %s %u/%s (\"%s\"), but the legacy list lacks it",
+			  e->service[0] ? e->service : "-", e->port_lo,
+			  reg_transport_name((enum mp_transport)e->transport), e->description);
 	}
 	cr_assert_gt(checked, 200);
 	reg_free(csv);
@@ -368,7 +380,8 @@ Test(legacy, malformed_lines_name_file_and_line)
 	legacy_expect_error(LG_HDR "65536\ttcp\tx\tport\tsrc\treason\n", "3", "bad port");
 	legacy_expect_error(LG_HDR "598\ttcp\t-\tport\tsrc\treason\n", "3", "needs a service");
 	legacy_expect_error(LG_HDR "598\ttcp\tx\tport\t\treason\n", "3", "empty source");
-	legacy_expect_error(LG_HDR "598\ttcp/udp\tx\tport\ts\tr\n598\tudp\tx\tport\ts\tr\n", "4", "already listed");
+	legacy_expect_error(LG_HDR "598\ttcp/udp\tx\tport\ts\tr\n598\tudp\tx\tport\ts\tr\n", "4",
+			    "already listed");
 }
 
 Test(legacy, tcp_udp_expands_and_lookup_sorts)
@@ -392,7 +405,8 @@ Test(legacy, tcp_udp_expands_and_lookup_sorts)
 	unlink(path);
 }
 
-/* ---- policy ----------------------------------------------------------------------------------------------------- */
+/* ---- policy
+ * ----------------------------------------------------------------------------------------------------- */
 
 static const uint8_t *ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
@@ -487,8 +501,12 @@ Test(policy, good_lines)
 	cr_assert_eq(r->transport, MP_TRANSPORT_UDP);
 
 	{
-		struct policy_flow f = {.family = 4, .client = ip4(192, 0, 2, 1), .server = ip4(10, 1, 2, 3),
-					.port = 3098, .transport = MP_TRANSPORT_TCP, .proto = "HTTP",
+		struct policy_flow f = {.family = 4,
+					.client = ip4(192, 0, 2, 1),
+					.server = ip4(10, 1, 2, 3),
+					.port = 3098,
+					.transport = MP_TRANSPORT_TCP,
+					.proto = "HTTP",
 					.verdict = MP_VERDICT_PORT_MISMATCH};
 
 		cr_assert_eq(policy_match(p, POLICY_ALLOW, &f), policy_at(p, 0));
@@ -579,7 +597,8 @@ Test(policy, shipped_policy_has_no_rules_and_its_examples_load)
 	unlink(path);
 }
 
-/* ---- the whole set ----------------------------------------------------------------------------------------------- */
+/* ---- the whole set
+ * ----------------------------------------------------------------------------------------------- */
 
 Test(rules, load_shipped_dir)
 {
@@ -591,10 +610,12 @@ Test(rules, load_shipped_dir)
 	cr_assert(rules_port_flags(r, 3098, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY);
 	cr_assert(rules_port_flags(r, 598, MP_TRANSPORT_UDP) & RULES_PORT_LEGACY);
 	cr_assert_str_eq(rules_port_legacy(r, 598, MP_TRANSPORT_TCP)->service, "sco-websrvrmg3");
-	cr_assert(rules_port_flags(r, 585, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY);   /* vacated */
-	cr_assert(rules_port_flags(r, 2, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY);     /* compressnet, de-assigned */
-	cr_assert(rules_port_flags(r, 4444, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY);  /* krb524 + nv-video */
-	cr_assert_not(rules_port_flags(r, 63, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY); /* only an alias is historic */
+	cr_assert(rules_port_flags(r, 585, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY); /* vacated */
+	cr_assert(rules_port_flags(r, 2, MP_TRANSPORT_TCP) &
+		  RULES_PORT_LEGACY); /* compressnet, de-assigned */
+	cr_assert(rules_port_flags(r, 4444, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY); /* krb524 + nv-video */
+	cr_assert_not(rules_port_flags(r, 63, MP_TRANSPORT_TCP) &
+		      RULES_PORT_LEGACY); /* only an alias is historic */
 	cr_assert_not(rules_port_flags(r, 44818, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY);
 	cr_assert_not(rules_port_flags(r, 514, MP_TRANSPORT_TCP) & RULES_PORT_LEGACY);
 	cr_assert(rules_port_flags(r, 22, MP_TRANSPORT_TCP) & RULES_PORT_WELLKNOWN);

@@ -157,7 +157,7 @@ static struct scan_probe mkprobe(uint32_t client, uint32_t server, uint16_t port
 }
 
 static void observe(struct scan_detector *sd, uint32_t client, uint32_t server, uint16_t port, enum kind k,
-                    uint64_t t_ms)
+		    uint64_t t_ms)
 {
 	struct scan_probe p = mkprobe(client, server, port, k, t_ms);
 
@@ -296,7 +296,7 @@ Test(scan, vertical_portscan_fires_at_the_threshold_once_per_window)
 	cr_expect_eq(a->src_ip[3], 66);
 	cr_expect_eq(a->dst_ip[3], 10);
 	cr_expect(strstr(a->signature, "10.98.0.66 scanned 15 TCP ports of 10.98.0.10") != NULL, "%s",
-	          a->signature);
+		  a->signature);
 	cr_expect(strstr(a->signature, "(SYN scan)") != NULL, "%s", a->signature);
 	/* The rest of the scan is counted, not alerted. */
 	for (uint16_t p = 16; p <= 1000; p++)
@@ -380,7 +380,7 @@ Test(scan, horizontal_portsweep_fires_at_25_hosts)
 	cr_expect_eq(meta_u(a, "filtered_ports"), 25, "no answers: filtered");
 	cr_expect_eq(meta_u(a, "targets_silent"), 25);
 	cr_expect(strstr(a->signature, "swept 25 hosts (10.98.1.1-10.98.1.25) on 445/tcp") != NULL, "%s",
-	          a->signature);
+		  a->signature);
 	scan_free(sd);
 }
 
@@ -412,10 +412,10 @@ Test(scan, udp_portscan_uses_port_unreachables)
 
 	for (uint16_t p = 100; p < 200; p++)
 		observe(sd, SCANNER, TARGET, p,
-		        p == 161      ? UDP_OPEN
-		        : p % 10 == 0 ? UDP_SILENT
-		                      : UDP_CLOSED,
-		        p);
+			p == 161      ? UDP_OPEN
+			: p % 10 == 0 ? UDP_SILENT
+				      : UDP_CLOSED,
+			p);
 	scan_flush(sd);
 	cr_assert_eq(g_sink.n, 2);
 	a = &g_sink.a[1];
@@ -610,7 +610,7 @@ Test(scan, policy_ignore_scanner_never_flag_and_ignore_target)
 	    scan_cidr_parse("10.98.0.66/32", &cfg.ignore_scanner[cfg.n_ignore_scanner++], err, sizeof(err)),
 	    0);
 	cr_assert_eq(scan_cidr_parse("10.97.0.0/16", &cfg.never_flag[cfg.n_never_flag++], err, sizeof(err)),
-	             0);
+		     0);
 	cr_assert_eq(
 	    scan_cidr_parse("10.95.0.0/24", &cfg.ignore_target[cfg.n_ignore_target++], err, sizeof(err)), 0);
 	sd = detector(&cfg);
@@ -643,7 +643,7 @@ Test(scan, ipv6_sources_and_targets)
 	cr_assert_eq(g_sink.n, 1);
 	cr_expect_eq(g_sink.a[0].family, 6);
 	cr_expect(strstr(g_sink.a[0].signature, "2001:db8::66 scanned 15 TCP ports of 2001:db8::10") != NULL,
-	          "%s", g_sink.a[0].signature);
+		  "%s", g_sink.a[0].signature);
 	scan_free(sd);
 }
 
@@ -784,24 +784,24 @@ Test(scan_conf, parses_parameters_policy_and_header)
 	struct scan_config c;
 	char err[256];
 	const char *path = write_tmp("# scan.conf test\n"
-	                             "# source: unit test\n"
-	                             "# date: 2026-01-02\n"
-	                             "\n"
-	                             "window 120   # two minutes\n"
-	                             "portscan-ports 30\n"
-	                             "portsweep-hosts 10\n"
-	                             "pingsweep-hosts 0\n"
-	                             "trw-theta0 0.9\n"
-	                             "trw-theta1 0.1\n"
-	                             "trw-pd 0.999\n"
-	                             "trw-pf 0.001\n"
-	                             "trw off\n"
-	                             "memory 32m\n"
-	                             "max-sources 1000\n"
-	                             "ignore-scanner 192.0.2.7\n"
-	                             "never-flag 10.0.0.0/8\n"
-	                             "never-flag 2001:db8::/32\n"
-	                             "ignore-target 198.51.100.0/24\n");
+				     "# source: unit test\n"
+				     "# date: 2026-01-02\n"
+				     "\n"
+				     "window 120   # two minutes\n"
+				     "portscan-ports 30\n"
+				     "portsweep-hosts 10\n"
+				     "pingsweep-hosts 0\n"
+				     "trw-theta0 0.9\n"
+				     "trw-theta1 0.1\n"
+				     "trw-pd 0.999\n"
+				     "trw-pf 0.001\n"
+				     "trw off\n"
+				     "memory 32m\n"
+				     "max-sources 1000\n"
+				     "ignore-scanner 192.0.2.7\n"
+				     "never-flag 10.0.0.0/8\n"
+				     "never-flag 2001:db8::/32\n"
+				     "ignore-target 198.51.100.0/24\n");
 
 	scan_config_defaults(&c);
 	cr_assert_eq(scan_config_load(&c, path, err, sizeof(err)), 0, "%s", err);
@@ -1069,7 +1069,7 @@ static int h_packet(void *user, int dlt, const struct capture_pkt *pkt)
 		struct dpi_result res;
 
 		if (dpi_process(h->dpi, f->dpi, p.l3, p.l3_len, p.ts_us, f->pkts[0] + f->pkts[1], p.ip_proto,
-		                &res)) {
+				&res)) {
 			memcpy(f->proto_name, res.name, sizeof(f->proto_name) - 1);
 			f->dpi_done = 1;
 			dpi_flow_free(h->dpi, f->dpi);
@@ -1142,7 +1142,7 @@ Test(scan_pcap, syn_scan)
 	run_capture("scan-syn.pcap");
 	a = final_alert("portscan", SCAN_SID_PORTSCAN_TCP);
 	cr_expect(strstr(a->signature, "10.98.0.66 scanned 1000 TCP ports of 10.98.0.10 in ") != NULL, "%s",
-	          a->signature);
+		  a->signature);
 	cr_expect(strstr(a->signature, "(SYN scan)") != NULL, "%s", a->signature);
 	cr_expect_eq(meta_u(a, "ports"), 1000);
 	cr_expect_eq(meta_u(a, "targets"), 1);
@@ -1190,7 +1190,7 @@ Test(scan_pcap, version_scan_reports_http_to_22_inside_the_scan)
 	cr_expect(strstr(a->signature, "on 2 hosts (10.98.0.10-10.98.0.11)") != NULL, "%s", a->signature);
 	cr_expect(strstr(a->signature, "version probe") != NULL, "%s", a->signature);
 	cr_expect(strstr(meta(a, "mismatches"), "probed 22/tcp with HTTP") != NULL, "%s",
-	          meta(a, "mismatches"));
+		  meta(a, "mismatches"));
 	cr_expect_gt(g_h->mismatches, 0);
 	cr_expect_eq(g_h->scan_noise, g_h->mismatches, "every mismatch of the scanner is scan-noise");
 	end_capture();
@@ -1270,7 +1270,8 @@ Test(scan, trw_counts_only_contacts_into_home_net)
 
 	for (uint32_t i = 1; i <= 6; i++)
 		observe(sd, IP(192, 168, 2, 100), IP(157, 240, 0, (uint8_t)i), 5222, SYN_SILENT, i * 10);
-	cr_assert_not(is_scanner(sd, IP(192, 168, 2, 100)), "failures to public hosts are not first contacts here");
+	cr_assert_not(is_scanner(sd, IP(192, 168, 2, 100)),
+		      "failures to public hosts are not first contacts here");
 	for (uint32_t i = 1; i <= 4; i++)
 		observe(sd, IP(203, 0, 113, 9), IP(10, 1, 0, (uint8_t)i), 5222, SYN_SILENT, 100 + i * 10);
 	cr_assert(is_scanner(sd, IP(203, 0, 113, 9)), "4 failed first contacts into home-net flag");

@@ -46,8 +46,8 @@ static struct scan_feed *make_with(unsigned n, unsigned cap, sfeed_bound_fn bfn)
 	memset(g_bound, 0, sizeof(g_bound));
 	pthread_spin_init(&g_lock, PTHREAD_PROCESS_PRIVATE);
 	cr_assert_eq(sfeed_new(n, cap, n > 1 ? (void *)(uintptr_t)&g_lock : NULL, n > 1 ? bfn : NULL, NULL,
-	                       record, NULL, &f, err, sizeof(err)),
-	             0, "%s", err);
+			       record, NULL, &f, err, sizeof(err)),
+		     0, "%s", err);
 	return f;
 }
 
@@ -75,9 +75,9 @@ static void expect_applied(const struct sfeed_key *want, size_t n)
 	cr_assert_eq(g_n, n, "applied %zu calls, expected %zu", g_n, n);
 	for (size_t i = 0; i < n; i++)
 		cr_assert(g_keys[i].pos == want[i].pos && g_keys[i].sub == want[i].sub,
-		          "call %zu: applied (%llu,%llu), expected (%llu,%llu)", i,
-		          (unsigned long long)g_keys[i].pos, (unsigned long long)g_keys[i].sub,
-		          (unsigned long long)want[i].pos, (unsigned long long)want[i].sub);
+			  "call %zu: applied (%llu,%llu), expected (%llu,%llu)", i,
+			  (unsigned long long)g_keys[i].pos, (unsigned long long)g_keys[i].sub,
+			  (unsigned long long)want[i].pos, (unsigned long long)want[i].sub);
 }
 
 Test(scanfeed, merges_two_queues_in_key_order)
@@ -214,10 +214,10 @@ Test(scanfeed, refuses_bad_parameters)
 	char err[128];
 
 	cr_assert_neq(sfeed_new(2, 16, NULL, bound, NULL, record, NULL, &f, err, sizeof(err)),
-	              0); /* no lock */
+		      0); /* no lock */
 	cr_assert_null(f);
 	cr_assert_neq(sfeed_new(1, 12, NULL, NULL, NULL, record, NULL, &f, err, sizeof(err)),
-	              0); /* not 2^n */
+		      0); /* not 2^n */
 	cr_assert_neq(sfeed_new(0, 16, NULL, NULL, NULL, record, NULL, &f, err, sizeof(err)), 0);
 	cr_assert_neq(sfeed_new(1, 16, NULL, NULL, NULL, NULL, NULL, &f, err, sizeof(err)), 0);
 }
@@ -284,7 +284,7 @@ Test(scanfeed, two_threads_give_capture_order_and_exact_answers)
 	pthread_join(t[1], NULL);
 	sfeed_drain(g_feed);
 	cr_assert_eq(g_nonquery, total, "every call applied once (%zu of %llu)", g_nonquery,
-	             (unsigned long long)total);
+		     (unsigned long long)total);
 	for (size_t i = 1; i < g_n; i++)
 		cr_assert(!sfeed_key_lt(g_keys[i], g_keys[i - 1]), "call %zu applied out of order", i);
 	before = 0;
@@ -292,7 +292,7 @@ Test(scanfeed, two_threads_give_capture_order_and_exact_answers)
 		before += g_calls[p];
 		if (g_query[p])
 			cr_assert_eq(g_got[p], before >= g_thresh[p] ? 2 : 1, "query at %llu",
-			             (unsigned long long)p);
+				     (unsigned long long)p);
 	}
 	sfeed_free(g_feed);
 }

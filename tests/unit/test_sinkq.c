@@ -37,7 +37,7 @@ static int f_connect(void *ctx, uint64_t deadline_ms, char *err, size_t errlen)
 }
 
 static int f_send(void *ctx, struct sinkq_rec *const *recs, size_t n, size_t *done, uint64_t deadline_ms,
-                  char *err, size_t errlen)
+		  char *err, size_t errlen)
 {
 	struct fake *f = ctx;
 
@@ -245,7 +245,7 @@ Test(sinkq, stop_is_bounded_when_the_receiver_never_comes)
 	t0 = sinkq_now_ms();
 	sinkq_stop(q, t0 + 300);
 	cr_assert_lt(sinkq_now_ms() - t0, 1000, "stop took %llu ms",
-	             (unsigned long long)(sinkq_now_ms() - t0));
+		     (unsigned long long)(sinkq_now_ms() - t0));
 	sinkq_get_stats(q, &st);
 	cr_assert_eq(st.dropped_exit, 10);
 	cr_assert_eq(st.sent, 0);

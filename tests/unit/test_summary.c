@@ -88,7 +88,8 @@ Test(summary, printed_tables)
 	cr_assert_not_null(strstr(out, "malformed packets: 2"), "%s", out);
 	http = strstr(out, "HTTP ");
 	dns = strstr(out, "DNS ");
-	cr_assert(http != NULL && dns != NULL && http < dns, "HTTP (2 flows) is not listed before DNS (1):\n%s", out);
+	cr_assert(http != NULL && dns != NULL && http < dns,
+		  "HTTP (2 flows) is not listed before DNS (1):\n%s", out);
 	cr_assert_not_null(strstr(out, "umm-port"), "%s", out);
 	cr_assert_not_null(strstr(out, "3098/tcp"), "%s", out);
 	free(out);

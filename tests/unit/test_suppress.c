@@ -61,7 +61,8 @@ Test(suppress, repeats_within_the_interval_are_counted_and_closed)
 		cr_assert_not(supp_check(t, &a, 2000000 + (uint64_t)i));
 	cr_assert_eq(supp_table_stats(t)->suppressed, 5);
 	/* Another verdict, port or client is another key. */
-	struct mp_alert b = mk(1, 3098, "legacy-port"), c = mk(2, 3098, "port-mismatch"), d = mk(1, 80, "port-mismatch");
+	struct mp_alert b = mk(1, 3098, "legacy-port"), c = mk(2, 3098, "port-mismatch"),
+			d = mk(1, 80, "port-mismatch");
 	cr_assert(supp_check(t, &b, 3000000));
 	cr_assert(supp_check(t, &c, 3000000));
 	cr_assert(supp_check(t, &d, 3000000));

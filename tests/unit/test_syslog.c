@@ -85,8 +85,7 @@ static int parse5424(const char *s, struct msg5424 *m)
 					continue;
 				}
 				if (*s == '"' || *s == ']')
-					break; /* an unescaped '"' ends the value; a bare ']' is a syntax
-					          error */
+					break; /* an unescaped '"' ends the value, a bare ']' is an error */
 				m->pvalue[m->n_params][o++] = *s++;
 				if (o + 1 >= sizeof(m->pvalue[0]))
 					return -1;
@@ -164,12 +163,12 @@ Test(syslog, header_fields)
 	char buf[512];
 	struct sbuf b;
 	struct rfc5424_hdr h = {.facility = 21,
-	                        .severity = 3,
-	                        .time_us = 1700000000123456ull,
-	                        .hostname = "sensor one",
-	                        .app_name = "misport",
-	                        .procid = "4242",
-	                        .msgid = "alert"};
+				.severity = 3,
+				.time_us = 1700000000123456ull,
+				.hostname = "sensor one",
+				.app_name = "misport",
+				.procid = "4242",
+				.msgid = "alert"};
 	struct msg5424 m;
 
 	sb_init(&b, buf, sizeof(buf));
@@ -195,7 +194,7 @@ Test(syslog, header_fields)
 Test(syslog, sd_param_values_are_escaped)
 {
 	static const char *const hostile[] = {"plain", "quote\"in", "back\\slash",   "close]bracket",
-	                                      "\"]\\", "end\\",     "utf8 \xc3\xa9", "bad \xff byte"};
+					      "\"]\\", "end\\",     "utf8 \xc3\xa9", "bad \xff byte"};
 	static const char *const names[] = {"v"};
 	struct msg5424 m;
 
@@ -204,12 +203,12 @@ Test(syslog, sd_param_values_are_escaped)
 		struct sbuf b;
 		const char *values[1] = {hostile[i]};
 		struct rfc5424_hdr h = {.facility = 1,
-		                        .severity = 5,
-		                        .time_us = 0,
-		                        .hostname = "h",
-		                        .app_name = "misport",
-		                        .procid = "1",
-		                        .msgid = "alert"};
+					.severity = 5,
+					.time_us = 0,
+					.hostname = "h",
+					.app_name = "misport",
+					.procid = "1",
+					.msgid = "alert"};
 
 		sb_init(&b, buf, sizeof(buf));
 		rfc5424_header(&b, &h);
@@ -291,7 +290,7 @@ Test(syslog, tcp_octet_counted_frames_carry_every_event)
 	lfd = listen_on(SOCK_STREAM, &port);
 	snprintf(target, sizeof(target), "tcp://127.0.0.1:%d", port);
 	cr_assert_eq(outputs_add_opts(o, "syslog", target, opts, 2, MP_EVMASK_ALL, err, sizeof(err)), 0, "%s",
-	             err);
+		     err);
 	for (int i = 0; i < N; i++) {
 		struct mp_alert a;
 		struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = &a};
@@ -344,7 +343,7 @@ Test(syslog, tcp_octet_counted_frames_carry_every_event)
 		cr_assert_str_eq(m.msgid, "alert");
 		cr_assert_str_eq(m.sd_id, "misport@32473");
 		cr_assert_str_eq(m.pvalue[2], frames % 3 == 2 ? "line break" : verdicts[frames % 3],
-		                 "frame %zu", frames);
+				 "frame %zu", frames);
 		snprintf(want, sizeof(want), "\"signature\":\"event %zu\"", frames);
 		cr_assert_not_null(strstr(m.msg, want), "frame %zu in order: %s", frames, m.msg);
 		cr_assert_eq(m.msg[0], '{');
@@ -369,7 +368,7 @@ Test(syslog, udp_one_message_per_datagram_and_cef)
 	fd = listen_on(SOCK_DGRAM, &port);
 	snprintf(target, sizeof(target), "udp://127.0.0.1:%d", port);
 	cr_assert_eq(outputs_add_opts(o, "syslog", target, opts, 2, MP_EVMASK_ALERT, err, sizeof(err)), 0,
-	             "%s", err);
+		     "%s", err);
 	for (int i = 0; i < N; i++) {
 		struct mp_alert a;
 		struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = &a};

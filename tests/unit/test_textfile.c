@@ -59,7 +59,8 @@ Test(textfile, limits_are_errors_with_file_and_line)
 	cr_assert_not_null(strstr(err, path), "%s", err);
 	cr_assert_eq(tf_open(&f, path, 11, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(tf_next_line(&f, 9, &line, err, sizeof(err)), -1);
-	cr_assert(strncmp(err, path, strlen(path)) == 0 && strncmp(err + strlen(path), ":1:", 3) == 0, "%s", err);
+	cr_assert(strncmp(err, path, strlen(path)) == 0 && strncmp(err + strlen(path), ":1:", 3) == 0, "%s",
+		  err);
 	tf_close(&f);
 	path = temp_file(nul, sizeof(nul) - 1);
 	cr_assert_eq(tf_open(&f, path, 100, err, sizeof(err)), -1);

@@ -127,10 +127,11 @@ static void same_as_one(const char *const *caps)
 	cr_assert_gt(one.pkts, 0u);
 	for (unsigned n = 2; n <= 3; n++) {
 		run(n, caps, &many);
-		cr_assert_eq(many.alerts, one.alerts, "--workers %u: %u alerts, one worker %u", n, many.alerts,
-			     one.alerts);
+		cr_assert_eq(many.alerts, one.alerts, "--workers %u: %u alerts, one worker %u", n,
+			     many.alerts, one.alerts);
 		cr_assert_eq(many.alert_sum, one.alert_sum, "--workers %u: alerts differ", n);
-		cr_assert_eq(many.flows, one.flows, "--workers %u: %u flows, one worker %u", n, many.flows, one.flows);
+		cr_assert_eq(many.flows, one.flows, "--workers %u: %u flows, one worker %u", n, many.flows,
+			     one.flows);
 		cr_assert_eq(many.flow_sum, one.flow_sum, "--workers %u: flow records differ", n);
 		cr_assert_eq(many.pkts, one.pkts);
 		cr_assert_eq(many.flows_total, one.flows_total);
@@ -140,8 +141,8 @@ static void same_as_one(const char *const *caps)
 /* Alerts of three kinds (a mismatch, legacy ports, scans) and many host pairs in one run. */
 Test(workers, any_number_of_workers_emits_what_one_emits)
 {
-	static const char *const caps[] = {"mixed.pcap", "http-3098.pcap", "ssh-598.pcap", "dns-80.pcap",
-					   "scan-syn.pcap", NULL};
+	static const char *const caps[] = {"mixed.pcap",  "http-3098.pcap", "ssh-598.pcap",
+					   "dns-80.pcap", "scan-syn.pcap",  NULL};
 
 	same_as_one(caps);
 }
@@ -186,8 +187,9 @@ Test(workers, parses_cpu_lists)
 	cr_assert(cpus[0] == 0 && cpus[1] == 2 && cpus[2] == 3 && cpus[3] == 2);
 	cr_assert_eq(wk_parse_cpus("0-1023", cpus, 4, err, sizeof(err)), 4, "%s", err);
 	cr_assert(cpus[0] == 0 && cpus[3] == 3);
-	static const char *const bad[] = {"", "x", "1,", ",1", "1-", "-1", "3-1", "1024", "0-1024", "1;2",
-					  "1 ", "99999999999999999999", NULL};
+	static const char *const bad[] = {"",    "x",    "1,",     ",1",  "1-", "-1",
+					  "3-1", "1024", "0-1024", "1;2", "1 ", "99999999999999999999",
+					  NULL};
 	for (const char *const *b = bad; *b != NULL; b++) {
 		err[0] = '\0';
 		cr_assert_eq(wk_parse_cpus(*b, cpus, 4, err, sizeof(err)), -1, "'%s' accepted", *b);
