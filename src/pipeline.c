@@ -171,7 +171,7 @@ static void finish_judgment(struct pipeline *pl, struct mp_flow *f, struct pendi
 		ended->v = (uint8_t)v;
 		ended->alerted = false;
 		ended->severity = verdict_alerts(v) ? (uint8_t)a->severity : 0;
-	} else {
+	} else if (f != NULL) {
 		f->verdict = (uint8_t)v;
 		if (verdict_alerts(v))
 			f->severity = (uint8_t)a->severity;

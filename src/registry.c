@@ -558,7 +558,7 @@ int reg_load_csv(const char *path, struct registry **out, char *err, size_t errl
 		for (int i = 0; i < rec->n; i++)
 			if (strcmp(rec->field[i], csv_headers[c]) == 0)
 				col[c] = i;
-		if (col[c] < 0 && c <= COL_DESCRIPTION) {
+		if (c <= COL_DESCRIPTION && col[c] < 0) {
 			tf_error(err, errlen, path, 1, "not IANA's CSV: no \"%s\" column", csv_headers[c]);
 			goto fail;
 		}
