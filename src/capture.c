@@ -270,7 +270,7 @@ int capture_open_live(const char *iface, const struct capture_live_opts *o, cons
 	}
 	(void)pcap_set_snaplen(c->p, o->snaplen > 0 ? o->snaplen : MP_CAPTURE_SNAPLEN);
 	(void)pcap_set_promisc(c->p, o->promisc);
-	(void)pcap_set_timeout(c->p, o->timeout_ms > 0 ? o->timeout_ms : 100);
+	(void)pcap_set_timeout(c->p, o->timeout_ms > 0 ? o->timeout_ms : MP_CAPTURE_BLOCK_TIMEOUT_MS);
 	if (o->immediate)
 		(void)pcap_set_immediate_mode(c->p, 1);
 	(void)pcap_set_buffer_size(c->p,

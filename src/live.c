@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "misport/config.h"
 #include "misport/log.h"
 #include "misport/signals.h"
 
@@ -45,6 +46,14 @@ static uint64_t mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void sum_counters(struct capture **caps, size_t n, struct capture_counters *sum)
@@ -115,12 +124,23 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		if (o->duration_s != 0 && now - start >= o->duration_s)
 			break;
 	}
-	/* Drain what the kernel already holds so a stop loses nothing that was captured. */
-	if (rc == 0)
-		for (size_t i = 0; i < ncaps; i++)
-			while ((lc.max == 0 || lc.seen < lc.max) &&
-			       capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) > 0)
-				;
+	/* Drain what the kernel holds so a stop loses nothing that was captured: packets in a block the
+	 * kernel has not handed over yet come within the block timeout, so sources are read for
+	 * MP_LIVE_DRAIN_MS. */
+	if (rc == 0) {
+		uint64_t until = mono_ms() + MP_LIVE_DRAIN_MS, now;
+
+		for (;;) {
+			for (size_t i = 0; i < ncaps; i++)
+				while ((lc.max == 0 || lc.seen < lc.max) &&
+				       capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) > 0)
+					;
+			now = mono_ms();
+			if ((lc.max != 0 && lc.seen >= lc.max) || now >= until)
+				break;
+			(void)poll(pfd, (nfds_t)ncaps, (int)(until - now));
+		}
+	}
 	sum_counters(caps, ncaps, totals);
 	wk_finish(pl, totals);
 	return rc;

@@ -85,7 +85,8 @@ static void usage(FILE *fp)
 	    "  -s, --snaplen N       live: bytes captured per packet (default %d)\n"
 	    "  -B, --buffer-size KIB live: kernel capture buffer in KiB (default 32768)\n"
 	    "  -p, --no-promiscuous-mode  live: do not put the interface in promiscuous mode\n"
-	    "      --no-immediate    live: let the kernel batch packets (less CPU, more latency)\n"
+	    "      --immediate       live: hand over each packet at once (a wake-up per packet); by\n"
+	    "                        default the kernel hands packets over in blocks, as in tcpdump\n"
 	    "  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"
 	    "output:\n"
 	    "      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
@@ -152,6 +153,7 @@ enum {
 	OPT_MAX_FLOWS,
 	OPT_DURATION,
 	OPT_NO_IMMEDIATE,
+	OPT_IMMEDIATE,
 	OPT_STATS_INTERVAL,
 	OPT_WORKERS,
 	OPT_RULES,
@@ -185,6 +187,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"buffer-size", required_argument, NULL, 'B'},
 	    {"no-promiscuous-mode", no_argument, NULL, 'p'},
 	    {"no-immediate", no_argument, NULL, OPT_NO_IMMEDIATE},
+	    {"immediate", no_argument, NULL, OPT_IMMEDIATE},
 	    {"relinquish-privileges", required_argument, NULL, 'Z'},
 	    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	    {"count", required_argument, NULL, 'c'},
@@ -262,8 +265,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'p':
 			o->live.promisc = 0;
 			break;
-		case OPT_NO_IMMEDIATE:
+		case OPT_NO_IMMEDIATE: /* the default since 2026-12; kept for scripts that name it */
 			o->live.immediate = 0;
+			break;
+		case OPT_IMMEDIATE:
+			o->live.immediate = 1;
 			break;
 		case 'Z':
 			o->user = optarg;
@@ -693,7 +699,7 @@ int main(int argc, char **argv)
 	}
 	memset(&o, 0, sizeof(o));
 	o.live.promisc = 1;
-	o.live.immediate = 1;
+	o.live.immediate = 0; /* batched, as tcpdump's default (bench/README.md, "live capture") */
 	o.workers = 1;
 	o.suppress_s = MP_SUPPRESS_INTERVAL_DEFAULT;
 	log_init("misport", 0);

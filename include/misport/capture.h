@@ -27,8 +27,8 @@ struct capture_live_opts {
 	int snaplen;    /* bytes per packet; 0: MP_CAPTURE_SNAPLEN */
 	int buffer_kib; /* kernel buffer in KiB; 0: MP_CAPTURE_BUFFER_KIB */
 	int promisc;    /* 1 promiscuous (default), 0 not */
-	int immediate;  /* 1 deliver packets at once (default), 0 let the kernel batch them */
-	int timeout_ms; /* read timeout when not immediate; 0: 100 ms */
+	int immediate;  /* 1 deliver each packet at once, 0 (default) let the kernel batch them */
+	int timeout_ms; /* block timeout when not immediate; 0: MP_CAPTURE_BLOCK_TIMEOUT_MS */
 };
 
 /* Opens interface iface for live capture, applies bpf, and makes the handle non-blocking so

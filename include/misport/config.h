@@ -83,6 +83,16 @@
  * whole snapshot length (256 KiB), which leaves a ring of 8 frames: a burst of 9 packets is dropped. */
 #define MP_CAPTURE_BUFFER_KIB 32768u
 
+/* Capture: live capture without --immediate: the kernel hands over a block of packets when it is full
+ * or this many milliseconds after its first packet (libpcap's read timeout, TPACKET_V3's block timeout),
+ * so a packet reaches misport at most this late and a wake-up serves many packets. */
+#define MP_CAPTURE_BLOCK_TIMEOUT_MS 100
+
+/* Live: at a stop, misport reads what the kernel holds for this long, so the packets of a block still
+ * open at the stop are analysed too. Linux closes a partly filled block at the second tick of its block
+ * timer that finds it the current block, so a block can stay open for up to twice the timeout. */
+#define MP_LIVE_DRAIN_MS (2 * MP_CAPTURE_BLOCK_TIMEOUT_MS + 50)
+
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 
