@@ -7,14 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "misport/config.h"
 #include "misport/dpi_ports.h"
 #include "misport/json.h"
 #include "misport/rules.h"
-
-/* At most this many (port, transport) pages for one service name (x11 has 64 ports per transport). */
-#define EXPLAIN_MAX_TARGETS 256
-/* Names of expected nDPI protocols kept per page. */
-#define EXPLAIN_MAX_NAMES 32
 
 struct target {
 	uint16_t port;
@@ -22,7 +18,7 @@ struct target {
 };
 
 struct names {
-	char v[EXPLAIN_MAX_NAMES][48];
+	char v[MP_EXPLAIN_MAX_NAMES][48];
 	size_t n;
 };
 
@@ -31,7 +27,7 @@ static void names_add(const char *name, void *user)
 	struct names *ns = user;
 	size_t len = strlen(name);
 
-	if (ns->n >= EXPLAIN_MAX_NAMES)
+	if (ns->n >= MP_EXPLAIN_MAX_NAMES)
 		return;
 	for (size_t i = 0; i < ns->n; i++)
 		if (strcmp(ns->v[i], name) == 0)
@@ -307,7 +303,7 @@ static int parse_port(const char *q, struct target *t)
 int explain_query(const struct rules *rules, const char *query, bool json, bool colour, FILE *fp, char *err,
 		  size_t errlen)
 {
-	static struct target t[EXPLAIN_MAX_TARGETS];
+	static struct target t[MP_EXPLAIN_MAX_TARGETS];
 	struct facts *f;
 	int n = parse_port(query, t);
 
@@ -321,7 +317,8 @@ int explain_query(const struct rules *rules, const char *query, bool json, bool 
 		size_t k = reg_lookup_name(rules_registry(rules), query, &e);
 
 		for (size_t i = 0; i < k; i++)
-			for (uint32_t p = e[i]->port_lo; p <= e[i]->port_hi && n < EXPLAIN_MAX_TARGETS; p++) {
+			for (uint32_t p = e[i]->port_lo; p <= e[i]->port_hi && n < MP_EXPLAIN_MAX_TARGETS;
+			     p++) {
 				uint8_t ipp = e[i]->transport == MP_TRANSPORT_TCP ? 6 : 17;
 				bool dup = false;
 

@@ -11,13 +11,6 @@
 #include "misport/log.h"
 #include "misport/signals.h"
 
-/* Poll timeout: the longest the loop sleeps before running timers and checking signals. */
-#define LIVE_POLL_MS 200
-/* Packets read from one interface per wake-up before serving the others. */
-#define LIVE_BATCH 512
-/* At most this many interfaces. */
-#define LIVE_MAX_IFACES 64
-
 struct live_ctx {
 	struct workers *pl;
 	uint64_t seen, max;
@@ -74,13 +67,13 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err,
 	     size_t errlen)
 {
-	struct pollfd pfd[LIVE_MAX_IFACES];
+	struct pollfd pfd[MP_MAX_INTERFACES];
 	struct live_ctx lc = {pl, 0, o->max_packets};
 	uint64_t start = mono_s(), next_stats;
 	int rc = 0;
 
-	if (ncaps > LIVE_MAX_IFACES) {
-		snprintf(err, errlen, "too many interfaces (at most %d)", LIVE_MAX_IFACES);
+	if (ncaps > MP_MAX_INTERFACES) {
+		snprintf(err, errlen, "too many interfaces (at most %d)", MP_MAX_INTERFACES);
 		return -1;
 	}
 	for (size_t i = 0; i < ncaps; i++) {
@@ -89,7 +82,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 	}
 	next_stats = o->stats_interval_s ? start + o->stats_interval_s : 0;
 	while (!sig_stop_requested()) {
-		int n = poll(pfd, (nfds_t)ncaps, LIVE_POLL_MS);
+		int n = poll(pfd, (nfds_t)ncaps, MP_LIVE_POLL_MS);
 		struct capture_counters cc;
 		uint64_t now;
 
@@ -100,7 +93,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		}
 		/* Read every source each round: a poll timeout may hide packets the kernel batched. */
 		for (size_t i = 0; i < ncaps && rc == 0; i++) {
-			if (capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) < 0)
+			if (capture_read_ready(caps[i], live_cb, &lc, MP_LIVE_BATCH, err, errlen) < 0)
 				rc = -1;
 		}
 		if (rc != 0)
@@ -133,7 +126,8 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		for (;;) {
 			for (size_t i = 0; i < ncaps; i++)
 				while ((lc.max == 0 || lc.seen < lc.max) &&
-				       capture_read_ready(caps[i], live_cb, &lc, LIVE_BATCH, err, errlen) > 0)
+				       capture_read_ready(caps[i], live_cb, &lc, MP_LIVE_BATCH, err, errlen) >
+					   0)
 					;
 			now = mono_ms();
 			if ((lc.max != 0 && lc.seen >= lc.max) || now >= until)

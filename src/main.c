@@ -31,13 +31,10 @@
 #define EXIT_INPUT 2
 #define EXIT_LIVE  3
 
-/* At most this many -i interfaces. */
-#define MAX_IFACES 16
-
 struct options {
 	const char *files[MP_MAX_INPUT_FILES];
 	size_t nfiles;
-	const char *ifaces[MAX_IFACES];
+	const char *ifaces[MP_MAX_INTERFACES];
 	size_t nifaces;
 	struct capture_live_opts live;
 	uint64_t duration_s;
@@ -233,8 +230,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->files[o->nfiles++] = optarg;
 			break;
 		case 'i':
-			if (o->nifaces >= MAX_IFACES) {
-				log_warnx("too many -i interfaces (at most %d)", MAX_IFACES);
+			if (o->nifaces >= MP_MAX_INTERFACES) {
+				log_warnx("too many -i interfaces (at most %d)", MP_MAX_INTERFACES);
 				return -1;
 			}
 			o->ifaces[o->nifaces++] = optarg;
@@ -684,7 +681,7 @@ int main(int argc, char **argv)
 	struct outputs *outs = NULL;
 	struct workers *pl = NULL;
 	struct pipeline_config pc;
-	struct capture *caps[MAX_IFACES] = {NULL};
+	struct capture *caps[MP_MAX_INTERFACES] = {NULL};
 	struct capture_counters kc;
 	struct reload_ctx rctx;
 	struct rules *rules = NULL;

@@ -11,9 +11,6 @@
 
 #include "misport/config.h"
 
-/* At most this many sinks in one configuration file (the set holds 16 in all). */
-#define CONF_MAX_SINKS 16
-
 static unsigned eve_mask(const struct outconf_cli *cli)
 {
 	return MP_EVMASK_ALERT | MP_EVMASK_STATS | (cli->flows ? MP_EVMASK_FLOW : 0);
@@ -71,7 +68,7 @@ struct conf_sink {
 };
 
 struct conf {
-	struct conf_sink sinks[CONF_MAX_SINKS];
+	struct conf_sink sinks[MP_OUTPUT_MAX_SINKS];
 	size_t n;
 };
 
@@ -248,9 +245,9 @@ static int conf_parse(const char *path, struct conf *c, char *err, size_t errlen
 			}
 			if (cur != NULL && sink_finish(path, cur, err, errlen) != 0)
 				goto out;
-			if (c->n >= CONF_MAX_SINKS) {
+			if (c->n >= MP_OUTPUT_MAX_SINKS) {
 				snprintf(err, errlen, "%s:%d: too many outputs (at most %d)", path, lineno,
-					 CONF_MAX_SINKS);
+					 MP_OUTPUT_MAX_SINKS);
 				goto out;
 			}
 			cur = &c->sinks[c->n++];

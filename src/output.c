@@ -15,9 +15,6 @@ static const struct output_module *const output_registry[] = {
 
 #define N_MODULES (sizeof(output_registry) / sizeof(output_registry[0]))
 
-/* At most this many sinks at once. */
-#define MAX_SINKS 16
-
 struct sink {
 	const struct output_module *mod;
 	void *state;
@@ -27,7 +24,7 @@ struct sink {
 };
 
 struct outputs {
-	struct sink sinks[MAX_SINKS];
+	struct sink sinks[MP_OUTPUT_MAX_SINKS];
 	size_t n;
 	bool flushed; /* outputs_flush ran: queued sinks have stopped */
 };
@@ -68,8 +65,8 @@ int outputs_add_opts(struct outputs *o, const char *name, const char *target, co
 		snprintf(err, errlen, "unknown output module '%s'", name);
 		return -1;
 	}
-	if (o->n >= MAX_SINKS) {
-		snprintf(err, errlen, "too many outputs (at most %d)", MAX_SINKS);
+	if (o->n >= MP_OUTPUT_MAX_SINKS) {
+		snprintf(err, errlen, "too many outputs (at most %d)", MP_OUTPUT_MAX_SINKS);
 		return -1;
 	}
 	if (nopts > 0 && m->open_opts == NULL) {

@@ -413,12 +413,10 @@ static const char *const csv_headers[COL_COUNT] = {
     "Assignee",     "Contact",          "Registration Date",        "Modification Date",
     "Reference",    "Assignment Notes", "Unauthorized Use Reported"};
 
-#define CSV_MAX_FIELDS 32
-
 /* One parsed CSV record: fields point into buf (unquoted, NUL-terminated). */
 struct csv_rec {
-	char buf[MP_REG_MAX_CSV_RECORD + CSV_MAX_FIELDS];
-	char *field[CSV_MAX_FIELDS];
+	char buf[MP_REG_MAX_CSV_RECORD + MP_REG_MAX_CSV_FIELDS];
+	char *field[MP_REG_MAX_CSV_FIELDS];
 	char empty[1]; /* "" for a column the file lacks */
 	int n;
 	unsigned line; /* line the record starts on */
@@ -439,9 +437,9 @@ static int csv_next(struct tf_file *f, struct csv_rec *rec, char *err, size_t er
 	for (;;) {
 		int quoted = 0;
 
-		if (rec->n == CSV_MAX_FIELDS)
+		if (rec->n == MP_REG_MAX_CSV_FIELDS)
 			return tf_error(err, errlen, f->path, rec->line, "more than %d fields",
-					CSV_MAX_FIELDS);
+					MP_REG_MAX_CSV_FIELDS);
 		rec->field[rec->n++] = rec->buf + o;
 		if (p < end && *p == '"') {
 			quoted = 1;

@@ -93,6 +93,15 @@
  * timer that finds it the current block, so a block can stay open for up to twice the timeout. */
 #define MP_LIVE_DRAIN_MS (2 * MP_CAPTURE_BLOCK_TIMEOUT_MS + 50)
 
+/* Live: at most this many interfaces (-i) in one run. */
+#define MP_MAX_INTERFACES 16
+
+/* Live: the longest the capture loop sleeps in poll(2) before it runs timers and checks signals. */
+#define MP_LIVE_POLL_MS 200
+
+/* Live: packets read from one interface per wake-up before the others are served. */
+#define MP_LIVE_BATCH 512
+
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 
@@ -169,6 +178,9 @@
 
 /* Longest record of IANA's CSV; quoted fields may hold newlines, so one record spans several lines. */
 #define MP_REG_MAX_CSV_RECORD 16384u
+
+/* Fields of one record of IANA's CSV (it has 12); a record with more is refused, naming its line. */
+#define MP_REG_MAX_CSV_FIELDS 32
 
 /* Registry: most entries (one per service name, port or range, and transport). */
 #define MP_REG_MAX_ENTRIES 131072u
@@ -347,5 +359,15 @@
 
 /* Report: rows of the top-talkers table. */
 #define MP_REPORT_TOP_TALKERS 25u
+
+/* Outputs: at most this many sinks at once, command-line options and --output-config together. */
+#define MP_OUTPUT_MAX_SINKS 16
+
+/* explain: at most this many (port, transport) pages for one service name (x11 has 64 ports per
+ * transport). */
+#define MP_EXPLAIN_MAX_TARGETS 256
+
+/* explain: names of expected nDPI protocols kept per page. */
+#define MP_EXPLAIN_MAX_NAMES 32
 
 #endif
