@@ -1,5 +1,5 @@
-/* retime.c: copies a pcap file, clamping every gap between consecutive packets to [0, MAX] s (bench corpus).
- */
+/* retime.c: copies a pcap file, clamping every gap between consecutive packets to [0, MAX] s (bench
+ * corpus). */
 /*
  * usage: retime IN.pcap OUT.pcap MAX_GAP_S [START_S]
  *

@@ -19,8 +19,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* What the escaper must preserve: s with every byte that starts no well-formed sequence replaced by U+FFFD.
- */
+/* What the escaper must preserve: s with every byte that starts no well-formed sequence replaced by
+ * U+FFFD. */
 static size_t expected_value(const uint8_t *s, size_t n, uint8_t *out)
 {
 	size_t i = 0, o = 0;
@@ -274,8 +274,8 @@ static bool rd_value(struct reader *r)
 	return false;
 }
 
-/* ---- the properties --------------------------------------------------------------------------------------
- */
+/* ---- the properties
+ * -------------------------------------------------------------------------------------- */
 
 static uint64_t take_u64(const uint8_t *d, size_t n)
 {

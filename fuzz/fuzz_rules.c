@@ -1,7 +1,7 @@
 /* fuzz_rules.c: libFuzzer target for misport's file parsers: IANA registry (TSV, CSV), protocol map, legacy
  * list, policy, scan configuration and output configuration. Byte 0 picks the parser, the rest is the file,
- * written to a memfd and loaded by its /proc path as misport loads files. A file that loads is then queried.
- */
+ * written to a memfd and loaded by its /proc path as misport loads files. A file that loads is then
+ * queried. */
 #include <stdint.h>
 #include <string.h>
 

@@ -27,8 +27,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 enum kind { K_CEF_HEADER, K_CEF_EXT, K_SD_PARAM };
 
 /* The value a reader must get back: the documented replacements (a control character becomes a space, except
- * LF and CR in a CEF extension, which survive as escapes), and U+FFFD per byte that starts no valid sequence.
- */
+ * LF and CR in a CEF extension, which survive as escapes), and U+FFFD per byte that starts no valid
+ * sequence. */
 static size_t expected(enum kind k, const char *s, uint8_t *out)
 {
 	const uint8_t *u = (const uint8_t *)s;

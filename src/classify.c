@@ -152,8 +152,8 @@ static int judge_protocol(const struct protomap *pm, const struct classify_in *i
 	}
 	j->p = pmap_find(pm, j->proto);
 	if (j->p == NULL && j->carried == NULL) {
-		/* One combined name such as "TLS.Google" (a name with a dot like "Z39.50" was found above).
-		 */
+		/* One combined name such as "TLS.Google" (a name with a dot like "Z39.50" was found
+		 * above). */
 		const char *dot = strchr(j->proto, '.');
 
 		if (dot != NULL && (size_t)(dot - j->proto) < sizeof(j->split)) {

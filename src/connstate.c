@@ -138,8 +138,8 @@ static void classify_tcp(const struct conn_evidence *ev, struct conn_result *out
 	case CONN_PROBE_FIN:
 	case CONN_PROBE_XMAS:
 	case CONN_PROBE_MAIMON:
-		/* Never a connection attempt a legitimate client makes first: a failure whatever the answer.
-		 */
+		/* Never a connection attempt a legitimate client makes first: a failure whatever the
+		 * answer. */
 		if (rst)
 			out->answer = CONN_ANS_CLOSED;
 		else if (ev->icmp_error != CONN_ICMPERR_NONE && ev->icmp_error != CONN_ICMPERR_OTHER)

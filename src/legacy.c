@@ -1,6 +1,6 @@
 /* legacy.c: loader of rules/legacy.tsv and rules/legacy-iana.tsv, registrations of the IANA port registry
- * (RFC 6335) whose product is dormant, historic or extinct, or which IANA itself marks historic or withdrew.
- */
+ * (RFC 6335) whose product is dormant, historic or extinct, or which IANA itself marks historic or
+ * withdrew. */
 #include "misport/rules.h"
 
 #include <stdio.h>

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,13 +17,18 @@ struct live_ctx {
 	uint64_t seen, max;
 };
 
+static bool at_limit(const struct live_ctx *lc)
+{
+	return lc->max != 0 && lc->seen >= lc->max;
+}
+
 static int live_cb(void *user, int dlt, const struct capture_pkt *pkt)
 {
 	struct live_ctx *lc = user;
 
 	wk_packet(lc->pl, dlt, pkt);
 	lc->seen++;
-	return lc->max != 0 && lc->seen >= lc->max;
+	return at_limit(lc);
 }
 
 static uint64_t wall_us(void)
@@ -33,20 +39,22 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Reads every source until it has nothing ready or the packet limit is reached. A read error ends that
+ * source's turn (err is filled; the stop goes on). */
+static void read_all_ready(struct capture **caps, size_t n, struct live_ctx *lc, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		while (!at_limit(lc) &&
+		       capture_read_ready(caps[i], live_cb, lc, MP_LIVE_BATCH, err, errlen) > 0)
+			;
 }
 
 static void sum_counters(struct capture **caps, size_t n, struct capture_counters *sum)
@@ -69,7 +77,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 {
 	struct pollfd pfd[MP_MAX_INTERFACES];
 	struct live_ctx lc = {pl, 0, o->max_packets};
-	uint64_t start = mono_s(), next_stats;
+	uint64_t start = mono_ms() / 1000u, next_stats;
 	int rc = 0;
 
 	if (ncaps > MP_MAX_INTERFACES) {
@@ -99,7 +107,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		if (rc != 0)
 			break;
 		wk_tick(pl, wall_us());
-		now = mono_s();
+		now = mono_ms() / 1000u;
 		if (sig_take_stats() || (next_stats != 0 && now >= next_stats)) {
 			sum_counters(caps, ncaps, &cc);
 			wk_emit_stats(pl, &cc);
@@ -112,7 +120,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 			else
 				log_info("reloaded");
 		}
-		if (lc.max != 0 && lc.seen >= lc.max)
+		if (at_limit(&lc))
 			break;
 		if (o->duration_s != 0 && now - start >= o->duration_s)
 			break;
@@ -124,13 +132,9 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		uint64_t until = mono_ms() + MP_LIVE_DRAIN_MS, now;
 
 		for (;;) {
-			for (size_t i = 0; i < ncaps; i++)
-				while ((lc.max == 0 || lc.seen < lc.max) &&
-				       capture_read_ready(caps[i], live_cb, &lc, MP_LIVE_BATCH, err, errlen) >
-					   0)
-					;
+			read_all_ready(caps, ncaps, &lc, err, errlen);
 			now = mono_ms();
-			if ((lc.max != 0 && lc.seen >= lc.max) || now >= until)
+			if (at_limit(&lc) || now >= until)
 				break;
 			(void)poll(pfd, (nfds_t)ncaps, (int)(until - now));
 		}

@@ -188,8 +188,8 @@ void outputs_flush(struct outputs *o)
 	if (o == NULL || o->flushed)
 		return;
 	o->flushed = true;
-	/* One deadline for all: each sink's thread already drains concurrently; flush() joins them in turn.
-	 */
+	/* One deadline for all: each sink's thread already drains concurrently; flush() joins them in
+	 * turn. */
 	deadline = mono_ms() + MP_OUT_FLUSH_TIMEOUT_MS;
 	for (size_t i = 0; i < o->n; i++)
 		if (o->sinks[i].mod->flush != NULL)

@@ -437,14 +437,15 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	}
 	if (f->judge_pending) {
 		if (pl->quiet_end) {
-			for (; pl->pend_head != pl->pend_tail;
-			     pl->pend_head++) /* pipeline_free: nothing goes out */
+			/* pipeline_free: nothing goes out */
+			for (; pl->pend_head != pl->pend_tail; pl->pend_head++)
 				pl->pend_free[pl->pend_nfree++] =
 				    pl->pend_slot[pl->pend_head % MP_PENDING_JUDGMENTS];
 			pl->supp_due_us = 0;
-		} else if (pl->evid != NULL)
-			pend_run(pl, pend_index(pl, f) + 1,
-				 true); /* its evidence file is decided with the verdict */
+		} else if (pl->evid != NULL) {
+			/* its evidence file is decided with the verdict */
+			pend_run(pl, pend_index(pl, f) + 1, true);
+		}
 	}
 	if (pl->evid != NULL)
 		evid_flow_end(pl->evid, f);
@@ -589,9 +590,8 @@ static void run_timers(struct pipeline *pl)
 		pl->in_sweep = SWEEP_NONE;
 		if (pl->pend_head == pl->pend_tail)
 			supp_expire(pl->supp, pl->now_us);
-		else
-			pl->supp_due_us =
-			    pl->now_us; /* after them: each one's check expires up to its own time */
+		else /* after them: each one's check expires up to its own time */
+			pl->supp_due_us = pl->now_us;
 		if (pl->feed != NULL) {
 			if (pl->producer == 0) {
 				struct sfeed_op *op;
@@ -813,9 +813,9 @@ void pipeline_flush(struct pipeline *pl)
 	flow_flush(pl->flows);
 	pl->in_sweep = SWEEP_NONE;
 	pl->key.sub = UINT64_MAX; /* nothing more at this position: other workers need not wait for it */
+	/* judgments of flows that ended just now, before suppression closes */
 	if (pl->pend_head != pl->pend_tail)
-		pend_run(pl, pl->pend_tail,
-			 true); /* judgments of flows that ended just now, before suppression closes */
+		pend_run(pl, pl->pend_tail, true);
 	if (pl->feed != NULL) {
 		scan_sync(pl);
 		sfeed_done(pl->feed, pl->producer);

@@ -1297,8 +1297,8 @@ static void kinds_text(const struct win *w, int which, char *buf, size_t cap)
 	sb_init(&b, buf, cap);
 	for (size_t i = 0; i < n; i++) {
 		counts[i] = w->kinds[k[i]];
-		if (k[i] ==
-		    CONN_PROBE_SYN) /* the SYN family: SYN and connect probes, less the version probes */
+		/* the SYN family: SYN and connect probes, less the version probes */
+		if (k[i] == CONN_PROBE_SYN)
 			counts[i] += w->kinds[CONN_PROBE_CONNECT] - w->sessions;
 		total += counts[i];
 	}

@@ -29,8 +29,8 @@
 #define MP_FLOW_TIMEOUT_OTHER      30u  /* ICMP and anything else */
 
 /* Emergency mode: when the flow table is this full (percent of its cap), idle timeouts are divided by
- * MP_FLOW_EMERGENCY_DIVISOR until it drops below MP_FLOW_EMERGENCY_EXIT_PCT; entries and exits are counted.
- */
+ * MP_FLOW_EMERGENCY_DIVISOR until it drops below MP_FLOW_EMERGENCY_EXIT_PCT; entries and exits are
+ * counted. */
 #define MP_FLOW_EMERGENCY_ENTER_PCT 90u
 #define MP_FLOW_EMERGENCY_EXIT_PCT  70u
 #define MP_FLOW_EMERGENCY_DIVISOR   10u
@@ -227,8 +227,8 @@
  * Redis RPUSH or pipeline). */
 #define MP_OUT_BATCH_RECORDS 256u
 
-/* A stream sender batch (syslog over TCP/TLS, Unix stream) is written in chunks of at most this many bytes.
- */
+/* A stream sender batch (syslog over TCP/TLS, Unix stream) is written in chunks of at most this many
+ * bytes. */
 #define MP_OUT_SEND_CHUNK 65536u
 
 /* Redis streams: default MAXLEN ~ for XADD (Suricata's default is 100000). */
@@ -240,8 +240,8 @@
 
 /* ---- scan detector (include/misport/scan.h, docs/scan.md, rules/scan.conf) ---- */
 
-/* Scan detector: sources tracked at once; at the cap one is evicted (sources seen only once first), counted.
- */
+/* Scan detector: sources tracked at once; at the cap one is evicted (sources seen only once first),
+ * counted. */
 #define MP_SCAN_MAX_SOURCES_DEFAULT 65536u
 
 /* Scan detector: bytes for all per-source sets (targets, ports, pairs, contacts); beyond it the least
@@ -293,8 +293,8 @@
 /* Scan detector: open ports named one by one in an alert ("22/tcp,80/tcp"); the rest are counted. */
 #define MP_SCAN_MAX_OPEN_LISTED 32u
 
-/* Scan detector: freed source entries kept for reuse (a flood of one-probe sources then allocates nothing).
- */
+/* Scan detector: freed source entries kept for reuse (a flood of one-probe sources then allocates
+ * nothing). */
 #define MP_SCAN_SPARE_SOURCES 256u
 
 /* Scan detector: longest line of rules/scan.conf, in bytes. */
@@ -324,8 +324,8 @@
 #define MP_SCAN_TRW_PD     0.99
 #define MP_SCAN_TRW_PF     0.01
 
-/* ---- outputs: HTML report (--report FILE.html); src/output/report.c, docs/report.md ----------------------
- */
+/* ---- outputs: HTML report (--report FILE.html); src/output/report.c, docs/report.md
+ * ---------------------- */
 
 /* Report: most (server port, transport) rows in the port table; alerts and flows on further ports are counted
  * on the page as not shown. */

@@ -54,16 +54,16 @@ struct mp_stats_record {
 	uint64_t scan_memuse;   /* bytes held by the scan detector */
 	uint64_t supp_evicted;  /* suppression keys closed early because the table was full */
 	uint64_t supp_active;   /* suppression keys open */
-	uint64_t evid_written, evid_truncated, evid_other_link,
-	    evid_write_errors;           /* evidence pcaps (-w, --evidence-dir) */
+	/* evidence pcaps (-w, --evidence-dir) */
+	uint64_t evid_written, evid_truncated, evid_other_link, evid_write_errors;
 	uint64_t evid_files_refused;     /* alerted flows without a per-alert pcap (too many open) */
 	uint64_t scan_contacts_replaced; /* TRW first-contact pairs replaced in a full set */
 	uint64_t dpi_packets; /* IP packets handed to nDPI: none of a flow's once its verdict is final */
 	uint64_t dpi_clamped; /* IP packets cut to nDPI's 16-bit length */
 	uint64_t dpi_cache_refused;  /* writes to nDPI's per-shard caches dropped */
 	uint64_t dpi_memcap_refused; /* flows refused nDPI state at the memcap, or whose allocation failed */
-	uint64_t dpi_memuse, dpi_memuse_peak,
-	    dpi_memcap;          /* nDPI bytes in use and peak (process-wide), the cap */
+	/* nDPI bytes in use and peak (process-wide), the cap */
+	uint64_t dpi_memuse, dpi_memuse_peak, dpi_memcap;
 	uint64_t output_dropped; /* events refused by output sinks (queue full, write error, exit) */
 	bool have_capture;       /* live capture: the kernel figures below are meaningful */
 	uint64_t kernel_packets, kernel_drops, kernel_ifdrops;

@@ -99,9 +99,9 @@ struct flow_table_config {
 
 struct flow_stats {
 	uint64_t created, ended_timeout, ended_evicted, ended_shutdown;
-	uint64_t emergency_entered,
-	    emergency_over; /* emergency mode (shortened timeouts) entries and exits */
-	uint8_t emergency;  /* 1 while in emergency mode */
+	/* emergency mode (shortened timeouts) entries and exits */
+	uint64_t emergency_entered, emergency_over;
+	uint8_t emergency; /* 1 while in emergency mode */
 	uint64_t tcp, udp, icmpv4, icmpv6, other;
 	uint32_t active, peak_active;
 	uint32_t hash_grows; /* doublings of the bucket array (it starts at MP_FLOW_MIN_BUCKETS) */

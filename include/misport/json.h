@@ -30,8 +30,8 @@ void jb_i64(struct jbuf *j, const char *key, int64_t v);
 void jb_bool(struct jbuf *j, const char *key, bool v);
 
 /* Returns the length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at most
- * U+10FFFF) at s[0..n), or 0 when it is not one. n >= 1. Shared by the JSON, CEF, syslog and HTML escapers.
- */
+ * U+10FFFF) at s[0..n), or 0 when it is not one. n >= 1. Shared by the JSON, CEF, syslog and HTML
+ * escapers. */
 size_t utf8_seq_len(const unsigned char *s, size_t n);
 
 /* Appends the JSON string literal (with quotes) for n bytes of s to j: '"' and '\\' are escaped,

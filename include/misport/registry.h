@@ -68,8 +68,8 @@ const struct reg_entry *reg_entry_at(const struct registry *r, size_t i);
 size_t reg_lookup_port(const struct registry *r, uint16_t port, enum mp_transport t,
 		       const struct reg_entry *const **out);
 
-/* The first assigned (non-reserved) entry on (port, t), or NULL when IANA has assigned nothing there. O(1).
- */
+/* The first assigned (non-reserved) entry on (port, t), or NULL when IANA has assigned nothing there.
+ * O(1). */
 const struct reg_entry *reg_primary(const struct registry *r, uint16_t port, enum mp_transport t);
 
 /* All entries with this service name (case-insensitive, as RFC 6335 says), in file order. Returns their

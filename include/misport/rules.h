@@ -66,8 +66,8 @@ int pmap_counts_as(const struct pmap_proto *p, const char *service);
 /* The defacto line of p covering (port, t), or NULL. */
 const struct pmap_defacto *pmap_defacto_for(const struct pmap_proto *p, uint16_t port, enum mp_transport t);
 
-/* True when some protocol of the map names this service (own or ~): a well-known protocol's port. O(log n).
- */
+/* True when some protocol of the map names this service (own or ~): a well-known protocol's port. O(log
+ * n). */
 int pmap_knows_service(const struct protomap *m, const char *service);
 
 /* The declared text of a class or reason word, or NULL. */

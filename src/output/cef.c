@@ -104,8 +104,8 @@ static void endpoints(struct cefw *b, uint8_t family, uint8_t ip_proto, const ui
 	char a[64], p[8];
 	bool ports = ip_proto == 6 || ip_proto == 17;
 
-	/* CEF src/dst: IPv4 in rev. 25, IPv4 or IPv6 in later revisions; misport writes both families here.
-	 */
+	/* CEF src/dst: IPv4 in rev. 25, IPv4 or IPv6 in later revisions; misport writes both families
+	 * here. */
 	eve_addr(family, src, a, sizeof(a));
 	ext(b, "src", a);
 	if (ports)

@@ -364,8 +364,8 @@ static int connect_unix(struct netconn *c, uint64_t deadline_ms, char *err, size
 	c->fd =
 	    connect_addr(AF_UNIX, type, (const struct sockaddr *)&sun, sizeof(sun), deadline_ms, err, errlen);
 	if (c->fd < 0 && c->t.kind == NET_UNIX_AUTO) {
-		/* unix:PATH follows the receiver: a datagram socket refuses stream connects with EPROTOTYPE.
-		 */
+		/* unix:PATH follows the receiver: a datagram socket refuses stream connects with
+		 * EPROTOTYPE. */
 		c->fd = connect_addr(AF_UNIX, SOCK_DGRAM, (const struct sockaddr *)&sun, sizeof(sun),
 				     deadline_ms, err, errlen);
 		if (c->fd >= 0)

@@ -168,8 +168,8 @@ static bool is_blank(const char *s)
 	return s[0] == '\0' || strcmp(s, "-") == 0;
 }
 
-/* Parses a plain decimal number (digits only) into *out; false when s is NULL, empty, not digits or too big.
- */
+/* Parses a plain decimal number (digits only) into *out; false when s is NULL, empty, not digits or too
+ * big. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -429,8 +429,8 @@ struct rp_talker {
 	uint64_t err; /* bytes inherited from the replaced key: bytes - err <= true bytes <= bytes */
 };
 
-/* Alerts per bar and verdict; bars are `width` microseconds, aligned to multiples of width since the epoch.
- */
+/* Alerts per bar and verdict; bars are `width` microseconds, aligned to multiples of width since the
+ * epoch. */
 struct rp_chart {
 	bool used;
 	uint64_t width;
@@ -645,8 +645,8 @@ static void span_touch(struct report *r, uint64_t ts)
 
 /* ---- port rows ----------------------------------------------------------------------------------------- */
 
-/* Returns the row of (port, ip_proto), adding it; NULL for transports other than TCP and UDP or at the cap.
- */
+/* Returns the row of (port, ip_proto), adding it; NULL for transports other than TCP and UDP or at the
+ * cap. */
 static struct rp_port *port_row(struct report *r, uint16_t port, uint8_t ip_proto)
 {
 	uint16_t *slot;

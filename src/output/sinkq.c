@@ -95,8 +95,8 @@ static void *sender_main(void *arg)
 
 	pthread_mutex_lock(&q->mu);
 	if (batch == NULL) {
-		/* Without a batch array nothing can be sent; everything queued will count as dropped at exit.
-		 */
+		/* Without a batch array nothing can be sent; everything queued will count as dropped at
+		 * exit. */
 		while (!q->stopping)
 			pthread_cond_wait(&q->cv, &q->mu);
 	}

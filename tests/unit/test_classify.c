@@ -1,5 +1,5 @@
-/* test_classify.c: each verdict with its severity, signature and metadata; the pairs that are not mismatches.
- */
+/* test_classify.c: each verdict with its severity, signature and metadata; the pairs that are not
+ * mismatches. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>

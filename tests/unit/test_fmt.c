@@ -1,6 +1,6 @@
 /* test_fmt.c: fmt_fast_vsnprintf (fmt.c) prints exactly what glibc's vsnprintf prints, for every format it
- * takes, every truncation length and edge values; every other format is refused before an argument is read.
- */
+ * takes, every truncation length and edge values; every other format is refused before an argument is
+ * read. */
 #include <criterion/criterion.h>
 #include <limits.h>
 #include <stdarg.h>

@@ -202,8 +202,8 @@ Test(registry, csv_quoting_ranges_and_skips)
 	cr_assert(reg_has(r, "flex-lm", 27009, MP_TRANSPORT_TCP));
 	cr_assert(reg_has(r, "flex-lm", 27000, MP_TRANSPORT_UDP));
 	cr_assert_not(reg_has(r, "discard", 9, MP_TRANSPORT_TCP));
-	/* Plain "Unassigned" rows are dropped; other unnamed rows are kept as reserved, not as assignments.
-	 */
+	/* Plain "Unassigned" rows are dropped; other unnamed rows are kept as reserved, not as
+	 * assignments. */
 	cr_assert_eq(reg_lookup_port(r, 4, MP_TRANSPORT_TCP, &v), 0);
 	cr_assert_eq(reg_lookup_port(r, 585, MP_TRANSPORT_TCP, &v), 1);
 	cr_assert(v[0]->flags & REG_F_RESERVED);

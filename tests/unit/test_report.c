@@ -492,8 +492,8 @@ Test(report, tables_stay_within_their_bounds)
 
 		emit_alert(&s, a);
 	}
-	/* More talkers than tracked: small ones first, then one big talker that must still come out on top.
-	 */
+	/* More talkers than tracked: small ones first, then one big talker that must still come out on
+	 * top. */
 	for (unsigned i = 0; i < talkers; i++) {
 		char client[32];
 
