@@ -63,6 +63,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       (p.payload >= p.l3 && p.payload + p.payload_len <= p.l3 + p.l3_len),
 			   "payload outside l3");
 		FUZZ_CHECK(p.tunnel_depth <= MP_DECODE_MAX_TUNNEL_DEPTH, "tunnel depth %u", p.tunnel_depth);
+		FUZZ_CHECK((p.tunnel_depth == 0) == (p.tunnels == 0), "depth %u with kinds 0x%x",
+			   p.tunnel_depth, p.tunnels);
+		FUZZ_CHECK((p.tunnels & ~MP_TUN_ALL) == 0, "tunnel kinds 0x%x", p.tunnels);
+		FUZZ_CHECK(p.tunnel_depth == 0 || (p.outer_off < caplen && frame + p.outer_off < p.l3),
+			   "outer header at %u, inner at %td", p.outer_off, p.l3 - frame);
 		if (p.ip_proto != 6 && p.ip_proto != 17)
 			FUZZ_CHECK(p.sport == 0 && p.dport == 0, "ports on ip_proto %u", p.ip_proto);
 		if (p.ip_proto != 6)

@@ -1,8 +1,11 @@
 /* decode.c: bounds-checked L2-L4 decoder (IEEE 802.3/802.1Q/LLC-SNAP, Linux SLL/SLL2, BSD loopback,
- * PPP RFC 1661/1662, Cisco HDLC, IPv4 RFC 791, IPv6 RFC 8200, IP-in-IP RFC 2003/4213, TCP RFC 9293,
- * UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
+ * PPP RFC 1661/1662, Cisco HDLC, IPv4 RFC 791, IPv6 RFC 8200, TCP RFC 9293, UDP RFC 768, ICMP RFC 792,
+ * ICMPv6 RFC 4443) with tunnel decapsulation (IP in IP RFC 2003/4213/2473, GRE RFC 2784/2890, ERSPAN
+ * types I-III draft-foschiano-erspan-03, VXLAN RFC 7348, Geneve RFC 8926, GTP-U 3GPP TS 29.281 section 5,
+ * Teredo RFC 4380 section 5.1.1). */
 #include "misport/decode.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "misport/config.h"
@@ -62,6 +65,42 @@ static struct cursor cur_sub(const struct cursor *c, uint32_t off)
 #define ETH_P_MPLS_MC   0x8848
 #define ETH_P_PPPOE_SES 0x8864
 
+/* UDP ports of the tunnels recognised by port (IANA registrations). */
+#define PORT_VXLAN  4789
+#define PORT_GENEVE 6081
+#define PORT_GTPU   2152
+#define PORT_TEREDO 3544
+
+/* GRE protocol types that are not ethertypes of an IP or MPLS packet. */
+#define GRE_P_TEB     0x6558 /* transparent Ethernet bridging: an Ethernet frame */
+#define GRE_P_ERSPAN2 0x88be /* ERSPAN type II, or type I when the GRE header has no sequence number */
+#define GRE_P_ERSPAN3 0x22eb
+
+#define MP_IPPROTO_IPIP 4
+#define MP_IPPROTO_IPV6 41
+#define MP_IPPROTO_GRE  47
+
+/* Kinds of tunnel decode_packet unwraps (decode_set_tunnels). Written before threads start. */
+static unsigned tunnel_mask = MP_TUN_ALL;
+
+/* The frame decode_packet is decoding in this thread, for mp_packet.outer_off. */
+static _Thread_local const uint8_t *dec_frame;
+
+static bool tunnel_on(enum mp_tunnel t)
+{
+	return (tunnel_mask & (1u << t)) != 0;
+}
+
+/* Records that a tunnel layer of kind t is unwrapped at nesting depth `depth` (0: the outermost), while
+ * out->l3 still points to the IP header that carries it. */
+static void tunnel_enter(struct mp_packet *out, enum mp_tunnel t, unsigned depth)
+{
+	out->tunnels |= (uint16_t)(1u << t);
+	out->tunnel_depth = (uint8_t)(depth + 1);
+	if (depth == 0)
+		out->outer_off = (uint32_t)(out->l3 - dec_frame);
+}
+
 static bool is_vlan_ethertype(uint16_t t)
 {
 	return t == ETH_P_8021Q || t == ETH_P_8021AD || t == ETH_P_QINQ_OLD;
@@ -70,8 +109,10 @@ static bool is_vlan_ethertype(uint16_t t)
 static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *c, unsigned depth,
 				       struct mp_packet *out);
 
-/* Decodes what follows an ethertype: VLAN tags, MPLS label stacks and PPPoE sessions are unwrapped. */
-static enum mp_decode_result decode_ethertype(uint16_t type, struct cursor c, struct mp_packet *out)
+/* Decodes what follows an ethertype at tunnel depth `depth`: VLAN tags, MPLS label stacks and PPPoE
+ * sessions are unwrapped. */
+static enum mp_decode_result decode_ethertype(uint16_t type, struct cursor c, unsigned depth,
+					      struct mp_packet *out)
 {
 	unsigned tags = 0;
 
@@ -119,14 +160,14 @@ static enum mp_decode_result decode_ethertype(uint16_t type, struct cursor c, st
 		else
 			return MP_DEC_SKIP_NON_IP;
 	}
-	return decode_l3(type, &c, 0, out);
+	return decode_l3(type, &c, depth, out);
 }
 
 #define LLC_SNAP_SAP 0xaa
 
 /* IEEE 802.2 LLC with a SNAP header (RFC 1042): AA AA 03, a 3-byte OUI and the ethertype. Other LLC
  * frames (STP, CDP, NetBIOS ...) are not IP. c starts after the 802.3 length field. */
-static enum mp_decode_result decode_llc(const struct cursor *c, struct mp_packet *out)
+static enum mp_decode_result decode_llc(const struct cursor *c, unsigned depth, struct mp_packet *out)
 {
 	uint8_t dsap, ssap, ctl;
 	uint16_t type;
@@ -135,7 +176,19 @@ static enum mp_decode_result decode_llc(const struct cursor *c, struct mp_packet
 		return MP_DEC_SKIP_NON_IP;
 	if (dsap != LLC_SNAP_SAP || ssap != LLC_SNAP_SAP || ctl != 0x03 || !rd_be16(c, 6, &type))
 		return MP_DEC_SKIP_NON_IP;
-	return decode_ethertype(type, cur_sub(c, 8), out);
+	return decode_ethertype(type, cur_sub(c, 8), depth, out);
+}
+
+/* Decodes an Ethernet frame carried in a tunnel layer (its FCS, if any, is left to the IP length). */
+static enum mp_decode_result decode_ether(const struct cursor *c, unsigned depth, struct mp_packet *out)
+{
+	uint16_t type;
+
+	if (c->len < 14 || !rd_be16(c, 12, &type))
+		return MP_DEC_BAD_ETHERNET;
+	if (type < 0x0600)
+		return decode_llc(&(struct cursor){c->p + 14, c->len - 14}, depth, out);
+	return decode_ethertype(type, cur_sub(c, 14), depth, out);
 }
 
 #define PPP_IP      0x0021
@@ -150,7 +203,7 @@ static enum mp_decode_result decode_chdlc(const struct cursor *c, struct mp_pack
 
 	if (!rd_be16(c, 2, &type))
 		return MP_DEC_BAD_CHDLC;
-	return decode_ethertype(type, cur_sub(c, 4), out);
+	return decode_ethertype(type, cur_sub(c, 4), 0, out);
 }
 
 /* PPP (RFC 1661): an optional HDLC-like address and control (FF 03, RFC 1662), then the protocol
@@ -185,7 +238,7 @@ static enum mp_decode_result decode_ppp(const struct cursor *c, struct mp_packet
 		return decode_l3(ETH_P_IPV6, &(struct cursor){c->p + off, c->len - off}, 0, out);
 	case PPP_MPLS_UC:
 	case PPP_MPLS_MC:
-		return decode_ethertype(ETH_P_MPLS_UC, cur_sub(c, off), out);
+		return decode_ethertype(ETH_P_MPLS_UC, cur_sub(c, off), 0, out);
 	default:
 		return MP_DEC_SKIP_NON_IP;
 	}
@@ -263,14 +316,17 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
 	out->payload = NULL;
 	out->payload_len = out->payload_wire_len = 0;
 	out->tunnel_depth = 0;
+	out->tunnels = 0;
+	out->outer_off = 0;
+	dec_frame = data;
 
 	switch (dlt) {
 	case MP_DLT_EN10MB:
 		if (!rd_be16(&c, 12, &type))
 			return MP_DEC_BAD_ETHERNET;
 		if (type < 0x0600) /* IEEE 802.3 length field: LLC frames (STP, CDP, SNAP-encapsulated IP) */
-			return decode_llc(&(struct cursor){c.p + 14, c.len - 14}, out);
-		return decode_ethertype(type, cur_sub(&c, 14), out);
+			return decode_llc(&(struct cursor){c.p + 14, c.len - 14}, 0, out);
+		return decode_ethertype(type, cur_sub(&c, 14), 0, out);
 	case MP_DLT_PPP:
 	case MP_DLT_PPP_SERIAL:
 		return decode_ppp(&c, out);
@@ -280,12 +336,12 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
 		/* Linux cooked v1: 16-byte header, protocol at offset 14. */
 		if (!rd_be16(&c, 14, &type) || c.len < 16)
 			return MP_DEC_BAD_SLL;
-		return decode_ethertype(type, cur_sub(&c, 16), out);
+		return decode_ethertype(type, cur_sub(&c, 16), 0, out);
 	case MP_DLT_LINUX_SLL2:
 		/* Linux cooked v2: 20-byte header, protocol at offset 0. */
 		if (!rd_be16(&c, 0, &type) || c.len < 20)
 			return MP_DEC_BAD_SLL2;
-		return decode_ethertype(type, cur_sub(&c, 20), out);
+		return decode_ethertype(type, cur_sub(&c, 20), 0, out);
 	case MP_DLT_NULL:
 		if (!rd_bytes(&c, 0, &fam, 4))
 			return MP_DEC_BAD_NULL;
@@ -354,10 +410,213 @@ static bool icmp_is_error(uint8_t family, uint8_t type)
 	return type >= 1 && type <= 4;
 }
 
-/* Decodes the L4 header of protocol proto in c (already limited to the IP length). */
-static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, uint32_t wire_len,
-				       struct mp_packet *out)
+/* Decodes the IP packet or Ethernet frame in a tunnel whose header announced it by an ethertype
+ * (Geneve's protocol type, GRE's). Returns false, touching nothing, for a type it does not carry. */
+static bool decode_tunneled_type(uint16_t type, const struct cursor *in, enum mp_tunnel t, unsigned depth,
+				 struct mp_packet *out, enum mp_decode_result *r)
 {
+	switch (type) {
+	case ETH_P_IP:
+	case ETH_P_IPV6:
+	case ETH_P_MPLS_UC:
+	case ETH_P_MPLS_MC:
+		tunnel_enter(out, t, depth);
+		*r = decode_ethertype(type, *in, depth + 1, out);
+		return true;
+	case GRE_P_TEB:
+		tunnel_enter(out, t, depth);
+		*r = decode_ether(in, depth + 1, out);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ERSPAN (draft-foschiano-erspan-03) in a GRE packet of protocol type gre_proto whose header is c[0..off).
+ * Type II has an 8-byte header of version 1, type III a 12-byte one of version 2 and, when its O flag is
+ * set, an 8-byte platform subheader; type I (0x88be without a GRE sequence number) has none. The VLAN
+ * field names the mirrored port's VLAN; a tag kept in the frame overrides it. */
+static enum mp_decode_result decode_erspan(const struct cursor *c, uint32_t off, uint16_t gre_flags,
+					   uint16_t gre_proto, unsigned depth, struct mp_packet *out)
+{
+	struct cursor e = cur_sub(c, off);
+	uint16_t vv;
+	uint8_t ft;
+	uint32_t hlen;
+
+	tunnel_enter(out, MP_TUN_GRE, depth);
+	tunnel_enter(out, MP_TUN_ERSPAN, depth);
+	if (gre_proto == GRE_P_ERSPAN2 && (gre_flags & 0x1000) == 0)
+		return decode_ether(&e, depth + 1, out);
+	hlen = gre_proto == GRE_P_ERSPAN2 ? 8 : 12;
+	if (!rd_be16(&e, 0, &vv) || e.len < hlen)
+		return MP_DEC_BAD_ERSPAN_SMALL;
+	if ((vv >> 12) != (gre_proto == GRE_P_ERSPAN2 ? 1 : 2))
+		return MP_DEC_BAD_ERSPAN_VER;
+	if (gre_proto == GRE_P_ERSPAN3 && rd_u8(&e, 11, &ft) && (ft & 1) != 0) {
+		hlen += 8;
+		if (e.len < hlen)
+			return MP_DEC_BAD_ERSPAN_SMALL;
+	}
+	if ((vv & 0x0fff) != 0)
+		out->vlan = vv & 0x0fff;
+	e = cur_sub(&e, hlen);
+	return decode_ether(&e, depth + 1, out);
+}
+
+/* GRE (RFC 2784 with RFC 2890's key and sequence number) at tunnel depth `depth`, c limited to the IP
+ * length. Version 1 (PPTP's, RFC 2637, PPP inside), routed RFC 1701 headers and payload types other than
+ * IP, MPLS, Ethernet and ERSPAN return false: the packet is analysed as a GRE flow. */
+static bool decode_gre(const struct cursor *c, unsigned depth, struct mp_packet *out,
+		       enum mp_decode_result *r)
+{
+	uint16_t flags, proto;
+	uint32_t off = 4;
+
+	if (!rd_be16(c, 0, &flags) || !rd_be16(c, 2, &proto)) {
+		*r = MP_DEC_BAD_GRE_SMALL;
+		return true;
+	}
+	if ((flags & 7) == 1 || (flags & 0x4000) != 0)
+		return false;
+	if ((flags & 7) != 0) {
+		*r = MP_DEC_BAD_GRE_VERSION;
+		return true;
+	}
+	if (flags & 0x8000) /* checksum and reserved1 */
+		off += 4;
+	if (flags & 0x2000) /* key */
+		off += 4;
+	if (flags & 0x1000) /* sequence number */
+		off += 4;
+	if (proto == GRE_P_ERSPAN2 || proto == GRE_P_ERSPAN3) {
+		if (!tunnel_on(MP_TUN_ERSPAN))
+			return false;
+		*r = off > c->len ? MP_DEC_BAD_GRE_HDR : decode_erspan(c, off, flags, proto, depth, out);
+		return true;
+	}
+	if (!tunnel_on(MP_TUN_GRE))
+		return false;
+	if (off > c->len) {
+		*r = MP_DEC_BAD_GRE_HDR;
+		return true;
+	}
+	return decode_tunneled_type(proto, &(struct cursor){c->p + off, c->len - off}, MP_TUN_GRE, depth, out,
+				    r);
+}
+
+/* VXLAN (RFC 7348): an 8-byte header with the I flag set, then an Ethernet frame. */
+static bool decode_vxlan(const struct cursor *u, unsigned depth, struct mp_packet *out,
+			 enum mp_decode_result *r)
+{
+	uint8_t fl;
+
+	if (!rd_u8(u, 0, &fl) || (fl & 0x08) == 0 || u->len < 8 + 14)
+		return false;
+	tunnel_enter(out, MP_TUN_VXLAN, depth);
+	*r = decode_ether(&(struct cursor){u->p + 8, u->len - 8}, depth + 1, out);
+	return true;
+}
+
+/* Geneve (RFC 8926): version 0, 8 bytes plus 4 per option-length unit, then what the protocol type names. */
+static bool decode_geneve(const struct cursor *u, unsigned depth, struct mp_packet *out,
+			  enum mp_decode_result *r)
+{
+	uint8_t b0;
+	uint16_t type;
+	uint32_t hlen;
+
+	if (!rd_u8(u, 0, &b0) || (b0 >> 6) != 0 || !rd_be16(u, 2, &type))
+		return false;
+	hlen = 8 + (uint32_t)(b0 & 0x3f) * 4;
+	if (hlen > u->len)
+		return false;
+	return decode_tunneled_type(type, &(struct cursor){u->p + hlen, u->len - hlen}, MP_TUN_GENEVE, depth,
+				    out, r);
+}
+
+/* GTP-U (3GPP TS 29.281): a version 1 GTP header (PT set) of a T-PDU (message type 255), 8 bytes, 12 when
+ * any of E, S, PN is set, then the extension headers the E flag chains (length in 4-byte units, the
+ * next type in the last byte), then an IPv4 or IPv6 packet. */
+static bool decode_gtpu(const struct cursor *u, unsigned depth, struct mp_packet *out,
+			enum mp_decode_result *r)
+{
+	uint8_t b0, type, next, units, v;
+	uint32_t off = 8;
+	unsigned n = 0;
+
+	if (!rd_u8(u, 0, &b0) || !rd_u8(u, 1, &type) || (b0 >> 5) != 1 || (b0 & 0x10) == 0 || type != 0xff)
+		return false;
+	if (b0 & 0x07) {
+		off = 12;
+		if (!rd_u8(u, 11, &next))
+			return false;
+		while ((b0 & 0x04) != 0 && next != 0) {
+			if (++n > MP_DECODE_MAX_GTP_EXT || !rd_u8(u, off, &units) || units == 0)
+				return false;
+			off += (uint32_t)units * 4;
+			if (!rd_u8(u, off - 1, &next))
+				return false;
+		}
+	}
+	if (!rd_u8(u, off, &v) || ((v >> 4) != 4 && (v >> 4) != 6))
+		return false;
+	tunnel_enter(out, MP_TUN_GTPU, depth);
+	*r = decode_l3((v >> 4) == 4 ? ETH_P_IP : ETH_P_IPV6, &(struct cursor){u->p + off, u->len - off},
+		       depth + 1, out);
+	return true;
+}
+
+/* Teredo (RFC 4380 section 5.1.1): an optional authentication indicator (0x0001, then the client
+ * identifier and authentication value lengths, both, an 8-byte nonce and a confirmation byte), an optional
+ * origin indication (0x0000, 8 bytes), then an IPv6 packet whose payload length accounts exactly for the
+ * rest of the datagram, which is what tells Teredo from other traffic on the port. wire is the UDP payload
+ * length the UDP header claims. */
+static bool decode_teredo(const struct cursor *u, uint32_t wire, unsigned depth, struct mp_packet *out,
+			  enum mp_decode_result *r)
+{
+	uint16_t ind, plen;
+	uint8_t idl, aul, v;
+	uint32_t off = 0;
+
+	if (rd_be16(u, 0, &ind) && ind == 0x0001) {
+		if (!rd_u8(u, 2, &idl) || !rd_u8(u, 3, &aul))
+			return false;
+		off = 4u + idl + aul + 8u + 1u;
+	}
+	if (rd_be16(u, off, &ind) && ind == 0x0000)
+		off += 8;
+	if (!rd_u8(u, off, &v) || (v >> 4) != 6 || !rd_be16(u, off + 4, &plen) || off > wire ||
+	    40u + plen != wire - off)
+		return false;
+	tunnel_enter(out, MP_TUN_TEREDO, depth);
+	*r = decode_l3(ETH_P_IPV6, &(struct cursor){u->p + off, u->len - off}, depth + 1, out);
+	return true;
+}
+
+/* The tunnels recognised by UDP port, u being the UDP payload (captured, within the UDP length) and wire
+ * its length by the UDP header. Returns false when the datagram is not one decode_packet unwraps. */
+static bool decode_udp_tunnel(uint16_t sport, uint16_t dport, const struct cursor *u, uint32_t wire,
+			      unsigned depth, struct mp_packet *out, enum mp_decode_result *r)
+{
+	if (dport == PORT_VXLAN && tunnel_on(MP_TUN_VXLAN))
+		return decode_vxlan(u, depth, out, r);
+	if (dport == PORT_GENEVE && tunnel_on(MP_TUN_GENEVE))
+		return decode_geneve(u, depth, out, r);
+	if ((dport == PORT_GTPU || sport == PORT_GTPU) && tunnel_on(MP_TUN_GTPU))
+		return decode_gtpu(u, depth, out, r);
+	if ((dport == PORT_TEREDO || sport == PORT_TEREDO) && tunnel_on(MP_TUN_TEREDO))
+		return decode_teredo(u, wire, depth, out, r);
+	return false;
+}
+
+/* Decodes the L4 header of protocol proto in c (already limited to the IP length) at tunnel depth
+ * `depth`, unwrapping GRE and the UDP tunnels while fewer than MP_DECODE_MAX_TUNNEL_DEPTH layers were. */
+static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, uint32_t wire_len,
+				       unsigned depth, struct mp_packet *out)
+{
+	enum mp_decode_result r;
+
 	uint8_t off;
 	uint16_t ulen;
 	uint32_t hlen;
@@ -390,6 +649,14 @@ static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, ui
 		/* A UDP length shorter than the IP payload limits the datagram (RFC 768). */
 		if (ulen >= 8 && ulen < wire_len)
 			wire_len = ulen;
+		if (depth < MP_DECODE_MAX_TUNNEL_DEPTH && wire_len >= 8) {
+			struct cursor u = cur_sub(c, 8);
+
+			if (u.len > wire_len - 8)
+				u.len = wire_len - 8;
+			if (decode_udp_tunnel(out->sport, out->dport, &u, wire_len - 8, depth, out, &r))
+				return r;
+		}
 		break;
 	case 1:
 	case 58:
@@ -403,6 +670,11 @@ static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, ui
 			decode_quoted(&q, &out->quoted);
 		}
 		break;
+	case MP_IPPROTO_GRE:
+		if (depth < MP_DECODE_MAX_TUNNEL_DEPTH && decode_gre(c, depth, out, &r))
+			return r;
+		hlen = 0;
+		break;
 	default:
 		hlen = 0;
 		break;
@@ -415,21 +687,25 @@ static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, ui
 	return MP_DEC_OK;
 }
 
-#define MP_IPPROTO_IPIP 4
-#define MP_IPPROTO_IPV6 41
-
 /* Decodes what an IP header of nesting depth `depth` carries: an inner IPv4 (RFC 2003) or IPv6
  * (RFC 4213) packet replaces the outer one in *out while fewer than MP_DECODE_MAX_TUNNEL_DEPTH
- * headers were unwrapped; anything else is decoded as the transport. */
+ * layers were unwrapped and the kind is on; anything else is decoded as the transport. */
 static enum mp_decode_result decode_ip_payload(uint8_t proto, const struct cursor *c, uint32_t wire_len,
 					       unsigned depth, struct mp_packet *out)
 {
 	if ((proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6) && depth < MP_DECODE_MAX_TUNNEL_DEPTH) {
-		/* The inner header's own length fields bound it; the outer length only limits the view. */
-		out->tunnel_depth = (uint8_t)(depth + 1);
-		return decode_l3(proto == MP_IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6, c, depth + 1, out);
+		enum mp_tunnel t =
+		    out->family == 4 ? (proto == MP_IPPROTO_IPIP ? MP_TUN_IPV4_IN_IPV4 : MP_TUN_IPV6_IN_IPV4)
+				     : (proto == MP_IPPROTO_IPIP ? MP_TUN_IPV4_IN_IPV6 : MP_TUN_IPV6_IN_IPV6);
+
+		if (tunnel_on(t)) {
+			/* The inner header's own length fields bound it; the outer length only limits the
+			 * view. */
+			tunnel_enter(out, t, depth);
+			return decode_l3(proto == MP_IPPROTO_IPIP ? ETH_P_IP : ETH_P_IPV6, c, depth + 1, out);
+		}
 	}
-	return decode_l4(proto, c, wire_len, out);
+	return decode_l4(proto, c, wire_len, depth, out);
 }
 
 static enum mp_decode_result decode_ipv4(const struct cursor *c, unsigned depth, struct mp_packet *out)
@@ -550,6 +826,118 @@ static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *
 	}
 }
 
+/* Whether an IP packet of protocol proto whose transport header starts at l4 in c may carry a tunnel
+ * decode_packet unwraps (whichever kinds are on): IP in IP, GRE, UDP from or to a tunnel port, or a UDP
+ * header it cannot read. */
+static bool may_tunnel(const struct cursor *c, uint8_t proto, uint32_t l4)
+{
+	uint16_t sp, dp;
+
+	if (proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6 || proto == MP_IPPROTO_GRE)
+		return true;
+	if (proto != 17)
+		return false;
+	if (!rd_be16(c, l4, &sp) || !rd_be16(c, l4 + 2, &dp))
+		return true;
+	return dp == PORT_VXLAN || dp == PORT_GENEVE || dp == PORT_GTPU || sp == PORT_GTPU ||
+	       dp == PORT_TEREDO || sp == PORT_TEREDO;
+}
+
+bool decode_tunnel_info(const uint8_t *frame, uint32_t caplen, const struct mp_packet *p,
+			struct mp_tunnel_info *t)
+{
+	struct cursor c = {frame, caplen};
+	uint8_t v;
+	uint32_t l4;
+
+	memset(t, 0, sizeof(*t));
+	if (p->tunnel_depth == 0 || p->outer_off >= caplen)
+		return false;
+	c = cur_sub(&c, p->outer_off);
+	if (!rd_u8(&c, 0, &v))
+		return false;
+	if (v >> 4 == 4) {
+		if (!rd_u8(&c, 9, &t->ip_proto) || !rd_bytes(&c, 12, t->src, 4) ||
+		    !rd_bytes(&c, 16, t->dst, 4))
+			return false;
+		l4 = (uint32_t)(v & 0x0f) * 4;
+		t->family = 4;
+	} else if (v >> 4 == 6) {
+		if (!rd_u8(&c, 6, &t->ip_proto) || !rd_bytes(&c, 8, t->src, 16) ||
+		    !rd_bytes(&c, 24, t->dst, 16))
+			return false;
+		l4 = 40;
+		t->family = 6;
+	} else {
+		return false;
+	}
+	/* Behind IPv6 extension headers the ports stay 0; decode_packet found the tunnel there. */
+	if (t->ip_proto == 17 && (!rd_be16(&c, l4, &t->sport) || !rd_be16(&c, l4 + 2, &t->dport)))
+		t->sport = t->dport = 0;
+	t->depth = p->tunnel_depth;
+	t->kinds = p->tunnels;
+	return true;
+}
+
+void decode_set_tunnels(unsigned mask)
+{
+	tunnel_mask = mask & MP_TUN_ALL;
+}
+
+static const char *const tunnel_names[MP_TUN_COUNT] = {
+    [MP_TUN_IPV4_IN_IPV4] = "ipv4_in_ipv4",
+    [MP_TUN_IPV6_IN_IPV4] = "ipv6_in_ipv4",
+    [MP_TUN_IPV4_IN_IPV6] = "ipv4_in_ipv6",
+    [MP_TUN_IPV6_IN_IPV6] = "ipv6_in_ipv6",
+    [MP_TUN_GRE] = "gre",
+    [MP_TUN_ERSPAN] = "erspan",
+    [MP_TUN_VXLAN] = "vxlan",
+    [MP_TUN_GENEVE] = "geneve",
+    [MP_TUN_GTPU] = "gtpu",
+    [MP_TUN_TEREDO] = "teredo",
+};
+
+const char *decode_tunnel_name(enum mp_tunnel t)
+{
+	return (unsigned)t < MP_TUN_COUNT ? tunnel_names[t] : "unknown";
+}
+
+int decode_parse_tunnels(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+	unsigned m = 0;
+	const char *p = list;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		unsigned bit = 0;
+
+		if (n == 3 && strncmp(p, "all", n) == 0)
+			bit = MP_TUN_ALL;
+		else if (n == 4 && strncmp(p, "none", n) == 0)
+			bit = 0;
+		else if (n == 4 && strncmp(p, "ipip", n) == 0)
+			bit = MP_TUN_IPIP;
+		else {
+			for (unsigned t = MP_TUN_GRE; t < MP_TUN_COUNT; t++)
+				if (strlen(tunnel_names[t]) == n && strncmp(p, tunnel_names[t], n) == 0)
+					bit = 1u << t;
+			if (bit == 0) {
+				snprintf(err, errlen,
+					 "unknown tunnel kind '%.*s' (ipip gre erspan vxlan geneve gtpu "
+					 "teredo all none)",
+					 (int)(n > 64 ? 64 : n), p);
+				return -1;
+			}
+		}
+		m |= bit;
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+	*mask = m;
+	return 0;
+}
+
 bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16],
 		  uint16_t *vlan)
 {
@@ -576,7 +964,7 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 	if (type == ETH_P_IP) {
 		/* decode_ipv4 takes the addresses from the outer header unless it unwraps a tunnel */
 		if (!rd_u8(&c, 0, &v) || v >> 4 != 4 || !rd_u8(&c, 9, &proto) || c.len < 20 ||
-		    proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6)
+		    may_tunnel(&c, proto, (uint32_t)(v & 0x0f) * 4))
 			return false;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		/* Whole 8-byte words, as flow_vshard loads them: a load that spans a zeroing store and a
@@ -599,7 +987,7 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 	if (type == ETH_P_IPV6) {
 		/* decode_ipv6 likewise, and an extension header may hide a tunnel */
 		if (!rd_u8(&c, 0, &v) || v >> 4 != 6 || !rd_u8(&c, 6, &proto) || c.len < 40 ||
-		    ipv6_is_ext(proto) || proto == MP_IPPROTO_IPIP || proto == MP_IPPROTO_IPV6)
+		    ipv6_is_ext(proto) || may_tunnel(&c, proto, 40))
 			return false;
 		memcpy(src, c.p + 8, 16);
 		memcpy(dst, c.p + 24, 16);
@@ -640,6 +1028,11 @@ const char *decode_result_name(enum mp_decode_result r)
 	    [MP_DEC_BAD_ICMPV6_SMALL] = "icmpv6.pkt_too_small",
 	    [MP_DEC_BAD_PPP] = "ppp.pkt_too_small",
 	    [MP_DEC_BAD_CHDLC] = "chdlc.pkt_too_small",
+	    [MP_DEC_BAD_GRE_SMALL] = "gre.pkt_too_small",
+	    [MP_DEC_BAD_GRE_VERSION] = "gre.wrong_version",
+	    [MP_DEC_BAD_GRE_HDR] = "gre.version0_hdr_too_big",
+	    [MP_DEC_BAD_ERSPAN_SMALL] = "erspan.header_too_small",
+	    [MP_DEC_BAD_ERSPAN_VER] = "erspan.unsupported_version",
 	};
 
 	if ((unsigned)r >= MP_DEC_RESULT_COUNT)

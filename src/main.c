@@ -61,6 +61,7 @@ struct options {
 	const char *evidence_dir;
 	const char *report;
 	bool no_scan;
+	unsigned tunnels; /* decode_set_tunnels mask (--decap) */
 };
 
 static void usage(FILE *fp)
@@ -85,6 +86,8 @@ static void usage(FILE *fp)
 	    "      --immediate       live: hand over each packet at once (a wake-up per packet); by\n"
 	    "                        default the kernel hands packets over in blocks, as in tcpdump\n"
 	    "  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"
+	    "      --decap LIST      tunnels to unwrap, analysing the packets inside: ipip gre erspan\n"
+	    "                        vxlan geneve gtpu teredo, all (default) or none\n"
 	    "output:\n"
 	    "      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
 	    "      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
@@ -161,7 +164,8 @@ enum {
 	OPT_EVIDENCE_DIR,
 	OPT_REPORT,
 	OPT_NO_SCAN,
-	OPT_CPUS
+	OPT_CPUS,
+	OPT_DECAP
 };
 enum {
 	OPT_SYSLOG = 512,
@@ -212,6 +216,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
 	    {"report", required_argument, NULL, OPT_REPORT},
 	    {"no-scan-detection", no_argument, NULL, OPT_NO_SCAN},
+	    {"decap", required_argument, NULL, OPT_DECAP},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -390,6 +395,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_SCAN:
 			o->no_scan = true;
 			break;
+		case OPT_DECAP: {
+			char why[160];
+
+			if (decode_parse_tunnels(optarg, &o->tunnels, why, sizeof(why)) != 0) {
+				log_warnx("--decap: %s", why);
+				return -1;
+			}
+			break;
+		}
 		case 'v':
 			o->verbose++;
 			break;
@@ -699,10 +713,12 @@ int main(int argc, char **argv)
 	o.live.immediate = 0; /* batched, as tcpdump's default (bench/README.md, "live capture") */
 	o.workers = 1;
 	o.suppress_s = MP_SUPPRESS_INTERVAL_DEFAULT;
+	o.tunnels = MP_TUN_ALL;
 	log_init("misport", 0);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	log_init("misport", o.verbose);
+	decode_set_tunnels(o.tunnels); /* before any thread decodes */
 	if (heap_tune() < 0)
 		log_debug("madvise(MADV_HUGEPAGE) on the heap: %s (4 KiB pages then)", strerror(errno));
 	if (sig_install() != 0) {

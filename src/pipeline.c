@@ -312,6 +312,13 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		a.src_port = cport;
 		a.dst_port = sport;
 		memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
+		if (f->tun != NULL) {
+			a.tunnel = *f->tun;
+			for (int t = 0; t < MP_TUN_COUNT; t++)
+				if (f->tun->kinds & (1u << t))
+					(void)alert_meta_add(&a, "tunnel",
+							     decode_tunnel_name((enum mp_tunnel)t));
+		}
 	}
 	if (!verdict_alerts(v) || pl->feed == NULL) {
 		finish_judgment(pl, f, NULL, &a, v, false, pl->now_us);
@@ -381,6 +388,8 @@ static void flow_record_base(const struct pipeline *pl, const struct mp_flow *f,
 	r->ndpi_wrong_port = f->ndpi_wrong_port;
 	r->state = flow_state_name(f);
 	r->reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
+	if (f->tun != NULL)
+		r->tunnel = *f->tun;
 }
 
 /* The verdict-dependent end of a flow: its port in the summary, and its flow record (r from
@@ -415,9 +424,8 @@ static void flow_record_finish(struct pipeline *pl, struct mp_flow_record *r, en
 	emit(pl, &ev);
 }
 
-static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
+static void flow_end(struct pipeline *pl, struct mp_flow *f, enum mp_flow_end why)
 {
-	struct pipeline *pl = user;
 	struct mp_flow_record r;
 
 	if (pl->in_sweep != SWEEP_NONE)
@@ -464,6 +472,15 @@ static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
 	}
 	flow_record_base(pl, f, why, &r);
 	flow_record_finish(pl, &r, (enum mp_verdict)f->verdict, f->alerted, f->severity);
+}
+
+/* The flow table's end callback: the flow's verdict, records and summary (flow_end), then what the
+ * pipeline owns in it is freed. */
+static void on_flow_end(struct mp_flow *f, enum mp_flow_end why, void *user)
+{
+	flow_end(user, f, why);
+	free(f->tun);
+	f->tun = NULL;
 }
 
 int pipeline_new(const struct pipeline_config *cfg, struct pipeline **out, char *err, size_t errlen)
@@ -561,6 +578,9 @@ static void count_l3l4(struct pipeline *pl, const struct mp_packet *p)
 		pl->st.ipv6++;
 	if (p->vlan != 0)
 		pl->st.vlan++;
+	for (unsigned t = 0, bits = p->tunnels; bits != 0; t++, bits >>= 1)
+		if (bits & 1u)
+			pl->st.tunnel[t]++;
 	switch (p->ip_proto) {
 	case 6:
 		pl->st.tcp++;
@@ -733,8 +753,12 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 
 	f = flow_get(pl->flows, p, &dir, &created);
 	f->last_pos = pl->key.pos;
-	if (created)
+	if (created) {
 		f->dpi = dpi_flow_new(pl->dpi, flow_vshard(f->key.a, f->key.b, f->key.vlan, pl->cfg.seed));
+		/* Where a tunnelled flow came from; without memory it is reported without (EVE "tunnel"). */
+		if (p->tunnel_depth != 0 && (f->tun = malloc(sizeof(*f->tun))) != NULL)
+			(void)decode_tunnel_info(pkt->data, pkt->caplen, p, f->tun);
+	}
 	if (pl->evid != NULL)
 		evid_packet(pl->evid, f, dlt, pkt);
 	if (pl->feed != NULL)

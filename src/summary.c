@@ -296,6 +296,21 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 		"  non-ip %" PRIu64 "  fragments %" PRIu64 "\n",
 		st->ipv4, st->ipv6, st->tcp, st->udp, st->icmpv4 + st->icmpv6,
 		st->decoded[MP_DEC_SKIP_NON_IP], st->decoded[MP_DEC_SKIP_FRAGMENT]);
+	/* Packets analysed from inside tunnels, per kind of layer unwrapped. */
+	{
+		bool any = false;
+
+		for (int t = 0; t < MP_TUN_COUNT; t++) {
+			if (st->tunnel[t] == 0)
+				continue;
+			if (!any)
+				fprintf(fp, "  tunnelled packets:");
+			any = true;
+			fprintf(fp, "  %s %" PRIu64, decode_tunnel_name((enum mp_tunnel)t), st->tunnel[t]);
+		}
+		if (any)
+			fprintf(fp, "\n");
+	}
 	/* Flow alerts per verdict, from the same counters as the stats record's metadata.flowints. */
 	if (st->alerts > st->alerts_scan) {
 		fprintf(fp, "  alerts by verdict:");

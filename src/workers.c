@@ -686,6 +686,8 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 	d->link_null += s->link_null;
 	d->link_raw += s->link_raw;
 	d->vlan += s->vlan;
+	for (int i = 0; i < MP_TUN_COUNT; i++)
+		d->tunnel[i] += s->tunnel[i];
 	d->flows_total += s->flows_total;
 	d->flows_tcp += s->flows_tcp;
 	d->flows_udp += s->flows_udp;

@@ -32,12 +32,19 @@ MAC_SRV=02:00:0a:63:00:02
 SNI=test.misport.invalid
 # A tcp port with no assigned service in IANA's registry (inside the "4461-4483 Unassigned" block).
 UNASSIGNED_PORT=4470
+# vxlan-3098: a VXLAN overlay (VNI 42, UDP 4789) between the two veth ends, with these addresses.
+VX_DEV=mp-vx
+VX_VNI=42
+VX_CLI=10.97.0.1
+VX_SRV=10.97.0.2
+VX_MAC_CLI=02:00:0a:61:00:01
+VX_MAC_SRV=02:00:0a:61:00:02
 # A tcp port nothing listens on in `mixed` (the client gets a RST).
 CLOSED_PORT=81
 PY=/usr/bin/python3
 
 SCENARIOS=(http-80 http-3098 http-598 http-8080 tls-443 tls-3219 tls-465 tls-993 tls-995
-  ssh-22 ssh-598 unassigned-port dns-53 dns-80 dot-853 smb-445 imap-143 mixed)
+  ssh-22 ssh-598 unassigned-port dns-53 dns-80 dot-853 smb-445 imap-143 mixed vxlan-3098)
 
 # Debian 12 packages this script runs programs from.
 NEEDED_PKGS=(iproute2 util-linux ethtool tcpdump procps python3 curl openssl openssh-server openssh-client
@@ -172,9 +179,35 @@ make_material() {
 
 # ---- servers ----
 
-srv_http() { # PORT
-  start_srv "http-$1" "$PY" -m http.server "$1" --bind "$IP_SRV" --directory "$TMP/www"
+srv_http() { # PORT [ADDRESS]
+  start_srv "http-$1" "$PY" -m http.server "$1" --bind "${2:-$IP_SRV}" --directory "$TMP/www"
   wait_listen tcp "$1"
+}
+
+# vxlan_up: a VXLAN device in each namespace over the veth pair (RFC 7348, VNI VX_VNI, UDP 4789), with
+# fixed MAC addresses, offloads off and static neighbour entries, as the veth pair has.
+vxlan_up() {
+  local ns dev_mac local_ip remote_ip addr peer peer_mac
+  for ns in "$NS_CLI" "$NS_SRV"; do
+    if [[ $ns == "$NS_CLI" ]]; then
+      dev_mac=$VX_MAC_CLI local_ip=$IP_CLI remote_ip=$IP_SRV addr=$VX_CLI peer=$VX_SRV peer_mac=$VX_MAC_SRV
+      local under=$VETH_CLI
+    else
+      dev_mac=$VX_MAC_SRV local_ip=$IP_SRV remote_ip=$IP_CLI addr=$VX_SRV peer=$VX_CLI peer_mac=$VX_MAC_CLI
+      local under=$VETH_SRV
+    fi
+    ip -n "$ns" link add "$VX_DEV" address "$dev_mac" type vxlan id "$VX_VNI" dstport 4789 \
+      local "$local_ip" remote "$remote_ip" dev "$under"
+    ip netns exec "$ns" ethtool -K "$VX_DEV" tx off tso off gso off gro off >/dev/null 2>&1 || true
+    ip -n "$ns" addr add "$addr/24" dev "$VX_DEV"
+    ip -n "$ns" link set "$VX_DEV" up
+    ip -n "$ns" neigh replace "$peer" lladdr "$peer_mac" dev "$VX_DEV" nud permanent
+  done
+}
+
+vxlan_down() {
+  ip -n "$NS_CLI" link del "$VX_DEV" 2>/dev/null || true
+  ip -n "$NS_SRV" link del "$VX_DEV" 2>/dev/null || true
 }
 
 srv_tls() { # PORT: one-connection TLS server that sends back each received line reversed
@@ -320,9 +353,10 @@ EOF
 
 # ---- clients (each bounded in time) ----
 
-cli_http() { # PORT: three requests, two on one curl invocation
-  in_cli timeout 20 curl -sS -o /dev/null -o /dev/null "http://$IP_SRV:$1/" "http://$IP_SRV:$1/hello.txt"
-  in_cli timeout 20 curl -sS -o /dev/null -A misport-recorder "http://$IP_SRV:$1/index.html"
+cli_http() { # PORT [ADDRESS]: three requests, two on one curl invocation
+  local a=${2:-$IP_SRV}
+  in_cli timeout 20 curl -sS -o /dev/null -o /dev/null "http://$a:$1/" "http://$a:$1/hello.txt"
+  in_cli timeout 20 curl -sS -o /dev/null -A misport-recorder "http://$a:$1/index.html"
 }
 
 cli_tls() { # PORT: TLS handshake with SNI, one line each way, then close
@@ -395,9 +429,18 @@ run_scenario() {
       if in_cli timeout 10 curl -sS -o /dev/null "http://$IP_SRV:$CLOSED_PORT/" 2>/dev/null; then
         log "port $CLOSED_PORT unexpectedly answered"; return 1
       fi ;;
+    vxlan-3098)
+      # HTTP on 3098 and on 80 inside a VXLAN overlay, captured on the underlay (the veth): what a sensor
+      # fed by VXLAN traffic mirroring sees.
+      vxlan_up
+      srv_http 3098 "$VX_SRV"; srv_http 80 "$VX_SRV"
+      cap_start "$name"
+      cli_http 3098 "$VX_SRV"
+      cli_http 80 "$VX_SRV" ;;
   esac
   cap_stop "$name"
   stop_servers
+  [[ $name != vxlan-3098 ]] || vxlan_down
   static_neigh
 }
 

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "misport/decode.h"
+
 /* Maximum number of metadata entries in one alert, and the size of a key and of a value. */
 #define MP_ALERT_MAX_META   24
 #define MP_ALERT_META_KEY   32
@@ -34,6 +36,7 @@ struct mp_alert {
 	int severity;          /* 1 (highest) .. 3, as in Suricata */
 	char signature[256];   /* one sentence: "HTTP on 3098/tcp, registered to umm-port (...)" */
 	char category[64];     /* alert.category */
+	struct mp_tunnel_info tunnel; /* the flow's first packet came through tunnels: their outer end */
 	size_t n_meta;
 	struct mp_alert_meta meta[MP_ALERT_MAX_META];
 };

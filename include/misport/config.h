@@ -65,9 +65,13 @@
 /* Decoder: at most this many IPv6 extension headers are skipped; more is malformed. */
 #define MP_DECODE_MAX_IPV6_EXT 8u
 
-/* Decoder: at most this many IP-in-IP tunnel headers (IPv4/IPv6 in IPv4/IPv6) are unwrapped; a packet
- * nested deeper is analysed as a flow of the tunnel protocol between the deepest decoded endpoints. */
+/* Decoder: at most this many tunnel layers (IP in IP, GRE, ERSPAN, VXLAN, Geneve, GTP-U, Teredo) are
+ * unwrapped; a packet nested deeper is analysed as a flow of the tunnel protocol between the deepest
+ * decoded endpoints. */
 #define MP_DECODE_MAX_TUNNEL_DEPTH 4u
+
+/* Decoder: at most this many GTP-U extension headers are skipped; a longer chain is not decapsulated. */
+#define MP_DECODE_MAX_GTP_EXT 8u
 
 /* Capture: read buffer of a capture file. Classic pcap files are read with read(2) into a buffer of this
  * size (it must hold the largest record, 16 + 262144 bytes); other files go through libpcap, whose stdio

@@ -1,10 +1,12 @@
 /* decode.h: bounds-checked L2-L4 decoder (Ethernet/802.1Q/QinQ/LLC-SNAP, Linux SLL/SLL2, raw IP, BSD null,
- * PPP RFC 1661/1662, Cisco HDLC; IPv4 RFC 791, IPv6 RFC 8200, IP-in-IP tunnels RFC 2003/4213, TCP RFC 9293,
- * UDP RFC 768, ICMP RFC 792, ICMPv6 RFC 4443). */
+ * PPP RFC 1661/1662, Cisco HDLC; IPv4 RFC 791, IPv6 RFC 8200, TCP RFC 9293, UDP RFC 768, ICMP RFC 792,
+ * ICMPv6 RFC 4443; tunnels: IP in IP RFC 2003/4213, GRE RFC 2784/2890, ERSPAN types I-III
+ * draft-foschiano-erspan, VXLAN RFC 7348, Geneve RFC 8926, GTP-U 3GPP TS 29.281, Teredo RFC 4380). */
 #ifndef MISPORT_DECODE_H
 #define MISPORT_DECODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Link types misport decodes (libpcap DLT/LINKTYPE values). */
@@ -55,8 +57,34 @@ enum mp_decode_result {
 	MP_DEC_BAD_ICMPV6_SMALL, /* icmpv6.pkt_too_small */
 	MP_DEC_BAD_PPP,          /* ppp.pkt_too_small */
 	MP_DEC_BAD_CHDLC,        /* chdlc.pkt_too_small */
+	MP_DEC_BAD_GRE_SMALL,    /* gre.pkt_too_small */
+	MP_DEC_BAD_GRE_VERSION,  /* gre.wrong_version: a version other than 0 (RFC 2784) or 1 (RFC 2637) */
+	MP_DEC_BAD_GRE_HDR,      /* gre.version0_hdr_too_big: optional fields beyond the packet */
+	MP_DEC_BAD_ERSPAN_SMALL, /* erspan.header_too_small */
+	MP_DEC_BAD_ERSPAN_VER,   /* erspan.unsupported_version */
 	MP_DEC_RESULT_COUNT
 };
+
+/* Kinds of tunnel layer the decoder unwraps: bits of mp_packet.tunnels and of decode_set_tunnels's mask. */
+enum mp_tunnel {
+	MP_TUN_IPV4_IN_IPV4 = 0, /* RFC 2003 */
+	MP_TUN_IPV6_IN_IPV4,     /* RFC 4213 (6in4) */
+	MP_TUN_IPV4_IN_IPV6,     /* RFC 2473 */
+	MP_TUN_IPV6_IN_IPV6,     /* RFC 2473 */
+	MP_TUN_GRE,              /* IP or Ethernet in GRE, IP protocol 47 (RFC 2784, 2890; 0x6558 bridging) */
+	MP_TUN_ERSPAN, /* Ethernet in GRE with an ERSPAN type I, II or III header (0x88be, 0x22eb) */
+	MP_TUN_VXLAN,  /* Ethernet in UDP to port 4789 (RFC 7348) */
+	MP_TUN_GENEVE, /* Ethernet or IP in UDP to port 6081 (RFC 8926) */
+	MP_TUN_GTPU,   /* IP in GTPv1-U T-PDUs, UDP port 2152 (3GPP TS 29.281) */
+	MP_TUN_TEREDO, /* IPv6 in UDP, port 3544 (RFC 4380) */
+	MP_TUN_COUNT
+};
+
+/* decode_set_tunnels mask bits: all kinds, and the four IP-in-IP kinds. */
+#define MP_TUN_ALL ((1u << MP_TUN_COUNT) - 1u)
+#define MP_TUN_IPIP                                                                                          \
+	((1u << MP_TUN_IPV4_IN_IPV4) | (1u << MP_TUN_IPV6_IN_IPV4) | (1u << MP_TUN_IPV4_IN_IPV6) |           \
+	 (1u << MP_TUN_IPV6_IN_IPV6))
 
 /* TCP flag bits as on the wire. */
 #define MP_TH_FIN 0x01
@@ -78,9 +106,10 @@ struct mp_quoted {
 
 /* A decoded packet. Pointers point into the caller's packet buffer and are valid only as long
  * as it is. Addresses are 16 bytes; IPv4 uses the first 4 and zeroes the rest. For a packet carried
- * in an IP-in-IP tunnel (IPv4 or IPv6 inside IPv4 or IPv6, up to MP_DECODE_MAX_TUNNEL_DEPTH deep)
- * every field describes the innermost IP packet; tunnel_depth says how many IP headers were
- * unwrapped to reach it. */
+ * in tunnels (enum mp_tunnel, up to MP_DECODE_MAX_TUNNEL_DEPTH layers) every field describes the
+ * innermost IP packet, except vlan: the first tag of the innermost Ethernet frame that has one (an
+ * ERSPAN header's VLAN counts as a tag of the frame it carries), else 0. tunnel_depth says how many
+ * layers were unwrapped, tunnels which kinds, outer_off where the outermost IP header starts. */
 struct mp_packet {
 	uint64_t ts_us;   /* capture timestamp, microseconds since the epoch */
 	uint32_t caplen;  /* bytes captured */
@@ -99,20 +128,50 @@ struct mp_packet {
 	uint32_t payload_wire_len; /* L4 payload length the headers claim (>= payload_len) */
 	uint8_t icmp_type, icmp_code;
 	struct mp_quoted quoted; /* for ICMP/ICMPv6 errors */
-	uint8_t tunnel_depth;    /* IP-in-IP headers unwrapped before the one in l3; 0 when not tunnelled */
+	uint8_t tunnel_depth; /* tunnel layers unwrapped before the IP header in l3; 0 when not tunnelled */
+	uint16_t tunnels;     /* bit (1 << enum mp_tunnel) for each kind of layer unwrapped */
+	uint32_t outer_off;   /* tunnelled: offset of the outermost IP header from the frame's first byte */
 };
+
+/* The outer end of a tunnelled packet: its outermost IP header, which EVE records report as "tunnel". */
+struct mp_tunnel_info {
+	uint8_t family;   /* 4 or 6; 0 when the packet was not tunnelled */
+	uint8_t ip_proto; /* outer transport: 17 (VXLAN, Geneve, GTP-U, Teredo), 47 (GRE), 4 or 41 */
+	uint8_t depth;    /* tunnel layers unwrapped (mp_packet.tunnel_depth) */
+	uint16_t kinds;   /* mp_packet.tunnels */
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport; /* outer UDP ports, 0 for other transports */
+};
+
+/* Fills *t from the outermost IP header of p, a packet decode_packet decoded from frame[0..caplen) with
+ * tunnel_depth > 0. Returns false, with t->family 0, for a packet that was not tunnelled. */
+bool decode_tunnel_info(const uint8_t *frame, uint32_t caplen, const struct mp_packet *p,
+			struct mp_tunnel_info *t);
 
 /* Decodes one captured frame of link type dlt. Returns MP_DEC_OK with *out filled, or another
  * enum mp_decode_result saying why the packet is skipped. Never reads outside data[0..caplen). */
 enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
 				    struct mp_packet *out);
 
-/* Finds the two host addresses (16 bytes each, as in struct mp_packet) and the outermost VLAN id of a
- * frame of link type dlt without decoding it, when that is cheap to tell: Ethernet, VLAN tags, then an
- * IPv4 or IPv6 header that carries neither a tunnel nor an IPv6 extension header. Returns false for any
- * other frame. When it returns true and decode_packet returns MP_DEC_OK or MP_DEC_SKIP_FRAGMENT for the
- * same bytes, both give the same addresses and VLAN id; for a frame decode_packet finds malformed they
- * mean nothing. Never reads outside data[0..caplen). The reader of --workers shards frames with it. */
+/* Sets the kinds of tunnel decode_packet unwraps (a mask of 1 << enum mp_tunnel; MP_TUN_ALL at start).
+ * A kind left out is analysed as a flow of its outer protocol (GRE, UDP to 4789 ...). Not thread-safe:
+ * call it before any thread decodes. */
+void decode_set_tunnels(unsigned mask);
+
+/* Parses a comma-separated list of tunnel kinds ("gre,vxlan"; names: ipip gre erspan vxlan geneve gtpu
+ * teredo, or all, none) into a decode_set_tunnels mask. Returns 0, or -1 naming the bad word in err. */
+int decode_parse_tunnels(const char *list, unsigned *mask, char *err, size_t errlen);
+
+/* Returns the stable name of a tunnel kind: "ipv4_in_ipv4", "gre", "vxlan" ... (Suricata's stats keys). */
+const char *decode_tunnel_name(enum mp_tunnel t);
+
+/* Finds the two host addresses (16 bytes each, as in struct mp_packet) and the VLAN id of a frame of link
+ * type dlt without decoding it, when that is cheap to tell: Ethernet, VLAN tags, then an IPv4 or IPv6
+ * header that carries neither an IPv6 extension header nor a tunnel decode_packet would unwrap (IP in
+ * IP, GRE, UDP to a tunnel port). Returns false for any other frame. When it returns true and decode_packet
+ * returns MP_DEC_OK or MP_DEC_SKIP_FRAGMENT for the same bytes, both give the same addresses and VLAN id; for
+ * a frame decode_packet finds malformed they mean nothing. Never reads outside data[0..caplen). The reader of
+ * --workers shards frames with it. */
 bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16],
 		  uint16_t *vlan);
 

@@ -30,6 +30,8 @@ struct mp_flow_record {
 	int severity;                /* of the flow's alert, 0 when none */
 	const char *state;           /* "new", "established", "closed" */
 	const char *reason;          /* "timeout", "forced" (evicted), "shutdown" */
+	struct mp_tunnel_info
+	    tunnel; /* outer end of the tunnels of the flow's first packet; family 0: none */
 };
 
 /* Counters for a stats record; a snapshot, plain data. */
@@ -41,6 +43,7 @@ struct mp_stats_record {
 	uint64_t invalid;                      /* malformed packets (sum of the MP_DEC_BAD_* kinds) */
 	uint64_t ipv4, ipv6, tcp, udp, icmpv4, icmpv6;
 	uint64_t link_ethernet, link_sll, link_sll2, link_null, link_raw, vlan;
+	uint64_t tunnel[MP_TUN_COUNT]; /* decoded packets that came through a tunnel of each kind */
 	uint64_t flows_total, flows_tcp, flows_udp, flows_icmpv4, flows_icmpv6;
 	uint64_t flows_active, flows_timeout, flows_evicted;
 	uint64_t flows_emerg_entered, flows_emerg_over;

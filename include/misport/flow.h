@@ -79,6 +79,7 @@ struct mp_flow {
 	uint8_t icmp_seen[2];             /* CONN_ICMP_* bits per direction (ICMP flows) */
 	uint8_t icmp_error;               /* enum conn_icmp_err of an ICMP error quoting this flow */
 	struct evid_flow *evid;           /* evidence packets, owned by the pipeline */
+	struct mp_tunnel_info *tun;       /* outer end of a tunnelled first packet, owned by the pipeline */
 	/* table internals */
 	struct mp_flow *hnext;         /* hash chain */
 	struct mp_flow *lprev, *lnext; /* expiry list of its class, oldest first */

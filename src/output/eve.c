@@ -35,6 +35,12 @@ const char *eve_proto_name(uint8_t ip_proto, char *tmp, size_t cap)
 		return "ICMP";
 	case 58:
 		return "IPv6-ICMP";
+	case 47: /* the outer protocols of tunnels, named as /etc/protocols names them (Suricata's source) */
+		return "GRE";
+	case 4:
+		return "IP-ENCAP";
+	case 41:
+		return "IPv6";
 	default:
 		(void)snprintf(tmp, cap, "%03u", ip_proto);
 		return tmp;
@@ -76,10 +82,32 @@ static void eve_header(struct jbuf *j, uint64_t ts_us, uint64_t flow_id, const c
 	jb_str(j, "proto", eve_proto_name(ip_proto, p, sizeof(p)));
 }
 
+/* Suricata's "tunnel" object: the outer end of a tunnelled flow's first packet. */
+static void eve_tunnel(struct jbuf *j, const struct mp_tunnel_info *t)
+{
+	char a[64], p[8];
+
+	if (t->family == 0)
+		return;
+	jb_obj_open(j, "tunnel");
+	eve_addr(t->family, t->src, a, sizeof(a));
+	jb_str(j, "src_ip", a);
+	if (t->ip_proto == 17)
+		jb_u64(j, "src_port", t->sport);
+	eve_addr(t->family, t->dst, a, sizeof(a));
+	jb_str(j, "dest_ip", a);
+	if (t->ip_proto == 17)
+		jb_u64(j, "dest_port", t->dport);
+	jb_str(j, "proto", eve_proto_name(t->ip_proto, p, sizeof(p)));
+	jb_u64(j, "depth", t->depth);
+	jb_obj_close(j);
+}
+
 static void eve_alert(struct jbuf *j, const struct mp_alert *a)
 {
 	eve_header(j, a->ts_us, a->flow_id, "alert", a->family, a->ip_proto, a->vlan, a->src_ip, a->src_port,
 		   a->dst_ip, a->dst_port);
+	eve_tunnel(j, &a->tunnel);
 	if (a->app_proto[0] != '\0')
 		jb_str(j, "app_proto", a->app_proto);
 	jb_obj_open(j, "alert");
@@ -123,6 +151,7 @@ static void eve_flow(struct jbuf *j, const struct mp_flow_record *f)
 
 	eve_header(j, f->last_us, f->flow_id, "flow", f->family, f->ip_proto, f->vlan, f->src_ip, f->src_port,
 		   f->dst_ip, f->dst_port);
+	eve_tunnel(j, &f->tunnel);
 	jb_str(j, "app_proto", f->app_proto[0] != '\0' ? f->app_proto : "Unknown");
 	jb_obj_open(j, "flow");
 	jb_u64(j, "pkts_toserver", f->pkts_toserver);
@@ -240,6 +269,7 @@ static void eve_stats_extra(struct jbuf *j, const struct mp_stats_record *s)
 	jb_u64(j, "dpi_packets", s->dpi_packets);
 	jb_u64(j, "dpi_clamped", s->dpi_clamped);
 	jb_u64(j, "dpi_cache_refused", s->dpi_cache_refused);
+	jb_u64(j, "decoder_gtpu", s->tunnel[MP_TUN_GTPU]);
 	jb_obj_close(j);
 	jb_obj_close(j);
 }
@@ -277,6 +307,10 @@ static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 	jb_u64(j, "icmpv4", s->icmpv4);
 	jb_u64(j, "icmpv6", s->icmpv6);
 	jb_u64(j, "unknown_ethertype", s->decoded[MP_DEC_SKIP_NON_IP]);
+	/* Suricata's per-tunnel counters; GTP-U has none there (metadata.flowints.decoder_gtpu) */
+	for (int t = 0; t < MP_TUN_COUNT; t++)
+		if (t != MP_TUN_GTPU)
+			jb_u64(j, decode_tunnel_name((enum mp_tunnel)t), s->tunnel[t]);
 	eve_decoder_events(j, s);
 	jb_obj_close(j);
 	jb_obj_open(j, "flow");

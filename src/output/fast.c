@@ -44,7 +44,7 @@ static int fast_write(void *state, const struct mp_event *ev)
 	struct fast_state *s = state;
 	const struct mp_alert *a;
 	char ts[40], src[64], dst[64], p[8];
-	const char *verdict;
+	const char *verdict, *tunnel;
 	int n;
 
 	if (ev->type != MP_EV_ALERT)
@@ -54,20 +54,23 @@ static int fast_write(void *state, const struct mp_event *ev)
 	eve_addr(a->family, a->src_ip, src, sizeof(src));
 	eve_addr(a->family, a->dst_ip, dst, sizeof(dst));
 	verdict = alert_meta_get(a, "verdict");
+	tunnel = alert_meta_get(a, "tunnel"); /* the outermost kind of a tunnelled flow */
 	if (a->ip_proto == 6 || a->ip_proto == 17)
 		n = fprintf(s->fp,
 			    "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s:%u -> "
-			    "%s:%u%s%s\n",
+			    "%s:%u%s%s%s%s\n",
 			    ts, a->signature_id, a->signature, a->category, a->severity,
 			    eve_proto_name(a->ip_proto, p, sizeof(p)), src, a->src_port, dst, a->dst_port,
-			    verdict != NULL ? " verdict=" : "", verdict != NULL ? verdict : "");
+			    verdict != NULL ? " verdict=" : "", verdict != NULL ? verdict : "",
+			    tunnel != NULL ? " tunnel=" : "", tunnel != NULL ? tunnel : "");
 	else
-		n = fprintf(
-		    s->fp,
-		    "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s -> %s%s%s\n",
-		    ts, a->signature_id, a->signature, a->category, a->severity,
-		    eve_proto_name(a->ip_proto, p, sizeof(p)), src, dst, verdict != NULL ? " verdict=" : "",
-		    verdict != NULL ? verdict : "");
+		n = fprintf(s->fp,
+			    "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s -> "
+			    "%s%s%s%s%s\n",
+			    ts, a->signature_id, a->signature, a->category, a->severity,
+			    eve_proto_name(a->ip_proto, p, sizeof(p)), src, dst,
+			    verdict != NULL ? " verdict=" : "", verdict != NULL ? verdict : "",
+			    tunnel != NULL ? " tunnel=" : "", tunnel != NULL ? tunnel : "");
 	if (n < 0)
 		return -1;
 	(void)fflush(s->fp);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "misport/capture.h"
+#include "misport/config.h"
 #include "misport/decode.h"
 
 /* Ethernet II, IPv4, TCP SYN 10.0.0.1:40000 -> 10.0.0.2:3098, no payload. */
@@ -563,4 +564,412 @@ Test(decode, hosts_agree_with_the_decoder_on_real_captures)
 	cr_assert_gt(h.fast * 10, h.frames * 9, "%lu of %lu frames", h.fast, h.frames);
 	hosts_over_dir(SHARED_DIR "/corpus/ndpi", &h, &files);
 	cr_log_info("%u captures, %lu frames, %lu with addresses from decode_hosts", files, h.frames, h.fast);
+}
+
+/* ---- tunnels (GRE, ERSPAN, VXLAN, Geneve, GTP-U, Teredo): the inner packet is the one analysed ---- */
+
+/* The outer headers every tunnel fixture below starts with: Ethernet, then IPv4 192.0.2.1 -> 192.0.2.2
+ * whose protocol and total length tun_frame fills in. */
+/* clang-format off */
+static const uint8_t outer_eth_ipv4[] = {
+    0x02, 0x00, 0x00, 0x00, 0x01, 0x02, /* dst MAC */
+    0x02, 0x00, 0x00, 0x00, 0x01, 0x01, /* src MAC */
+    0x08, 0x00,                         /* ethertype IPv4 */
+    0x45, 0x00, 0x00, 0x00,             /* v4, IHL 5, total length (filled in) */
+    0x00, 0x02, 0x40, 0x00,             /* id 2, DF */
+    0x40, 0x00, 0x00, 0x00,             /* TTL 64, protocol (filled in), checksum (unchecked) */
+    0xc0, 0x00, 0x02, 0x01,             /* 192.0.2.1 */
+    0xc0, 0x00, 0x02, 0x02,             /* 192.0.2.2 */
+};
+
+/* VXLAN (RFC 7348): flags I, VNI 42. */
+static const uint8_t vxlan_hdr[] = {
+    0x08, 0x00, 0x00, 0x00,             /* flags: I (VNI valid), reserved */
+    0x00, 0x00, 0x2a, 0x00,             /* VNI 42, reserved */
+};
+
+/* Geneve (RFC 8926): version 0, one 8-byte option (length 2 units), protocol Ethernet, VNI 5. */
+static const uint8_t geneve_hdr[] = {
+    0x02, 0x00, 0x65, 0x58,             /* ver 0, opt len 2 (8 bytes); O, C clear; protocol 0x6558 */
+    0x00, 0x00, 0x05, 0x00,             /* VNI 5, reserved */
+    0x01, 0x02, 0x03, 0x01,             /* option class 0x0102, type 3, length 1 (4 bytes of data) */
+    0xde, 0xad, 0xbe, 0xef,             /* option data */
+};
+
+/* GRE (RFC 2784): no optional fields, protocol IPv4. */
+static const uint8_t gre_ip_hdr[] = {
+    0x00, 0x00, 0x08, 0x00,             /* C K S clear, version 0, protocol 0x0800 */
+};
+
+/* GRE with key and sequence number (RFC 2890) carrying an Ethernet frame (0x6558). */
+static const uint8_t gre_teb_hdr[] = {
+    0x30, 0x00, 0x65, 0x58,             /* K and S set, version 0, protocol 0x6558 */
+    0x00, 0x00, 0x00, 0x07,             /* key 7 */
+    0x00, 0x00, 0x00, 0x01,             /* sequence number 1 */
+};
+
+/* GRE with a sequence number, then ERSPAN type II: version 1, VLAN 100, session 123. */
+static const uint8_t erspan2_hdr[] = {
+    0x10, 0x00, 0x88, 0xbe,             /* S set, version 0, protocol ERSPAN type II */
+    0x00, 0x00, 0x00, 0x09,             /* sequence number 9 */
+    0x10, 0x64, 0x00, 0x7b,             /* ERSPAN version 1, VLAN 100; COS 0, En 0, T 0, session 123 */
+    0x00, 0x00, 0x00, 0x00,             /* reserved, index 0 */
+};
+
+/* GRE with a sequence number, then ERSPAN type III: version 2, VLAN 0, session 11, O flag set, so an
+ * 8-byte platform-specific subheader follows. */
+static const uint8_t erspan3_hdr[] = {
+    0x10, 0x00, 0x22, 0xeb,             /* S set, version 0, protocol ERSPAN type III */
+    0x00, 0x00, 0x00, 0x0a,             /* sequence number 10 */
+    0x20, 0x00, 0x00, 0x0b,             /* ERSPAN version 2, VLAN 0; COS 0, BSO 0, T 0, session 11 */
+    0x00, 0x00, 0x12, 0x34,             /* timestamp */
+    0x00, 0x00, 0x00, 0x01,             /* SGT 0; P 0, FT 0, HW ID 0, D 0, Gra 0, O 1 */
+    0x00, 0x00, 0x00, 0x00,             /* platform subheader (platform id 0) */
+    0x00, 0x00, 0x00, 0x00,
+};
+
+/* GTP-U (3GPP TS 29.281): version 1, PT, E flag, T-PDU, length (filled in), TEID 1, then the optional
+ * fields and one PDU session container extension header (one 4-byte unit), ending the chain. */
+static const uint8_t gtpu_hdr[] = {
+    0x34, 0xff, 0x00, 0x00,             /* v1, PT, E; message type 255 (T-PDU); length (filled in) */
+    0x00, 0x00, 0x00, 0x01,             /* TEID 1 */
+    0x00, 0x00, 0x00, 0x85,             /* sequence 0, N-PDU 0, next extension: PDU session container */
+    0x01, 0x00, 0x01, 0x00,             /* length 1 unit; content QFI 1; next extension: none */
+};
+
+/* Teredo origin indication (RFC 4380 section 5.1.1): obfuscated port and IPv4 address. */
+static const uint8_t teredo_origin[] = {
+    0x00, 0x00, 0xf2, 0x7f,             /* origin indication, port 3456 ^ 0xffff */
+    0x3f, 0xff, 0xfd, 0xfe,             /* address 192.0.2.1 ^ 0xffffffff */
+};
+/* clang-format on */
+
+/* Builds in f: outer_eth_ipv4 with protocol proto; for proto 17 a UDP header sport -> dport; then hdr and
+ * inner. Fills in the lengths (IPv4 total, UDP, GTP-U's when hdr is gtpu_hdr). Returns the frame length. */
+static size_t tun_frame(uint8_t *f, uint8_t proto, uint16_t sport, uint16_t dport, const uint8_t *hdr,
+			size_t hlen, const uint8_t *inner, size_t ilen)
+{
+	size_t n = sizeof(outer_eth_ipv4), ip_len;
+
+	memcpy(f, outer_eth_ipv4, n);
+	f[23] = proto;
+	if (proto == 17) {
+		size_t ulen = 8 + hlen + ilen;
+		uint8_t udp[8] = {(uint8_t)(sport >> 8),
+				  (uint8_t)sport,
+				  (uint8_t)(dport >> 8),
+				  (uint8_t)dport,
+				  (uint8_t)(ulen >> 8),
+				  (uint8_t)ulen,
+				  0,
+				  0};
+
+		memcpy(f + n, udp, 8);
+		n += 8;
+	}
+	memcpy(f + n, hdr, hlen);
+	if (hdr == gtpu_hdr) { /* GTP-U's length: what follows the first 8 bytes */
+		f[n + 2] = (uint8_t)((hlen - 8 + ilen) >> 8);
+		f[n + 3] = (uint8_t)(hlen - 8 + ilen);
+	}
+	n += hlen;
+	memcpy(f + n, inner, ilen);
+	n += ilen;
+	ip_len = n - 14;
+	f[16] = (uint8_t)(ip_len >> 8), f[17] = (uint8_t)ip_len;
+	return n;
+}
+
+/* Decodes every shorter prefix of f: each must be a malformed packet or an un-tunnelled one (the outer
+ * flow), never the inner packet, and must not read past the prefix (decode_copy). */
+static void assert_prefixes_safe(const uint8_t *f, size_t n)
+{
+	struct mp_packet p;
+
+	for (size_t len = 0; len < n; len++) {
+		enum mp_decode_result r = decode_copy(MP_DLT_EN10MB, f, len, &p);
+
+		if (r == MP_DEC_OK && p.tunnel_depth != 0)
+			cr_assert(!(p.family == 4 && p.ip_proto == 6 && p.dport == 3098 &&
+				    p.tcp_flags == MP_TH_SYN && p.l3_len == 40),
+				  "prefix of %zu bytes decoded as the whole inner packet", len);
+	}
+}
+
+static void assert_inner_syn(const struct mp_packet *p, enum mp_tunnel kind, uint8_t depth)
+{
+	const uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+
+	assert_is_the_syn(p);
+	cr_assert(memcmp(p->src, a, 4) == 0 && memcmp(p->dst, b, 4) == 0, "inner addresses");
+	cr_assert(p->tunnels & (1u << kind), "tunnels 0x%x lacks %s", p->tunnels, decode_tunnel_name(kind));
+	cr_assert_eq(p->tunnel_depth, depth);
+	cr_assert_eq(p->outer_off, 14, "the outermost IP header follows the Ethernet header");
+	cr_assert_eq(p->l3_len, 40);
+}
+
+/* decode_hosts must not give the outer addresses of a frame decode_packet unwraps. */
+static void assert_no_host_shortcut(const uint8_t *f, size_t n)
+{
+	uint8_t s[16], d[16];
+	uint16_t vlan;
+
+	cr_assert(!decode_hosts(MP_DLT_EN10MB, f, (uint32_t)n, s, d, &vlan),
+		  "decode_hosts took a tunnel's outer hosts");
+}
+
+Test(decode, vxlan_and_geneve_carry_ethernet_frames)
+{
+	uint8_t f[512];
+	struct mp_packet p;
+	size_t n;
+
+	n = tun_frame(f, 17, 50000, 4789, vxlan_hdr, sizeof(vxlan_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_VXLAN, 1);
+	cr_assert_eq(p.tunnels, 1u << MP_TUN_VXLAN);
+	assert_prefixes_safe(f, n);
+	assert_no_host_shortcut(f, n);
+
+	/* Without the I flag it is not VXLAN: a UDP flow to 4789. */
+	f[14 + 20 + 8] = 0x00;
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.ip_proto, 17);
+	cr_assert_eq(p.dport, 4789);
+	cr_assert_eq(p.tunnel_depth, 0);
+
+	n = tun_frame(f, 17, 50000, 6081, geneve_hdr, sizeof(geneve_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_GENEVE, 1);
+	assert_prefixes_safe(f, n);
+	assert_no_host_shortcut(f, n);
+
+	/* Geneve announcing IPv4 (0x0800) carries the IP packet itself. */
+	{
+		uint8_t g[sizeof(geneve_hdr)];
+
+		memcpy(g, geneve_hdr, sizeof(g));
+		g[2] = 0x08, g[3] = 0x00;
+		n = tun_frame(f, 17, 50000, 6081, g, sizeof(g), eth_tcp_syn + 14, sizeof(eth_tcp_syn) - 14);
+		cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+		assert_inner_syn(&p, MP_TUN_GENEVE, 1);
+	}
+}
+
+Test(decode, tunnel_info_is_the_outermost_header)
+{
+	uint8_t f[512];
+	struct mp_packet p;
+	struct mp_tunnel_info t;
+	const uint8_t a[4] = {192, 0, 2, 1}, b[4] = {192, 0, 2, 2};
+	size_t n =
+	    tun_frame(f, 17, 50000, 4789, vxlan_hdr, sizeof(vxlan_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+
+	cr_assert_eq(decode_packet(MP_DLT_EN10MB, f, (uint32_t)n, (uint32_t)n, &p), MP_DEC_OK);
+	cr_assert(decode_tunnel_info(f, (uint32_t)n, &p, &t));
+	cr_assert_eq(t.family, 4);
+	cr_assert_eq(t.ip_proto, 17);
+	cr_assert(memcmp(t.src, a, 4) == 0 && memcmp(t.dst, b, 4) == 0);
+	cr_assert_eq(t.sport, 50000);
+	cr_assert_eq(t.dport, 4789);
+	cr_assert_eq(t.depth, 1);
+	cr_assert_eq(t.kinds, 1u << MP_TUN_VXLAN);
+
+	n = tun_frame(f, 47, 0, 0, gre_ip_hdr, sizeof(gre_ip_hdr), eth_tcp_syn + 14,
+		      sizeof(eth_tcp_syn) - 14);
+	cr_assert_eq(decode_packet(MP_DLT_EN10MB, f, (uint32_t)n, (uint32_t)n, &p), MP_DEC_OK);
+	cr_assert(decode_tunnel_info(f, (uint32_t)n, &p, &t));
+	cr_assert_eq(t.ip_proto, 47);
+	cr_assert_eq(t.sport, 0);
+	cr_assert(memcmp(t.src, a, 4) == 0);
+
+	cr_assert_eq(decode_packet(MP_DLT_EN10MB, eth_tcp_syn, sizeof(eth_tcp_syn), sizeof(eth_tcp_syn), &p),
+		     MP_DEC_OK);
+	cr_assert(!decode_tunnel_info(eth_tcp_syn, sizeof(eth_tcp_syn), &p, &t));
+	cr_assert_eq(t.family, 0);
+}
+
+Test(decode, gre_carries_ip_and_ethernet)
+{
+	uint8_t f[512];
+	struct mp_packet p;
+	size_t n;
+
+	n = tun_frame(f, 47, 0, 0, gre_ip_hdr, sizeof(gre_ip_hdr), eth_tcp_syn + 14,
+		      sizeof(eth_tcp_syn) - 14);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_GRE, 1);
+	assert_no_host_shortcut(f, n);
+	for (size_t len = 14 + 20; len < 14 + 20 + 4; len++)
+		cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, len, &p), MP_DEC_BAD_GRE_SMALL, "len %zu", len);
+	assert_prefixes_safe(f, n);
+
+	n = tun_frame(f, 47, 0, 0, gre_teb_hdr, sizeof(gre_teb_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_GRE, 1);
+	/* The key and sequence number announced but cut off: the GRE header is longer than the packet. */
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, 14 + 20 + 6, &p), MP_DEC_BAD_GRE_HDR);
+	assert_prefixes_safe(f, n);
+
+	/* Version 1 (PPTP's enhanced GRE, PPP inside) is analysed as a GRE flow; version 2 is malformed. */
+	f[14 + 20 + 1] = 0x01;
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.ip_proto, 47);
+	cr_assert_eq(p.tunnel_depth, 0);
+	f[14 + 20 + 1] = 0x02;
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_BAD_GRE_VERSION);
+	cr_assert_str_eq(decode_result_name(MP_DEC_BAD_GRE_VERSION), "gre.wrong_version");
+}
+
+Test(decode, erspan_types_one_to_three)
+{
+	uint8_t f[512], h[64];
+	struct mp_packet p;
+	size_t n;
+
+	n = tun_frame(f, 47, 0, 0, erspan2_hdr, sizeof(erspan2_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_ERSPAN, 1);
+	cr_assert(p.tunnels & (1u << MP_TUN_GRE));
+	cr_assert_eq(p.vlan, 100, "the ERSPAN header's VLAN");
+	assert_prefixes_safe(f, n);
+	assert_no_host_shortcut(f, n);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, 14 + 20 + 8 + 7, &p), MP_DEC_BAD_ERSPAN_SMALL);
+
+	/* Type II with another version number. */
+	memcpy(h, erspan2_hdr, sizeof(erspan2_hdr));
+	h[8] = 0x20;
+	n = tun_frame(f, 47, 0, 0, h, sizeof(erspan2_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_BAD_ERSPAN_VER);
+
+	/* Type I: protocol 0x88be without a sequence number, no ERSPAN header. */
+	{
+		const uint8_t type1[] = {0x00, 0x00, 0x88, 0xbe}; /* no flags, version 0, protocol 0x88be */
+
+		n = tun_frame(f, 47, 0, 0, type1, sizeof(type1), eth_tcp_syn, sizeof(eth_tcp_syn));
+		cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+		assert_inner_syn(&p, MP_TUN_ERSPAN, 1);
+		cr_assert_eq(p.vlan, 0);
+	}
+
+	n = tun_frame(f, 47, 0, 0, erspan3_hdr, sizeof(erspan3_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_ERSPAN, 1);
+	assert_prefixes_safe(f, n);
+	/* Without the O flag the 8 subheader bytes would be read as the frame: not the SYN any more. */
+	memcpy(h, erspan3_hdr, sizeof(erspan3_hdr));
+	h[19] = 0x00;
+	n = tun_frame(f, 47, 0, 0, h, sizeof(erspan3_hdr) - 8, eth_tcp_syn, sizeof(eth_tcp_syn));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_ERSPAN, 1);
+}
+
+Test(decode, gtpu_with_extension_headers)
+{
+	uint8_t f[512];
+	struct mp_packet p;
+	size_t n;
+
+	n = tun_frame(f, 17, 2152, 2152, gtpu_hdr, sizeof(gtpu_hdr), eth_tcp_syn + 14,
+		      sizeof(eth_tcp_syn) - 14);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	assert_inner_syn(&p, MP_TUN_GTPU, 1);
+	assert_prefixes_safe(f, n);
+	assert_no_host_shortcut(f, n);
+
+	/* A GTP-U signalling message (echo request, type 1) is not a T-PDU: a UDP flow. */
+	{
+		uint8_t g[sizeof(gtpu_hdr)];
+
+		memcpy(g, gtpu_hdr, sizeof(g));
+		g[1] = 0x01;
+		n = tun_frame(f, 17, 2152, 2152, g, sizeof(g), eth_tcp_syn + 14, sizeof(eth_tcp_syn) - 14);
+		cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+		cr_assert_eq(p.dport, 2152);
+		cr_assert_eq(p.tunnel_depth, 0);
+	}
+}
+
+Test(decode, teredo_needs_an_exact_ipv6_length)
+{
+	uint8_t f[512];
+	struct mp_packet p;
+	size_t n;
+
+	n = tun_frame(f, 17, 3544, 50000, teredo_origin, sizeof(teredo_origin), raw_ipv6_udp,
+		      sizeof(raw_ipv6_udp));
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.family, 6);
+	cr_assert_eq(p.dport, 53);
+	cr_assert_eq(p.tunnels, 1u << MP_TUN_TEREDO);
+	cr_assert_eq(p.outer_off, 14);
+	assert_no_host_shortcut(f, n);
+
+	/* One byte more in the datagram than the IPv6 header accounts for: not Teredo, a UDP flow. */
+	{
+		uint8_t in6[sizeof(raw_ipv6_udp) + 1];
+
+		memcpy(in6, raw_ipv6_udp, sizeof(raw_ipv6_udp));
+		in6[sizeof(raw_ipv6_udp)] = 0;
+		n = tun_frame(f, 17, 3544, 50000, teredo_origin, sizeof(teredo_origin), in6, sizeof(in6));
+		cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+		cr_assert_eq(p.family, 4);
+		cr_assert_eq(p.sport, 3544);
+		cr_assert_eq(p.tunnel_depth, 0);
+	}
+}
+
+Test(decode, tunnel_kinds_can_be_turned_off)
+{
+	uint8_t f[512];
+	struct mp_packet p;
+	unsigned mask;
+	char err[160];
+	size_t n =
+	    tun_frame(f, 17, 50000, 4789, vxlan_hdr, sizeof(vxlan_hdr), eth_tcp_syn, sizeof(eth_tcp_syn));
+
+	cr_assert_eq(decode_parse_tunnels("gre,geneve", &mask, err, sizeof(err)), 0);
+	cr_assert_eq(mask, (1u << MP_TUN_GRE) | (1u << MP_TUN_GENEVE));
+	decode_set_tunnels(mask);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.dport, 4789, "vxlan off: the outer UDP flow");
+	cr_assert_eq(p.tunnel_depth, 0);
+	decode_set_tunnels(MP_TUN_ALL);
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.tunnel_depth, 1);
+
+	cr_assert_eq(decode_parse_tunnels("none", &mask, err, sizeof(err)), 0);
+	cr_assert_eq(mask, 0);
+	cr_assert_eq(decode_parse_tunnels("all", &mask, err, sizeof(err)), 0);
+	cr_assert_eq(mask, MP_TUN_ALL);
+	cr_assert_eq(decode_parse_tunnels("ipip,teredo", &mask, err, sizeof(err)), 0);
+	cr_assert_eq(mask, MP_TUN_IPIP | (1u << MP_TUN_TEREDO));
+	cr_assert_eq(decode_parse_tunnels("gre,nvgre", &mask, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "'nvgre'") != NULL, "%s", err);
+	cr_assert_eq(decode_parse_tunnels("", &mask, err, sizeof(err)), -1);
+	cr_assert_eq(decode_parse_tunnels("gre,", &mask, err, sizeof(err)), -1);
+}
+
+Test(decode, nested_tunnels_stop_at_the_depth_limit)
+{
+	uint8_t a[1024], b[1024];
+	struct mp_packet p;
+	size_t n = sizeof(eth_tcp_syn);
+
+	/* VXLAN in VXLAN, one layer more than MP_DECODE_MAX_TUNNEL_DEPTH: the deepest decoded layer is a UDP
+	 * flow to 4789; one layer fewer reaches the SYN. */
+	memcpy(a, eth_tcp_syn, n);
+	for (unsigned i = 0; i < MP_DECODE_MAX_TUNNEL_DEPTH + 1; i++) {
+		n = tun_frame(b, 17, 50000, 4789, vxlan_hdr, sizeof(vxlan_hdr), a, n);
+		memcpy(a, b, n);
+		if (i + 1 == MP_DECODE_MAX_TUNNEL_DEPTH) {
+			cr_assert_eq(decode_copy(MP_DLT_EN10MB, a, n, &p), MP_DEC_OK);
+			assert_is_the_syn(&p);
+			cr_assert_eq(p.tunnel_depth, MP_DECODE_MAX_TUNNEL_DEPTH);
+		}
+	}
+	cr_assert_eq(decode_copy(MP_DLT_EN10MB, a, n, &p), MP_DEC_OK);
+	cr_assert_eq(p.ip_proto, 17);
+	cr_assert_eq(p.dport, 4789);
+	cr_assert_eq(p.tunnel_depth, MP_DECODE_MAX_TUNNEL_DEPTH);
 }

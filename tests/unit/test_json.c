@@ -115,7 +115,42 @@ Test(json, eve_addresses_and_protocol_names)
 	eve_addr(6, v6, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "2001:db8::1");
 	cr_assert_str_eq(eve_proto_name(58, tmp, sizeof(tmp)), "IPv6-ICMP");
-	cr_assert_str_eq(eve_proto_name(47, tmp, sizeof(tmp)), "047");
+	cr_assert_str_eq(eve_proto_name(47, tmp, sizeof(tmp)), "GRE");
+	cr_assert_str_eq(eve_proto_name(89, tmp, sizeof(tmp)), "089");
+}
+
+/* A tunnelled flow's alert carries Suricata's "tunnel" object (ports only for a UDP tunnel); others none. */
+Test(json, eve_alert_tunnel_object)
+{
+	static struct mp_alert a;
+	struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = &a};
+	char buf[4096];
+
+	a.ts_us = 1700000000000000ull;
+	a.family = 4;
+	a.ip_proto = 6;
+	a.src_ip[0] = 10, a.src_ip[3] = 1;
+	a.dst_ip[0] = 10, a.dst_ip[3] = 2;
+	a.src_port = 40000;
+	a.dst_port = 3098;
+	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_null(strstr(buf, "tunnel"), "%s", buf);
+	a.tunnel =
+	    (struct mp_tunnel_info){.family = 4, .ip_proto = 17, .depth = 1, .sport = 50000, .dport = 4789};
+	a.tunnel.src[0] = 192, a.tunnel.src[2] = 2, a.tunnel.src[3] = 1;
+	a.tunnel.dst[0] = 192, a.tunnel.dst[2] = 2, a.tunnel.dst[3] = 2;
+	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_not_null(
+	    strstr(buf, "\"proto\":\"TCP\",\"tunnel\":{\"src_ip\":\"192.0.2.1\",\"src_port\":50000,"
+			"\"dest_ip\":\"192.0.2.2\",\"dest_port\":4789,\"proto\":\"UDP\",\"depth\":1}"),
+	    "%s", buf);
+	a.tunnel.ip_proto = 47;
+	a.tunnel.depth = 2;
+	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_not_null(
+	    strstr(buf, "\"tunnel\":{\"src_ip\":\"192.0.2.1\",\"dest_ip\":\"192.0.2.2\",\"proto\":\"GRE\","
+			"\"depth\":2}"),
+	    "%s", buf);
 }
 
 /* Counters with no key in Suricata's closed "stats" objects travel in metadata.flowints; the table
@@ -139,7 +174,13 @@ Test(json, eve_stats_carries_verdict_counts_and_bounds)
 	st.supp_active = 11;
 	st.evid_written = 100;
 	st.evid_truncated = 6;
+	st.tunnel[MP_TUN_VXLAN] = 13;
+	st.tunnel[MP_TUN_GTPU] = 14;
 	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
+	/* Tunnel counters: Suricata's keys under stats.decoder, GTP-U (which has none there) in flowints. */
+	cr_assert_not_null(strstr(buf, "\"gre\":0,\"erspan\":0,\"vxlan\":13,\"geneve\":0,\"teredo\":0,"),
+			   "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"decoder_gtpu\":14}"), "%s", buf);
 	cr_assert_not_null(strstr(buf,
 				  "\"metadata\":{\"flowints\":{\"alerts_port_mismatch\":5,"
 				  "\"alerts_unregistered_port\":4,\"alerts_legacy_port\":1,\"alerts_scan\":2,"
