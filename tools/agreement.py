@@ -3,8 +3,11 @@
 
 For every file in the corpus directory this runs
 
-    misport -r FILE -q --seed 1 --eve TMP --flows      (one EVE "flow" record per finished flow)
+    misport -r FILE -q --seed 1 --eve TMP --flows --decap ipip   (one EVE "flow" record per finished flow)
     ndpiReader -i FILE -q -v 2                        (one line per flow, "[proto: 91.126/TLS.Google]")
+
+misport runs with --decap ipip by default (--decap KINDS changes it): ndpiReader 4.2 unwraps IP in IP only
+(and with -t GTP-U as well), so both then see the same flows.
 
 and compares the per-protocol flow counts summed over the whole corpus:
 
@@ -113,11 +116,16 @@ def run(cmd, timeout):
         return None, "", err
 
 
+# misport's --decap for every run (main sets it from the command line).
+DECAP = "ipip"
+
+
 def run_misport(misport, path, tmpdir, timeout):
     """Returns (status, stderr, flows, unreadable): flows as (name, tuple, (vlan, (start, end)));
     unreadable counts EVE lines that are not JSON flow records misport should have written."""
     eve = os.path.join(tmpdir, "%s.json" % os.path.basename(path))
-    rc, out, err = run([misport, "-r", path, "-q", "--seed", "1", "--eve", eve, "--flows"], timeout)
+    rc, out, err = run([misport, "-r", path, "-q", "--seed", "1", "--eve", eve, "--flows", "--decap", DECAP],
+                       timeout)
     if out.strip():
         err += "(stdout) " + out.strip().splitlines()[0] + "\n"
     flows, unreadable = [], 0
@@ -229,7 +237,10 @@ def main():
     ap.add_argument("--files", type=int, default=10, help="files with the largest differences listed")
     ap.add_argument("--detail", action="store_true", help="print per-flow disagreements for every file")
     ap.add_argument("--only", action="append", default=[], help="restrict to files with this name (repeatable)")
+    ap.add_argument("--decap", default="ipip", help="misport's --decap (default ipip: what ndpiReader unwraps without -t)")
     args = ap.parse_args()
+    global DECAP
+    DECAP = args.decap
 
     if not os.path.isdir(args.corpus):
         print("SKIP: corpus %s absent" % args.corpus)
