@@ -92,6 +92,13 @@ Test(summary, printed_tables)
 		  "HTTP (2 flows) is not listed before DNS (1):\n%s", out);
 	cr_assert_not_null(strstr(out, "umm-port"), "%s", out);
 	cr_assert_not_null(strstr(out, "3098/tcp"), "%s", out);
+	cr_assert_null(strstr(out, "tunnelled"), "no tunnel line without tunnelled packets:\n%s", out);
+	free(out);
+	/* Packets from inside tunnels: one line, the kinds in enum order, zero counts left out. */
+	st.tunnel[MP_TUN_VXLAN] = 7;
+	st.tunnel[MP_TUN_GRE] = 5;
+	out = printed(s, &st);
+	cr_assert_not_null(strstr(out, "\n  tunnelled packets:  gre 5  vxlan 7\n"), "%s", out);
 	free(out);
 	summary_free(s);
 }
