@@ -61,7 +61,8 @@ struct options {
 	const char *evidence_dir;
 	const char *report;
 	bool no_scan;
-	unsigned tunnels; /* decode_set_tunnels mask (--decap) */
+	unsigned tunnels;  /* decode_set_tunnels mask (--decap) */
+	uint16_t cid_seed; /* --community-id-seed */
 };
 
 static void usage(FILE *fp)
@@ -93,6 +94,7 @@ static void usage(FILE *fp)
 	    "      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
 	    "                        --eve is given)\n"
 	    "      --flows           also write an EVE flow record for every finished flow\n"
+	    "      --community-id-seed N  seed of the Community IDs in EVE records (default 0)\n"
 	    "  -w, --write FILE      write the packets of every alerted flow to a pcap FILE\n"
 	    "      --evidence-dir DIR  one pcap per alerted flow in DIR, named by flow_id\n"
 	    "      --report FILE     a self-contained HTML report of the run, written at the end\n"
@@ -165,7 +167,8 @@ enum {
 	OPT_REPORT,
 	OPT_NO_SCAN,
 	OPT_CPUS,
-	OPT_DECAP
+	OPT_DECAP,
+	OPT_CID_SEED
 };
 enum {
 	OPT_SYSLOG = 512,
@@ -217,6 +220,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"report", required_argument, NULL, OPT_REPORT},
 	    {"no-scan-detection", no_argument, NULL, OPT_NO_SCAN},
 	    {"decap", required_argument, NULL, OPT_DECAP},
+	    {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -394,6 +398,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_SCAN:
 			o->no_scan = true;
+			break;
+		case OPT_CID_SEED:
+			if (parse_u64(optarg, 0, UINT16_MAX, &v) != 0) {
+				log_warnx("--community-id-seed: '%s' is not a number in 0..65535", optarg);
+				return -1;
+			}
+			o->cid_seed = (uint16_t)v;
 			break;
 		case OPT_DECAP: {
 			char why[160];
@@ -772,6 +783,7 @@ int main(int argc, char **argv)
 	pc.emit_flows = o.out.flows || o.report != NULL;
 	pc.max_flows = o.max_flows;
 	pc.seed = o.seed;
+	pc.community_id_seed = o.cid_seed;
 	pc.rules = rules;
 	scfg.seed = o.seed;
 	pc.scan_config = o.no_scan ? NULL : &scfg;

@@ -263,6 +263,24 @@ static uint64_t pend_index(const struct pipeline *pl, const struct mp_flow *f)
 	return i;
 }
 
+/* Writes f's Community ID to out: client to server, except an ICMP flow's, which is its first packet's
+ * (a one-way ICMP message is hashed in the direction it went). */
+static void flow_community_id(const struct pipeline *pl, const struct mp_flow *f, char out[CID_STRLEN])
+{
+	const uint8_t *cip, *sip;
+	uint16_t cport, sport;
+
+	flow_endpoints(f, &cip, &cport, &sip, &sport);
+	if (f->key.ip_proto == 1 || f->key.ip_proto == 58) {
+		bool c2s = f->first_dir == MP_DIR_C2S;
+
+		cid_format(pl->cfg.community_id_seed, f->key.family, f->key.ip_proto, c2s ? cip : sip,
+			   c2s ? sip : cip, f->icmp_type0, f->icmp_code0, out);
+		return;
+	}
+	cid_format(pl->cfg.community_id_seed, f->key.family, f->key.ip_proto, cip, sip, cport, sport, out);
+}
+
 /* Decides the verdict of flow f once its protocol is final (res), raises its alert if any. Flows
  * whose protocol was only guessed from ports, or that carried no payload, get no verdict. An alert
  * verdict asks the scan detector first whether the client is a scanner (then the verdict is
@@ -312,6 +330,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		a.src_port = cport;
 		a.dst_port = sport;
 		memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
+		flow_community_id(pl, f, a.community_id);
 		if (f->tun != NULL) {
 			a.tunnel = *f->tun;
 			for (int t = 0; t < MP_TUN_COUNT; t++)
@@ -390,6 +409,7 @@ static void flow_record_base(const struct pipeline *pl, const struct mp_flow *f,
 	r->reason = why == MP_END_TIMEOUT ? "timeout" : why == MP_END_EVICTED ? "forced" : "shutdown";
 	if (f->tun != NULL)
 		r->tunnel = *f->tun;
+	flow_community_id(pl, f, r->community_id);
 }
 
 /* The verdict-dependent end of a flow: its port in the summary, and its flow record (r from
@@ -755,6 +775,8 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 	f->last_pos = pl->key.pos;
 	if (created) {
 		f->dpi = dpi_flow_new(pl->dpi, flow_vshard(f->key.a, f->key.b, f->key.vlan, pl->cfg.seed));
+		f->icmp_type0 = p->icmp_type;
+		f->icmp_code0 = p->icmp_code;
 		/* Where a tunnelled flow came from; without memory it is reported without (EVE "tunnel"). */
 		if (p->tunnel_depth != 0 && (f->tun = malloc(sizeof(*f->tun))) != NULL)
 			(void)decode_tunnel_info(pkt->data, pkt->caplen, p, f->tun);

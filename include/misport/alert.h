@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "misport/communityid.h"
 #include "misport/decode.h"
 
 /* Maximum number of metadata entries in one alert, and the size of a key and of a value. */
@@ -36,7 +37,8 @@ struct mp_alert {
 	int severity;          /* 1 (highest) .. 3, as in Suricata */
 	char signature[256];   /* one sentence: "HTTP on 3098/tcp, registered to umm-port (...)" */
 	char category[64];     /* alert.category */
-	struct mp_tunnel_info tunnel; /* the flow's first packet came through tunnels: their outer end */
+	struct mp_tunnel_info tunnel;  /* the flow's first packet came through tunnels: their outer end */
+	char community_id[CID_STRLEN]; /* the flow's Community ID, "" when none (scan alerts) */
 	size_t n_meta;
 	struct mp_alert_meta meta[MP_ALERT_MAX_META];
 };

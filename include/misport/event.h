@@ -30,8 +30,9 @@ struct mp_flow_record {
 	int severity;                /* of the flow's alert, 0 when none */
 	const char *state;           /* "new", "established", "closed" */
 	const char *reason;          /* "timeout", "forced" (evicted), "shutdown" */
-	struct mp_tunnel_info
-	    tunnel; /* outer end of the tunnels of the flow's first packet; family 0: none */
+	/* The outer end of the tunnels of the flow's first packet; family 0: none. */
+	struct mp_tunnel_info tunnel;
+	char community_id[CID_STRLEN]; /* the flow's Community ID (communityid.h) */
 };
 
 /* Counters for a stats record; a snapshot, plain data. */

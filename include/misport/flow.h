@@ -78,6 +78,7 @@ struct mp_flow {
 	uint8_t contact_noted;            /* its answered first contact was told to the scan detector */
 	uint8_t icmp_seen[2];             /* CONN_ICMP_* bits per direction (ICMP flows) */
 	uint8_t icmp_error;               /* enum conn_icmp_err of an ICMP error quoting this flow */
+	uint8_t icmp_type0, icmp_code0;   /* ICMP flows: type and code of the first packet (Community ID) */
 	struct evid_flow *evid;           /* evidence packets, owned by the pipeline */
 	struct mp_tunnel_info *tun;       /* outer end of a tunnelled first packet, owned by the pipeline */
 	/* table internals */

@@ -27,6 +27,7 @@ struct pipeline_config {
 	uint32_t dpi_max_udp_packets;          /* 0: default */
 	bool dpi_no_guess;                     /* do not guess protocols from ports at give-up */
 	uint64_t seed;                         /* hash seed */
+	uint16_t community_id_seed;            /* seed of the Community IDs of EVE records (0 as Zeek's) */
 	uint32_t suppress_interval_s;          /* alert suppression interval; 0 disables suppression */
 	const char *evidence_path;             /* -w FILE, or NULL */
 	const char *evidence_dir;              /* --evidence-dir DIR, or NULL */

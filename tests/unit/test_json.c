@@ -135,6 +135,12 @@ Test(json, eve_alert_tunnel_object)
 	a.dst_port = 3098;
 	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
 	cr_assert_null(strstr(buf, "tunnel"), "%s", buf);
+	cr_assert_null(strstr(buf, "community_id"), "no Community ID without a flow: %s", buf);
+	memcpy(a.community_id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", CID_STRLEN);
+	cr_assert_gt(eve_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_not_null(
+	    strstr(buf, "\"proto\":\"TCP\",\"community_id\":\"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\","), "%s", buf);
+	a.community_id[0] = '\0';
 	a.tunnel =
 	    (struct mp_tunnel_info){.family = 4, .ip_proto = 17, .depth = 1, .sport = 50000, .dport = 4789};
 	a.tunnel.src[0] = 192, a.tunnel.src[2] = 2, a.tunnel.src[3] = 1;
