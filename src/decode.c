@@ -938,11 +938,41 @@ int decode_parse_tunnels(const char *list, unsigned *mask, char *err, size_t err
 	return 0;
 }
 
-bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16],
-		  uint16_t *vlan)
+static bool hosts_ethertype(uint16_t type, struct cursor c, unsigned depth, uint8_t src[16], uint8_t dst[16],
+			    uint16_t *vlan);
+
+/* The inner frame of a VXLAN datagram whose IP header is ip (limited to the captured bytes), the UDP header
+ * at l4, tot the IP packet's length by its header (decode_ipv4's and decode_ipv6's), exactly as decode_l4
+ * and decode_vxlan bound it; false when decode_packet would not unwrap it. */
+static bool hosts_vxlan(const struct cursor *ip, uint32_t l4, uint32_t tot, uint8_t src[16], uint8_t dst[16],
+			uint16_t *vlan)
 {
-	struct cursor c = {data, caplen};
-	uint16_t type, tci;
+	uint16_t dport, ulen, type;
+	uint32_t avail = ip->len < tot ? ip->len : tot, wire;
+	struct cursor u;
+	uint8_t fl;
+
+	if (!tunnel_on(MP_TUN_VXLAN) || tot < l4 || avail < l4 + 8 || !rd_be16(ip, l4 + 2, &dport) ||
+	    dport != PORT_VXLAN || !rd_be16(ip, l4 + 4, &ulen) || (ulen != 0 && ulen < 8))
+		return false;
+	wire = tot - l4;
+	if (ulen >= 8 && ulen < wire)
+		wire = ulen;
+	u.p = ip->p + l4 + 8;
+	u.len = avail - l4 - 8;
+	if (u.len > wire - 8)
+		u.len = wire - 8;
+	if (!rd_u8(&u, 0, &fl) || (fl & 0x08) == 0 || u.len < 8 + 14 || !rd_be16(&u, 8 + 12, &type) ||
+	    type < 0x0600)
+		return false;
+	return hosts_ethertype(type, cur_sub(&u, 8 + 14), 1, src, dst, vlan);
+}
+
+/* decode_hosts from an ethertype on, at tunnel depth `depth` (0, or 1 inside VXLAN). */
+static bool hosts_ethertype(uint16_t type, struct cursor c, unsigned depth, uint8_t src[16], uint8_t dst[16],
+			    uint16_t *vlan)
+{
+	uint16_t tci, tot, frag;
 	uint8_t v, proto;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint32_t a4, b4;
@@ -950,11 +980,7 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 #endif
 	unsigned tags = 0;
 
-	*vlan = 0;
-	if (dlt != MP_DLT_EN10MB || !rd_be16(&c, 12, &type) || type < 0x0600)
-		return false;
-	c = cur_sub(&c, 14);
-	while (is_vlan_ethertype(type)) { /* as decode_ethertype: the first tag's id */
+	while (is_vlan_ethertype(type)) { /* as decode_ethertype: the first tag's id, the innermost frame's */
 		if (++tags > MP_DECODE_MAX_VLAN_TAGS || !rd_be16(&c, 0, &tci) || !rd_be16(&c, 2, &type))
 			return false;
 		if (tags == 1)
@@ -962,10 +988,23 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 		c = cur_sub(&c, 4);
 	}
 	if (type == ETH_P_IP) {
-		/* decode_ipv4 takes the addresses from the outer header unless it unwraps a tunnel */
-		if (!rd_u8(&c, 0, &v) || v >> 4 != 4 || !rd_u8(&c, 9, &proto) || c.len < 20 ||
-		    may_tunnel(&c, proto, (uint32_t)(v & 0x0f) * 4))
+		uint32_t ihl;
+
+		/* decode_ipv4 takes the addresses from this header unless it unwraps a tunnel */
+		if (!rd_u8(&c, 0, &v) || v >> 4 != 4 || !rd_u8(&c, 9, &proto) || c.len < 20)
 			return false;
+		ihl = (uint32_t)(v & 0x0f) * 4;
+		if (may_tunnel(&c, proto, ihl)) {
+			/* VXLAN, the tunnel of cloud traffic mirroring, at the outermost level only: the
+			 * inner frame's hosts, unless this is a fragment (decode_ipv4 keeps the outer
+			 * addresses then) */
+			if (depth != 0 || proto != 17 || ihl < 20 || !rd_be16(&c, 2, &tot) ||
+			    !rd_be16(&c, 6, &frag) || (frag & 0x1fff) != 0)
+				return false;
+			if (tot == 0)
+				tot = (uint16_t)(c.len > 0xffff ? 0xffff : c.len);
+			return hosts_vxlan(&c, ihl, tot, src, dst, vlan);
+		}
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 		/* Whole 8-byte words, as flow_vshard loads them: a load that spans a zeroing store and a
 		 * 4-byte store cannot take its bytes from the store buffer and waits for both. */
@@ -987,13 +1026,30 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 	if (type == ETH_P_IPV6) {
 		/* decode_ipv6 likewise, and an extension header may hide a tunnel */
 		if (!rd_u8(&c, 0, &v) || v >> 4 != 6 || !rd_u8(&c, 6, &proto) || c.len < 40 ||
-		    ipv6_is_ext(proto) || may_tunnel(&c, proto, 40))
+		    ipv6_is_ext(proto))
 			return false;
+		if (may_tunnel(&c, proto, 40)) {
+			if (depth != 0 || proto != 17 || !rd_be16(&c, 4, &tot))
+				return false;
+			return hosts_vxlan(&c, 40, tot == 0 ? c.len : 40u + tot, src, dst, vlan);
+		}
 		memcpy(src, c.p + 8, 16);
 		memcpy(dst, c.p + 24, 16);
 		return true;
 	}
 	return false;
+}
+
+bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16], uint8_t dst[16],
+		  uint16_t *vlan)
+{
+	struct cursor c = {data, caplen};
+	uint16_t type;
+
+	*vlan = 0;
+	if (dlt != MP_DLT_EN10MB || !rd_be16(&c, 12, &type) || type < 0x0600)
+		return false;
+	return hosts_ethertype(type, cur_sub(&c, 14), 0, src, dst, vlan);
 }
 
 const char *decode_result_name(enum mp_decode_result r)

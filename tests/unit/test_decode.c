@@ -708,7 +708,27 @@ static void assert_inner_syn(const struct mp_packet *p, enum mp_tunnel kind, uin
 	cr_assert_eq(p->l3_len, 40);
 }
 
-/* decode_hosts must not give the outer addresses of a frame decode_packet unwraps. */
+/* Whether decode_hosts gives addresses or a VLAN id for the len-byte prefix of f that decode_packet, which
+ * decodes it or skips it as a fragment, does not (a heap copy: ASan catches reads past len). */
+static bool hosts_disagree(int dlt, const uint8_t *f, size_t len)
+{
+	uint8_t *b = malloc(len ? len : 1), s[16], d[16];
+	struct mp_packet p;
+	enum mp_decode_result r;
+	uint16_t vlan;
+	bool bad = false;
+
+	cr_assert_not_null(b);
+	memcpy(b, f, len);
+	r = decode_packet(dlt, b, (uint32_t)len, (uint32_t)len, &p);
+	if (decode_hosts(dlt, b, (uint32_t)len, s, d, &vlan) && (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT))
+		bad = memcmp(s, p.src, 16) != 0 || memcmp(d, p.dst, 16) != 0 || vlan != p.vlan;
+	free(b);
+	return bad;
+}
+
+/* decode_hosts must not give the outer addresses of a frame decode_packet unwraps (VXLAN, which it
+ * unwraps itself, is tested apart). */
 static void assert_no_host_shortcut(const uint8_t *f, size_t n)
 {
 	uint8_t s[16], d[16];
@@ -729,7 +749,41 @@ Test(decode, vxlan_and_geneve_carry_ethernet_frames)
 	assert_inner_syn(&p, MP_TUN_VXLAN, 1);
 	cr_assert_eq(p.tunnels, 1u << MP_TUN_VXLAN);
 	assert_prefixes_safe(f, n);
-	assert_no_host_shortcut(f, n);
+	/* The reader's shortcut unwraps VXLAN too: the inner hosts, for every prefix that decodes. */
+	{
+		uint8_t s[16], d[16];
+		uint16_t vlan;
+		const uint8_t a[4] = {10, 0, 0, 1};
+
+		cr_assert(decode_hosts(MP_DLT_EN10MB, f, (uint32_t)n, s, d, &vlan));
+		cr_assert(memcmp(s, a, 4) == 0, "the inner source");
+		for (size_t len = 0; len <= n; len++)
+			cr_assert(!hosts_disagree(MP_DLT_EN10MB, f, len), "prefix of %zu bytes", len);
+		/* An inner VLAN tag is the frame's VLAN, as decode_packet has it. */
+		{
+			uint8_t tagged[sizeof(eth_tcp_syn) + 4], g[512];
+			size_t m;
+
+			memcpy(tagged, eth_tcp_syn, 12);
+			tagged[12] = 0x81, tagged[13] = 0x00, tagged[14] = 0x00,
+			tagged[15] = 0x07; /* 802.1Q, VLAN 7 */
+			memcpy(tagged + 16, eth_tcp_syn + 12, sizeof(eth_tcp_syn) - 12);
+			m = tun_frame(g, 17, 50000, 4789, vxlan_hdr, sizeof(vxlan_hdr), tagged,
+				      sizeof(tagged));
+			cr_assert(decode_hosts(MP_DLT_EN10MB, g, (uint32_t)m, s, d, &vlan));
+			cr_assert_eq(vlan, 7);
+			cr_assert(!hosts_disagree(MP_DLT_EN10MB, g, m));
+		}
+		/* A later fragment of the outer packet keeps the outer hosts in both. */
+		f[20] = 0x00, f[21] = 0x10; /* fragment offset 16 (128 bytes) */
+		cr_assert(!hosts_disagree(MP_DLT_EN10MB, f, n));
+		f[20] = 0x40, f[21] = 0x00;
+		/* With VXLAN off the shortcut does not unwrap it either. */
+		decode_set_tunnels(MP_TUN_ALL & ~(1u << MP_TUN_VXLAN));
+		cr_assert(!hosts_disagree(MP_DLT_EN10MB, f, n));
+		cr_assert(!decode_hosts(MP_DLT_EN10MB, f, (uint32_t)n, s, d, &vlan) || memcmp(s, a, 4) != 0);
+		decode_set_tunnels(MP_TUN_ALL);
+	}
 
 	/* Without the I flag it is not VXLAN: a UDP flow to 4789. */
 	f[14 + 20 + 8] = 0x00;
