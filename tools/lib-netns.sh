@@ -44,11 +44,12 @@ veth_pair() {
 }
 
 CAP_PID=
-# capture_start NS IFACE NAME: starts tcpdump on IFACE in NS writing TMP/NAME.pcap; returns once it is
-# capturing. tcpdump is started directly (not through a function), so CAP_PID is tcpdump itself.
+# capture_start NS IFACE NAME [FILTER]: starts tcpdump on IFACE in NS writing TMP/NAME.pcap (only the
+# packets FILTER, a pcap-filter(7) expression, selects, if given); returns once it is capturing. tcpdump is
+# started directly (not through a function), so CAP_PID is tcpdump itself.
 capture_start() {
   local i
-  ip netns exec "$1" tcpdump -i "$2" -n -U -Z root -w "$TMP/$3.pcap" 2>"$TMP/tcpdump-$3.log" &
+  ip netns exec "$1" tcpdump -i "$2" -n -U -Z root -w "$TMP/$3.pcap" ${4:+"$4"} 2>"$TMP/tcpdump-$3.log" &
   CAP_PID=$!
   for ((i = 0; i < 100; i++)); do
     grep -q 'listening on' "$TMP/tcpdump-$3.log" 2>/dev/null && return 0

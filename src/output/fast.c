@@ -54,7 +54,7 @@ static int fast_write(void *state, const struct mp_event *ev)
 	eve_addr(a->family, a->src_ip, src, sizeof(src));
 	eve_addr(a->family, a->dst_ip, dst, sizeof(dst));
 	verdict = alert_meta_get(a, "verdict");
-	tunnel = alert_meta_get(a, "tunnel"); /* the outermost kind of a tunnelled flow */
+	tunnel = alert_meta_get(a, "tunnel"); /* the most specific kind of a tunnelled flow */
 	if (a->ip_proto == 6 || a->ip_proto == 17)
 		n = fprintf(s->fp,
 			    "%.26s  [**] [1:%u:1] %s [**] [Classification: %s] [Priority: %d] {%s} %s:%u -> "
