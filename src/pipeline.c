@@ -333,7 +333,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		flow_community_id(pl, f, a.community_id);
 		if (f->tun != NULL) {
 			a.tunnel = *f->tun;
-			/* the most specific kind first ("erspan" before "gre"): the fast format shows that one */
+			/* the most specific kind first ("erspan", "gre"): the fast format shows it */
 			for (int t = MP_TUN_COUNT - 1; t >= 0; t--)
 				if (f->tun->kinds & (1u << t))
 					(void)alert_meta_add(&a, "tunnel",
