@@ -87,7 +87,7 @@ static void usage(FILE *fp)
 	    "      --immediate       live: hand over each packet at once (a wake-up per packet); by\n"
 	    "                        default the kernel hands packets over in blocks, as in tcpdump\n"
 	    "  -Z, --relinquish-privileges USER  live: switch to USER once interfaces are open\n"
-	    "      --decap LIST      tunnels to unwrap (ipip gre erspan vxlan geneve gtpu teredo; all, none)\n"
+	    "      --decap LIST      tunnels to unwrap: ipip,gre,erspan,vxlan,geneve,gtpu,teredo|all|none\n"
 	    "output:\n"
 	    "      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
 	    "      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
