@@ -90,10 +90,10 @@ static void usage(FILE *fp)
 	    "      --decap LIST      tunnels to unwrap: ipip,gre,erspan,vxlan,geneve,gtpu,teredo|all|none\n"
 	    "output:\n"
 	    "      --eve PATH        Suricata EVE JSON lines to PATH ('-' for stdout)\n"
-	    "      --fast PATH       one line per alert to PATH ('-' for stdout; the default when no\n"
-	    "                        --eve is given)\n"
+	    "      --fast PATH       one line per alert to PATH ('-' for stdout; default without --eve)\n"
 	    "      --flows           also write an EVE flow record for every finished flow\n"
 	    "      --community-id-seed N  seed of the Community IDs in EVE records (default 0)\n"
+	    "      --sensor-name NAME  \"host\" of every EVE record (Suricata's sensor-name)\n"
 	    "  -w, --write FILE      write the packets of every alerted flow to a pcap FILE\n"
 	    "      --evidence-dir DIR  one pcap per alerted flow in DIR, named by flow_id\n"
 	    "      --report FILE     a self-contained HTML report of the run, written at the end\n"
@@ -167,7 +167,8 @@ enum {
 	OPT_NO_SCAN,
 	OPT_CPUS,
 	OPT_DECAP,
-	OPT_CID_SEED
+	OPT_CID_SEED,
+	OPT_SENSOR_NAME
 };
 enum {
 	OPT_SYSLOG = 512,
@@ -220,6 +221,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"no-scan-detection", no_argument, NULL, OPT_NO_SCAN},
 	    {"decap", required_argument, NULL, OPT_DECAP},
 	    {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
+	    {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -398,6 +400,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_NO_SCAN:
 			o->no_scan = true;
 			break;
+		case OPT_SENSOR_NAME:
+			eve_set_sensor_name(optarg);
+			break;
 		case OPT_CID_SEED:
 			if (parse_u64(optarg, 0, UINT16_MAX, &v) != 0) {
 				log_warnx("--community-id-seed: '%s' is not a number in 0..65535", optarg);
@@ -535,6 +540,7 @@ static int run_files(const struct options *o, struct workers *pl)
 			failed++;
 			continue;
 		}
+		wk_set_source(pl, o->files[i]);
 		pr.w = pl;
 		pr.cap = cap;
 		pr.name = o->files[i];

@@ -52,6 +52,7 @@ struct pipeline {
 	uint64_t supp_due_us; /* a suppression sweep skipped while judgments were pending, 0: none */
 	int in_sweep;         /* flows end by flow_expire (SWEEP_EXPIRE) or flow_flush (SWEEP_FLUSH): the
 			       * detector calls they cause are keyed by the flows' order there */
+	const char *source;   /* capture file of the packets now arriving (pipeline_set_source), borrowed */
 };
 
 /* A judgment waiting for the scan detector's answer (judge_flow). */
@@ -331,6 +332,7 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		a.dst_port = sport;
 		memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
 		flow_community_id(pl, f, a.community_id);
+		a.pcap_filename = f->source;
 		if (f->tun != NULL) {
 			a.tunnel = *f->tun;
 			/* the most specific kind first ("erspan", "gre"): the fast format shows it */
@@ -411,6 +413,7 @@ static void flow_record_base(const struct pipeline *pl, const struct mp_flow *f,
 	if (f->tun != NULL)
 		r->tunnel = *f->tun;
 	flow_community_id(pl, f, r->community_id);
+	r->pcap_filename = f->source;
 }
 
 /* The verdict-dependent end of a flow: its port in the summary, and its flow record (r from
@@ -778,6 +781,7 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 		f->dpi = dpi_flow_new(pl->dpi, flow_vshard(f->key.a, f->key.b, f->key.vlan, pl->cfg.seed));
 		f->icmp_type0 = p->icmp_type;
 		f->icmp_code0 = p->icmp_code;
+		f->source = pl->source;
 		/* Where a tunnelled flow came from; without memory it is reported without (EVE "tunnel"). */
 		if (p->tunnel_depth != 0 && (f->tun = malloc(sizeof(*f->tun))) != NULL)
 			(void)decode_tunnel_info(pkt->data, pkt->caplen, p, f->tun);
@@ -870,6 +874,11 @@ void pipeline_flush(struct pipeline *pl)
 			sfeed_drain(pl->feed);
 	}
 	supp_flush(pl->supp);
+}
+
+void pipeline_set_source(struct pipeline *pl, const char *name)
+{
+	pl->source = name;
 }
 
 void pipeline_set_rules(struct pipeline *pl, const struct rules *rules)

@@ -33,6 +33,7 @@ struct mp_flow_record {
 	/* The outer end of the tunnels of the flow's first packet; family 0: none. */
 	struct mp_tunnel_info tunnel;
 	char community_id[CID_STRLEN]; /* the flow's Community ID (communityid.h) */
+	const char *pcap_filename;     /* capture file of its first packet, NULL live; borrowed */
 };
 
 /* Counters for a stats record; a snapshot, plain data. */

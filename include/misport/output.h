@@ -109,6 +109,10 @@ void outputs_report(const struct outputs *o, FILE *fp, const char *prefix);
  * frees the set. NULL is allowed. */
 void outputs_free(struct outputs *o);
 
+/* Sets the sensor name every EVE record carries as "host" (Suricata's sensor-name); NULL or "" for none.
+ * name is borrowed and must outlive every output. Not thread-safe: call it before outputs start. */
+void eve_set_sensor_name(const char *name);
+
 /* Serializes ev as one Suricata-EVE JSON object (no newline) into buf. Returns its length, or
  * -1 when it did not fit (buf then holds nothing useful). */
 int eve_format(const struct mp_event *ev, char *buf, size_t cap);

@@ -53,10 +53,19 @@ void eve_addr(uint8_t family, const uint8_t *addr, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+/* The sensor's name, written as "host" in every record when set (eve_set_sensor_name). */
+static const char *sensor_name;
+
+void eve_set_sensor_name(const char *name)
+{
+	sensor_name = name != NULL && name[0] != '\0' ? name : NULL;
+}
+
 /* Writes the members every record about a conversation carries (Suricata's common header). */
 static void eve_header(struct jbuf *j, uint64_t ts_us, uint64_t flow_id, const char *type, uint8_t family,
 		       uint8_t ip_proto, uint16_t vlan, const uint8_t *src, uint16_t sport,
-		       const uint8_t *dst, uint16_t dport, const char *community_id)
+		       const uint8_t *dst, uint16_t dport, const char *community_id,
+		       const char *pcap_filename)
 {
 	char ts[40], a[64], p[8];
 
@@ -82,6 +91,10 @@ static void eve_header(struct jbuf *j, uint64_t ts_us, uint64_t flow_id, const c
 	jb_str(j, "proto", eve_proto_name(ip_proto, p, sizeof(p)));
 	if (community_id[0] != '\0')
 		jb_str(j, "community_id", community_id);
+	if (pcap_filename != NULL)
+		jb_str(j, "pcap_filename", pcap_filename);
+	if (sensor_name != NULL)
+		jb_str(j, "host", sensor_name);
 }
 
 /* Suricata's "tunnel" object: the outer end of a tunnelled flow's first packet. */
@@ -108,7 +121,7 @@ static void eve_tunnel(struct jbuf *j, const struct mp_tunnel_info *t)
 static void eve_alert(struct jbuf *j, const struct mp_alert *a)
 {
 	eve_header(j, a->ts_us, a->flow_id, "alert", a->family, a->ip_proto, a->vlan, a->src_ip, a->src_port,
-		   a->dst_ip, a->dst_port, a->community_id);
+		   a->dst_ip, a->dst_port, a->community_id, a->pcap_filename);
 	eve_tunnel(j, &a->tunnel);
 	if (a->app_proto[0] != '\0')
 		jb_str(j, "app_proto", a->app_proto);
@@ -152,7 +165,7 @@ static void eve_flow(struct jbuf *j, const struct mp_flow_record *f)
 	char ts[40], hx[4];
 
 	eve_header(j, f->last_us, f->flow_id, "flow", f->family, f->ip_proto, f->vlan, f->src_ip, f->src_port,
-		   f->dst_ip, f->dst_port, f->community_id);
+		   f->dst_ip, f->dst_port, f->community_id, f->pcap_filename);
 	eve_tunnel(j, &f->tunnel);
 	jb_str(j, "app_proto", f->app_proto[0] != '\0' ? f->app_proto : "Unknown");
 	jb_obj_open(j, "flow");
@@ -283,6 +296,8 @@ static void eve_stats(struct jbuf *j, const struct mp_stats_record *s)
 	eve_timestamp(s->ts_us, ts, sizeof(ts));
 	jb_str(j, "timestamp", ts);
 	jb_str(j, "event_type", "stats");
+	if (sensor_name != NULL)
+		jb_str(j, "host", sensor_name);
 	jb_obj_open(j, "stats");
 	jb_u64(j, "uptime", s->uptime_s);
 	if (s->have_capture) {
