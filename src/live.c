@@ -15,6 +15,8 @@
 struct live_ctx {
 	struct workers *pl;
 	uint64_t seen, max;
+	const char *const *names; /* interface names (live_opts.names), or NULL */
+	size_t cur;               /* the capture whose name the workers have (wk_set_source), or SIZE_MAX */
 };
 
 static bool at_limit(const struct live_ctx *lc)
@@ -47,13 +49,23 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Reads what capture i has ready (capture_read_ready), after naming it to the workers when the packets
+ * before came from another one: a flow's in_iface is the interface of its first packet. */
+static int read_ready(struct capture **caps, size_t i, struct live_ctx *lc, char *err, size_t errlen)
+{
+	if (lc->names != NULL && lc->cur != i) {
+		wk_set_source(lc->pl, lc->names[i], true);
+		lc->cur = i;
+	}
+	return capture_read_ready(caps[i], live_cb, lc, MP_LIVE_BATCH, err, errlen);
+}
+
 /* Reads every source until it has nothing ready or the packet limit is reached. A read error ends that
  * source's turn (err is filled; the stop goes on). */
 static void read_all_ready(struct capture **caps, size_t n, struct live_ctx *lc, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < n; i++)
-		while (!at_limit(lc) &&
-		       capture_read_ready(caps[i], live_cb, lc, MP_LIVE_BATCH, err, errlen) > 0)
+		while (!at_limit(lc) && read_ready(caps, i, lc, err, errlen) > 0)
 			;
 }
 
@@ -76,7 +88,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 	     size_t errlen)
 {
 	struct pollfd pfd[MP_MAX_INTERFACES];
-	struct live_ctx lc = {pl, 0, o->max_packets};
+	struct live_ctx lc = {pl, 0, o->max_packets, o->names, SIZE_MAX};
 	uint64_t start = mono_ms() / 1000u, next_stats;
 	int rc = 0;
 
@@ -101,7 +113,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		}
 		/* Read every source each round: a poll timeout may hide packets the kernel batched. */
 		for (size_t i = 0; i < ncaps && rc == 0; i++) {
-			if (capture_read_ready(caps[i], live_cb, &lc, MP_LIVE_BATCH, err, errlen) < 0)
+			if (read_ready(caps, i, &lc, err, errlen) < 0)
 				rc = -1;
 		}
 		if (rc != 0)

@@ -540,7 +540,7 @@ static int run_files(const struct options *o, struct workers *pl)
 			failed++;
 			continue;
 		}
-		wk_set_source(pl, o->files[i]);
+		wk_set_source(pl, o->files[i], false);
 		pr.w = pl;
 		pr.cap = cap;
 		pr.name = o->files[i];
@@ -804,7 +804,7 @@ int main(int argc, char **argv)
 		goto done;
 	}
 	if (o.nifaces != 0) {
-		struct live_opts lo = {o.count, o.duration_s, o.stats_interval_s};
+		struct live_opts lo = {o.count, o.duration_s, o.stats_interval_s, o.ifaces};
 
 		rctx.o = &o;
 		rctx.outs = outs;

@@ -52,7 +52,8 @@ struct pipeline {
 	uint64_t supp_due_us; /* a suppression sweep skipped while judgments were pending, 0: none */
 	int in_sweep;         /* flows end by flow_expire (SWEEP_EXPIRE) or flow_flush (SWEEP_FLUSH): the
 			       * detector calls they cause are keyed by the flows' order there */
-	const char *source;   /* capture file of the packets now arriving (pipeline_set_source), borrowed */
+	const char *source;   /* file or interface of the packets now arriving (pipeline_set_source) */
+	bool source_iface;    /* source names an interface */
 };
 
 /* A judgment waiting for the scan detector's answer (judge_flow). */
@@ -332,7 +333,8 @@ static void judge_flow(struct pipeline *pl, struct mp_flow *f, const struct dpi_
 		a.dst_port = sport;
 		memcpy(a.app_proto, f->proto_name, sizeof(f->proto_name));
 		flow_community_id(pl, f, a.community_id);
-		a.pcap_filename = f->source;
+		a.pcap_filename = f->source_iface ? NULL : f->source;
+		a.in_iface = f->source_iface ? f->source : NULL;
 		if (f->tun != NULL) {
 			a.tunnel = *f->tun;
 			/* the most specific kind first ("erspan", "gre"): the fast format shows it */
@@ -413,7 +415,8 @@ static void flow_record_base(const struct pipeline *pl, const struct mp_flow *f,
 	if (f->tun != NULL)
 		r->tunnel = *f->tun;
 	flow_community_id(pl, f, r->community_id);
-	r->pcap_filename = f->source;
+	r->pcap_filename = f->source_iface ? NULL : f->source;
+	r->in_iface = f->source_iface ? f->source : NULL;
 }
 
 /* The verdict-dependent end of a flow: its port in the summary, and its flow record (r from
@@ -782,6 +785,7 @@ void pipeline_packet_decoded(struct pipeline *pl, int dlt, const struct capture_
 		f->icmp_type0 = p->icmp_type;
 		f->icmp_code0 = p->icmp_code;
 		f->source = pl->source;
+		f->source_iface = pl->source_iface;
 		/* Where a tunnelled flow came from; without memory it is reported without (EVE "tunnel"). */
 		if (p->tunnel_depth != 0 && (f->tun = malloc(sizeof(*f->tun))) != NULL)
 			(void)decode_tunnel_info(pkt->data, pkt->caplen, p, f->tun);
@@ -876,9 +880,10 @@ void pipeline_flush(struct pipeline *pl)
 	supp_flush(pl->supp);
 }
 
-void pipeline_set_source(struct pipeline *pl, const char *name)
+void pipeline_set_source(struct pipeline *pl, const char *name, bool iface)
 {
 	pl->source = name;
+	pl->source_iface = iface;
 }
 
 void pipeline_set_rules(struct pipeline *pl, const struct rules *rules)

@@ -27,7 +27,17 @@
  * too small for a header, both sides skip it without a pad record. */
 #define REC_ALIGN 8u
 
-enum rec_type { REC_PKT = 1, REC_RAW, REC_PAD, REC_TICK, REC_STATS, REC_FINISH, REC_RULES, REC_SOURCE };
+enum rec_type {
+	REC_PKT = 1,
+	REC_RAW,
+	REC_PAD,
+	REC_TICK,
+	REC_STATS,
+	REC_FINISH,
+	REC_RULES,
+	REC_SOURCE,
+	REC_IFACE
+};
 
 struct rec {
 	uint32_t size; /* whole record, REC_ALIGN multiple */
@@ -252,7 +262,8 @@ static void *worker_main(void *arg)
 			pipeline_set_rules(wk->pl, (const struct rules *)(uintptr_t)h->ts_us);
 			break;
 		case REC_SOURCE:
-			pipeline_set_source(wk->pl, (const char *)(uintptr_t)h->ts_us);
+		case REC_IFACE:
+			pipeline_set_source(wk->pl, (const char *)(uintptr_t)h->ts_us, h->type == REC_IFACE);
 			break;
 		case REC_STATS:
 			pipeline_stats(wk->pl, &wk->snap);
@@ -594,7 +605,8 @@ static void broadcast(struct workers *w, uint32_t type, uint64_t ts)
 		pipeline_set_rules(w->wk[0].pl, (const struct rules *)(uintptr_t)ts);
 		break;
 	case REC_SOURCE:
-		pipeline_set_source(w->wk[0].pl, (const char *)(uintptr_t)ts);
+	case REC_IFACE:
+		pipeline_set_source(w->wk[0].pl, (const char *)(uintptr_t)ts, type == REC_IFACE);
 		break;
 	default:
 		break;
@@ -771,14 +783,14 @@ static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct
 	pthread_mutex_unlock(&w->emit_lock);
 }
 
-void wk_set_source(struct workers *w, const char *name)
+void wk_set_source(struct workers *w, const char *name, bool iface)
 {
 	if (w->single != NULL) {
-		pipeline_set_source(w->single, name);
+		pipeline_set_source(w->single, name, iface);
 		return;
 	}
-	if (!w->finished) /* in ring order: packets before it keep the previous file */
-		broadcast(w, REC_SOURCE, (uint64_t)(uintptr_t)name);
+	if (!w->finished) /* in ring order: packets before it keep the previous source */
+		broadcast(w, iface ? REC_IFACE : REC_SOURCE, (uint64_t)(uintptr_t)name);
 }
 
 void wk_set_rules(struct workers *w, const struct rules *rules)

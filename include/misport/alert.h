@@ -40,6 +40,7 @@ struct mp_alert {
 	struct mp_tunnel_info tunnel;  /* the flow's first packet came through tunnels: their outer end */
 	char community_id[CID_STRLEN]; /* the flow's Community ID, "" when none (scan alerts) */
 	const char *pcap_filename;     /* capture file of the flow's first packet, NULL when none; borrowed */
+	const char *in_iface;          /* or the interface it was captured on, NULL when none; borrowed */
 	size_t n_meta;
 	struct mp_alert_meta meta[MP_ALERT_MAX_META];
 };

@@ -34,6 +34,7 @@ struct mp_flow_record {
 	struct mp_tunnel_info tunnel;
 	char community_id[CID_STRLEN]; /* the flow's Community ID (communityid.h) */
 	const char *pcap_filename;     /* capture file of its first packet, NULL live; borrowed */
+	const char *in_iface;          /* interface of its first packet, NULL offline; borrowed */
 };
 
 /* Counters for a stats record; a snapshot, plain data. */

@@ -79,9 +79,10 @@ struct mp_flow {
 	uint8_t icmp_seen[2];             /* CONN_ICMP_* bits per direction (ICMP flows) */
 	uint8_t icmp_error;               /* enum conn_icmp_err of an ICMP error quoting this flow */
 	uint8_t icmp_type0, icmp_code0;   /* ICMP flows: type and code of the first packet (Community ID) */
-	const char *source;         /* capture file of its first packet, NULL live (pipeline_set_source) */
-	struct evid_flow *evid;     /* evidence packets, owned by the pipeline */
-	struct mp_tunnel_info *tun; /* outer end of a tunnelled first packet, owned by the pipeline */
+	const char *source;               /* file or interface of its first packet (pipeline_set_source) */
+	uint8_t source_iface;             /* source names an interface, not a file */
+	struct evid_flow *evid;           /* evidence packets, owned by the pipeline */
+	struct mp_tunnel_info *tun;       /* outer end of a tunnelled first packet, owned by the pipeline */
 	/* table internals */
 	struct mp_flow *hnext;         /* hash chain */
 	struct mp_flow *lprev, *lnext; /* expiry list of its class, oldest first */

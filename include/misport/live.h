@@ -13,6 +13,7 @@ struct live_opts {
 	uint64_t max_packets;      /* stop after this many packets (0: no limit) */
 	uint64_t duration_s;       /* stop after this many seconds (0: no limit) */
 	uint32_t stats_interval_s; /* periodic stats records (0: only at exit and on SIGUSR1) */
+	const char *const *names;  /* each capture's interface name (EVE in_iface), borrowed; or NULL */
 };
 
 /* Called on SIGHUP; returns 0, or -1 when the reload failed (the old configuration stays). */

@@ -70,9 +70,10 @@ void pipeline_set_pos(struct pipeline *pl, uint64_t pos);
  * flows end and pending alerts close even when traffic stops. Time never goes backwards. */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 
-/* Names the capture file the next packets come from (EVE pcap_filename of the flows they start); NULL
- * for none (live capture). name is borrowed and must outlive the pipeline. */
-void pipeline_set_source(struct pipeline *pl, const char *name);
+/* Names where the next packets come from: the capture file (iface false; EVE pcap_filename of the flows
+ * they start) or the interface (iface true; in_iface); NULL for none. name is borrowed and must outlive
+ * the pipeline. */
+void pipeline_set_source(struct pipeline *pl, const char *name, bool iface);
 
 /* Replaces the rule set used for flows judged from now on (SIGHUP reload). rules is borrowed and must
  * outlive the pipeline or the next call. */

@@ -4,6 +4,7 @@
 #ifndef MISPORT_WORKERS_H
 #define MISPORT_WORKERS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,9 +44,9 @@ int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
 /* Advances every worker's clock to now_us (wall clock when live). */
 void wk_tick(struct workers *w, uint64_t now_us);
 
-/* Names the capture file the packets after this call come from, in every worker (pipeline_set_source);
- * name is borrowed and must outlive the workers. */
-void wk_set_source(struct workers *w, const char *name);
+/* Names the capture file (iface false) or interface (iface true) the packets after this call come from,
+ * in every worker (pipeline_set_source); name is borrowed and must outlive the workers. */
+void wk_set_source(struct workers *w, const char *name, bool iface);
 
 /* Switches every worker to rules (borrowed) and returns once all of them use it, so the caller may
  * then free the previous rule set. */

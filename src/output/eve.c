@@ -65,7 +65,7 @@ void eve_set_sensor_name(const char *name)
 static void eve_header(struct jbuf *j, uint64_t ts_us, uint64_t flow_id, const char *type, uint8_t family,
 		       uint8_t ip_proto, uint16_t vlan, const uint8_t *src, uint16_t sport,
 		       const uint8_t *dst, uint16_t dport, const char *community_id,
-		       const char *pcap_filename)
+		       const char *pcap_filename, const char *in_iface)
 {
 	char ts[40], a[64], p[8];
 
@@ -73,6 +73,8 @@ static void eve_header(struct jbuf *j, uint64_t ts_us, uint64_t flow_id, const c
 	jb_str(j, "timestamp", ts);
 	if (flow_id != 0)
 		jb_u64(j, "flow_id", flow_id);
+	if (in_iface != NULL)
+		jb_str(j, "in_iface", in_iface);
 	jb_str(j, "event_type", type);
 	if (vlan != 0) {
 		jb_arr_open(j, "vlan");
@@ -121,7 +123,7 @@ static void eve_tunnel(struct jbuf *j, const struct mp_tunnel_info *t)
 static void eve_alert(struct jbuf *j, const struct mp_alert *a)
 {
 	eve_header(j, a->ts_us, a->flow_id, "alert", a->family, a->ip_proto, a->vlan, a->src_ip, a->src_port,
-		   a->dst_ip, a->dst_port, a->community_id, a->pcap_filename);
+		   a->dst_ip, a->dst_port, a->community_id, a->pcap_filename, a->in_iface);
 	eve_tunnel(j, &a->tunnel);
 	if (a->app_proto[0] != '\0')
 		jb_str(j, "app_proto", a->app_proto);
@@ -165,7 +167,7 @@ static void eve_flow(struct jbuf *j, const struct mp_flow_record *f)
 	char ts[40], hx[4];
 
 	eve_header(j, f->last_us, f->flow_id, "flow", f->family, f->ip_proto, f->vlan, f->src_ip, f->src_port,
-		   f->dst_ip, f->dst_port, f->community_id, f->pcap_filename);
+		   f->dst_ip, f->dst_port, f->community_id, f->pcap_filename, f->in_iface);
 	eve_tunnel(j, &f->tunnel);
 	jb_str(j, "app_proto", f->app_proto[0] != '\0' ? f->app_proto : "Unknown");
 	jb_obj_open(j, "flow");

@@ -116,6 +116,25 @@ python3 "$here/compare_eve.py" "$work/offline.json" "$work/live-w2.json" >"$work
 cmp_rc=$?
 cat "$work/cmp-w2.txt"
 check "--workers 2: live alerts and flows equal the offline result" test "$cmp_rc" -eq 0
+# Every live flow record and alert about a flow names the interface (in_iface) and no file; offline
+# records name the file instead.
+src_ok() { # src_ok FILE FIELD VALUE...: every flow record and flow alert has FIELD = one of the VALUEs
+  python3 -c '
+import json, sys
+path, field, want = sys.argv[1], sys.argv[2], sys.argv[3:]
+other = "pcap_filename" if field == "in_iface" else "in_iface"
+recs = [json.loads(l) for l in open(path)]
+recs = [r for r in recs if r["event_type"] == "flow" or (r["event_type"] == "alert" and "flow_id" in r
+        and r["alert"]["metadata"].get("record") != ["suppression-summary"])]
+bad = [r for r in recs if r.get(field) not in want or other in r]
+print(f"{len(recs)} records, {len(bad)} without {field} in {want}")
+sys.exit(1 if bad or not recs else 0)' "$@"
+}
+for f in live live-w2; do
+  check "$f: every flow and flow alert has in_iface=vs ($(src_ok "$work/$f.json" in_iface vs))" \
+    src_ok "$work/$f.json" in_iface vs
+done
+check "offline: every flow and flow alert names its capture file" src_ok "$work/offline.json" pcap_filename "${caps[@]}"
 
 # --- 1c. a stop right after the last packet loses nothing, batched (the default) or --immediate ---------
 # By default the kernel hands packets over in blocks (up to MP_CAPTURE_BLOCK_TIMEOUT_MS late); SIGTERM
