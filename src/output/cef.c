@@ -79,6 +79,15 @@ static void ext_cs(struct cefw *b, int n, const char *label, const char *value)
 	ext(b, k, value);
 }
 
+/* The flow's Community ID (communityid.h) in ArcSight's flexString1, labelled; nothing when it has none. */
+static void ext_community_id(struct cefw *b, const char *community_id)
+{
+	if (community_id[0] == '\0')
+		return;
+	ext(b, "flexString1Label", "communityId");
+	ext(b, "flexString1", community_id);
+}
+
 static void header(struct cefw *w, const char *sig_id, const char *name, int severity)
 {
 	struct sbuf *b = &w->b;
@@ -143,6 +152,7 @@ static void cef_alert(struct cefw *b, const struct mp_alert *a, const char *dvch
 		(void)snprintf(fid, sizeof(fid), "%llu", (unsigned long long)a->flow_id);
 	ext_cs(b, 5, "flowId", fid);
 	ext_cs(b, 6, "legacyReason", meta_first(a, cs6));
+	ext_community_id(b, a->community_id);
 }
 
 static void cef_flow(struct cefw *b, const struct mp_flow_record *f, const char *dvchost)
@@ -162,6 +172,7 @@ static void cef_flow(struct cefw *b, const struct mp_flow_record *f, const char 
 	ext_cs(b, 4, "observedProtocol", app);
 	(void)snprintf(fid, sizeof(fid), "%llu", (unsigned long long)f->flow_id);
 	ext_cs(b, 5, "flowId", fid);
+	ext_community_id(b, f->community_id);
 }
 
 int cef_format(const struct mp_event *ev, const char *dvchost, char *buf, size_t cap)

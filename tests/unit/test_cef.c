@@ -295,6 +295,13 @@ Test(cef, absent_metadata_leaves_out_the_custom_strings)
 	cr_assert_null(ext_get(&p, "dvchost"));
 	cr_assert_str_eq(ext_get(&p, "msg"), "HTTP on 3098/tcp", "msg falls back to the signature");
 	cr_assert_str_eq(p.header[6], "3");
+	cr_assert_null(ext_get(&p, "flexString1"), "no Community ID, no flexString1");
+	/* A flow's Community ID travels in flexString1, labelled. */
+	memcpy(a.community_id, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", CID_STRLEN);
+	cr_assert_gt(cef_format(&ev, NULL, line, sizeof(line)), 0);
+	cr_assert_eq(cef_parse(line, &p), 0);
+	cr_assert_str_eq(ext_get(&p, "flexString1Label"), "communityId");
+	cr_assert_str_eq(ext_get(&p, "flexString1"), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "%s", line);
 }
 
 Test(cef, severity_mapping)
