@@ -179,7 +179,8 @@ static enum mp_decode_result decode_llc(const struct cursor *c, unsigned depth, 
 	return decode_ethertype(type, cur_sub(c, 8), depth, out);
 }
 
-/* Decodes an Ethernet frame carried in a tunnel layer (its FCS, if any, is left to the IP length). */
+/* Decodes an Ethernet frame, captured or carried in a tunnel layer (its FCS, if any, is left to the IP
+ * length). An IEEE 802.3 length field instead of an ethertype means LLC (STP, CDP, SNAP-encapsulated IP). */
 static enum mp_decode_result decode_ether(const struct cursor *c, unsigned depth, struct mp_packet *out)
 {
 	uint16_t type;
@@ -322,11 +323,7 @@ enum mp_decode_result decode_packet(int dlt, const uint8_t *data, uint32_t caple
 
 	switch (dlt) {
 	case MP_DLT_EN10MB:
-		if (!rd_be16(&c, 12, &type))
-			return MP_DEC_BAD_ETHERNET;
-		if (type < 0x0600) /* IEEE 802.3 length field: LLC frames (STP, CDP, SNAP-encapsulated IP) */
-			return decode_llc(&(struct cursor){c.p + 14, c.len - 14}, 0, out);
-		return decode_ethertype(type, cur_sub(&c, 14), 0, out);
+		return decode_ether(&c, 0, out);
 	case MP_DLT_PPP:
 	case MP_DLT_PPP_SERIAL:
 		return decode_ppp(&c, out);
@@ -616,7 +613,6 @@ static enum mp_decode_result decode_l4(uint8_t proto, const struct cursor *c, ui
 				       unsigned depth, struct mp_packet *out)
 {
 	enum mp_decode_result r;
-
 	uint8_t off;
 	uint16_t ulen;
 	uint32_t hlen;

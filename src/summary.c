@@ -233,6 +233,24 @@ static int port_cmp(const void *x, const void *y)
 	return (int)a->port - (int)b->port;
 }
 
+/* Prints one line of the packets analysed from inside tunnels, per kind of layer unwrapped; nothing when
+ * there were none. */
+static void print_tunnels(const struct mp_stats_record *st, FILE *fp)
+{
+	bool any = false;
+
+	for (int t = 0; t < MP_TUN_COUNT; t++) {
+		if (st->tunnel[t] == 0)
+			continue;
+		fprintf(fp, "%s  %s %" PRIu64,
+			any ? "" : "  tunnelled packets:", decode_tunnel_name((enum mp_tunnel)t),
+			st->tunnel[t]);
+		any = true;
+	}
+	if (any)
+		fprintf(fp, "\n");
+}
+
 /* Prints the Wireshark-style port table: registered service against what was observed. */
 static void print_ports(const struct summary *s, FILE *fp)
 {
@@ -296,21 +314,7 @@ void summary_print(const struct summary *s, const struct mp_stats_record *st, FI
 		"  non-ip %" PRIu64 "  fragments %" PRIu64 "\n",
 		st->ipv4, st->ipv6, st->tcp, st->udp, st->icmpv4 + st->icmpv6,
 		st->decoded[MP_DEC_SKIP_NON_IP], st->decoded[MP_DEC_SKIP_FRAGMENT]);
-	/* Packets analysed from inside tunnels, per kind of layer unwrapped. */
-	{
-		bool any = false;
-
-		for (int t = 0; t < MP_TUN_COUNT; t++) {
-			if (st->tunnel[t] == 0)
-				continue;
-			if (!any)
-				fprintf(fp, "  tunnelled packets:");
-			any = true;
-			fprintf(fp, "  %s %" PRIu64, decode_tunnel_name((enum mp_tunnel)t), st->tunnel[t]);
-		}
-		if (any)
-			fprintf(fp, "\n");
-	}
+	print_tunnels(st, fp);
 	/* Flow alerts per verdict, from the same counters as the stats record's metadata.flowints. */
 	if (st->alerts > st->alerts_scan) {
 		fprintf(fp, "  alerts by verdict:");

@@ -1,5 +1,41 @@
-# lib-netns.sh: network-namespace, veth and tcpdump helpers shared by tools/record-pcaps.sh and
-# tools/record-scan-pcaps.sh (sourced, not run). The caller defines log() and TMP, and runs as root.
+# lib-netns.sh: the command line, network-namespace, veth and tcpdump helpers shared by the recorders
+# tools/record-pcaps.sh, tools/record-scan-pcaps.sh and tools/record-tunnel-pcaps.sh (sourced, not run).
+# The caller defines log() and TMP before it calls the namespace and capture helpers, and runs as root.
+
+# recorder_start NAME ARGS...: the recorders' command line (--only SCENARIO... --out DIR --list --versions
+# -h), then the checks before recording: root, and every package of NEEDED_PKGS installed (the apt-get
+# line to run otherwise; nothing is installed here). Reads the caller's SCENARIOS and NEEDED_PKGS, sets
+# its ONLY (every scenario when no --only) and OUT; NAME prefixes the messages. Exits on a usage error.
+recorder_start() {
+  local me=$1 n p
+  local missing=()
+  shift
+  while (($#)); do
+    case $1 in
+      --only) ONLY+=("${2:?--only needs a scenario name}"); shift 2 ;;
+      --out) OUT=${2:?--out needs a directory}; shift 2 ;;
+      --list) printf '%s\n' "${SCENARIOS[@]}"; exit 0 ;;
+      --versions) dpkg-query -W "${NEEDED_PKGS[@]}"; exit 0 ;;
+      -h|--help) recorder_usage; exit 0 ;;
+      *) echo "$me: unknown argument: $1" >&2; recorder_usage >&2; exit 2 ;;
+    esac
+  done
+  for n in "${ONLY[@]}"; do
+    [[ " ${SCENARIOS[*]} " == *" $n "* ]] || { echo "$me: no scenario named $n (see --list)" >&2; exit 2; }
+  done
+  ((${#ONLY[@]})) || ONLY=("${SCENARIOS[@]}")
+  [[ $(id -u) == 0 ]] || { echo "$me: must run as root" >&2; exit 1; }
+  for p in "${NEEDED_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    echo "$me: missing packages; run: apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+}
+
+# recorder_usage: the running recorder's header comment, its usage.
+recorder_usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d'; }
 
 # netns_exists NS: true when namespace NS exists.
 netns_exists() { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }

@@ -54,32 +54,9 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$REPO/pcaps
 ONLY=()
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d'; }
-
-while (($#)); do
-  case $1 in
-    --only) ONLY+=("${2:?--only needs a scenario name}"); shift 2 ;;
-    --out) OUT=${2:?--out needs a directory}; shift 2 ;;
-    --list) printf '%s\n' "${SCENARIOS[@]}"; exit 0 ;;
-    --versions) dpkg-query -W "${NEEDED_PKGS[@]}"; exit 0 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "record-pcaps: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-  esac
-done
-for n in "${ONLY[@]}"; do
-  [[ " ${SCENARIOS[*]} " == *" $n "* ]] || { echo "record-pcaps: no scenario named $n (see --list)" >&2; exit 2; }
-done
-((${#ONLY[@]})) || ONLY=("${SCENARIOS[@]}")
-
-[[ $(id -u) == 0 ]] || { echo "record-pcaps: must run as root" >&2; exit 1; }
-missing=()
-for p in "${NEEDED_PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "record-pcaps: missing packages; run: apt-get install -y --no-install-recommends ${missing[*]}" >&2
-  exit 1
-fi
+# shellcheck source=tools/lib-netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-netns.sh"
+recorder_start record-pcaps "$@"
 
 TMP=$(mktemp -d /tmp/misport-rec.XXXXXX)
 # Daemons that drop privileges (dovecot, dnsmasq) must traverse TMP; secrets in it are throwaway.
@@ -90,8 +67,6 @@ MADE_RUN_SSHD=0
 log() { printf 'record-pcaps: %s\n' "$*" >&2; }
 in_srv() { ip netns exec "$NS_SRV" "$@"; }
 in_cli() { ip netns exec "$NS_CLI" "$@"; }
-# shellcheck source=tools/lib-netns.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib-netns.sh"
 
 cleanup() {
   local rc=$? ns

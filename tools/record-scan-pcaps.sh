@@ -48,32 +48,9 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$REPO/pcaps
 ONLY=()
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d'; }
-
-while (($#)); do
-  case $1 in
-    --only) ONLY+=("${2:?--only needs a scenario name}"); shift 2 ;;
-    --out) OUT=${2:?--out needs a directory}; shift 2 ;;
-    --list) printf '%s\n' "${SCENARIOS[@]}"; exit 0 ;;
-    --versions) dpkg-query -W "${NEEDED_PKGS[@]}"; exit 0 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "record-scan-pcaps: unknown argument: $1" >&2; usage >&2; exit 2 ;;
-  esac
-done
-for n in "${ONLY[@]}"; do
-  [[ " ${SCENARIOS[*]} " == *" $n "* ]] || { echo "record-scan-pcaps: no scenario $n (see --list)" >&2; exit 2; }
-done
-((${#ONLY[@]})) || ONLY=("${SCENARIOS[@]}")
-
-[[ $(id -u) == 0 ]] || { echo "record-scan-pcaps: must run as root" >&2; exit 1; }
-missing=()
-for p in "${NEEDED_PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "record-scan-pcaps: missing packages; run: apt-get install -y --no-install-recommends ${missing[*]}" >&2
-  exit 1
-fi
+# shellcheck source=tools/lib-netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-netns.sh"
+recorder_start record-scan-pcaps "$@"
 
 TMP=$(mktemp -d /tmp/misport-scanrec.XXXXXX)
 chmod 755 "$TMP"
@@ -83,8 +60,6 @@ log() { printf 'record-scan-pcaps: %s\n' "$*" >&2; }
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_t() { ip netns exec "$NS_T" "$@"; }
 
-# shellcheck source=tools/lib-netns.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib-netns.sh"
 
 cleanup() {
   local rc=$? ns

@@ -680,8 +680,9 @@ static size_t tun_frame(uint8_t *f, uint8_t proto, uint16_t sport, uint16_t dpor
 	return n;
 }
 
-/* Decodes every shorter prefix of f: each must be a malformed packet or an un-tunnelled one (the outer
- * flow), never the inner packet, and must not read past the prefix (decode_copy). */
+/* Decodes every shorter prefix of f: none may decode as the whole inner SYN (an inner packet cut short is
+ * malformed, a tunnel header cut short leaves the outer flow), and none may read past the prefix
+ * (decode_copy). */
 static void assert_prefixes_safe(const uint8_t *f, size_t n)
 {
 	struct mp_packet p;
@@ -910,7 +911,7 @@ Test(decode, erspan_types_one_to_three)
 	cr_assert_eq(decode_copy(MP_DLT_EN10MB, f, n, &p), MP_DEC_OK);
 	assert_inner_syn(&p, MP_TUN_ERSPAN, 1);
 	assert_prefixes_safe(f, n);
-	/* Without the O flag the 8 subheader bytes would be read as the frame: not the SYN any more. */
+	/* With the O flag clear there is no platform subheader: the frame follows the 12-byte header. */
 	memcpy(h, erspan3_hdr, sizeof(erspan3_hdr));
 	h[19] = 0x00;
 	n = tun_frame(f, 47, 0, 0, h, sizeof(erspan3_hdr) - 8, eth_tcp_syn, sizeof(eth_tcp_syn));
