@@ -120,6 +120,10 @@ def merge_subruns(runs):
         for f in ("wall_s", "user_s", "sys_s"):
             vals = [num(r[f]) for r in rs]
             row[f] = "" if bad or any(v is None for v in vals) else repr(sum(vals) / len(vals))
+        # voluntary context switches (a thread going to sleep, e.g. waiting for another): absent in a
+        # raw.tsv written before the column existed
+        vals = [num(r.get("vcsw")) for r in rs]
+        row["vcsw"] = "" if bad or any(v is None for v in vals) else repr(sum(vals) / len(vals))
         rss = [num(r["maxrss_kib"]) for r in rs if num(r["maxrss_kib"]) is not None]
         row["maxrss_kib"] = str(max(rss)) if rss else ""
         out.append(row)
@@ -148,7 +152,7 @@ def main():
     sizes.sort()
 
     def med(n, t, field):
-        vals = [num(r[field]) for r in samples.get((n, t), []) if num(r[field]) is not None]
+        vals = [num(r.get(field)) for r in samples.get((n, t), []) if num(r.get(field)) is not None]
         return statistics.median(vals) if vals else None
 
     rows = {}
@@ -181,6 +185,7 @@ def main():
                 "mbps": fb / 1e6 / net if fb and net else None,
                 "ns_per_pkt": net * 1e9 / (pk - pk0) if pk and net else None,
                 "peak_rss_mib": rss / 1024 if rss is not None else None,
+                "vcsw": med(n, t, "vcsw"),
             }
             rows[(n, t)] = row
     # Paired ratios: a repetition runs every tool on a size one after the other, so two tools of one
@@ -241,7 +246,7 @@ def main():
         row["allocs_per_pkt"] = e["allocations"][0] if e and e.get("allocations") else None
 
     cols = ["copies", "packets", "flows", "file_mb", "tool", "runs", "failed_runs", "wall_s", "startup_s", "net_s",
-            "cpu_s", "wall_min_s", "pps_gross", "pps", "pps_cpu", "mbps", "ns_per_pkt", "peak_rss_mib", "x_ndpiReader", "x_raw", "x_minimal",
+            "cpu_s", "wall_min_s", "pps_gross", "pps", "pps_cpu", "mbps", "ns_per_pkt", "peak_rss_mib", "vcsw", "x_ndpiReader", "x_raw", "x_minimal",
             "x_misport_1worker", "ir_per_pkt", "allocs_per_pkt"]
     with open(os.path.join(res, "results.csv"), "w", newline="") as fp:
         w = csv.writer(fp)
@@ -416,6 +421,10 @@ def check_targets(rows, sizes, workers, res):
         out.append(line(sp >= 1.7, f"--workers {workers}: {sp:.2f}x one worker ({big} copies{pair(wt, 'misport')}), "
                                    "limit 1.7x"))
         out.append(line(identical, "results with --workers identical to one worker (EVE with --flows, see above)"))
+        vw, v1 = get(big, wt, "vcsw"), get(big, "misport", "vcsw")
+        if vw is not None and v1 is not None:
+            out.append(f"- info  voluntary context switches per run ({big} copies, median): {wt} {vw:.0f}, "
+                       f"misport {v1:.0f} (with workers, mostly a thread sleeping while it waits for another)")
     return out
 
 
