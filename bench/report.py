@@ -117,13 +117,11 @@ def merge_subruns(runs):
         row = {"rep": rep, "copies": n, "tool": t, "runs": str(len(rs))}
         bad = [r for r in rs if r["exit"] != "0" or num(r["wall_s"]) is None]
         row["exit"] = bad[0]["exit"] if bad else "0"
-        for f in ("wall_s", "user_s", "sys_s"):
-            vals = [num(r[f]) for r in rs]
+        # vcsw: voluntary context switches (a thread going to sleep, e.g. waiting for another), absent
+        # from a raw.tsv written before the column existed
+        for f in ("wall_s", "user_s", "sys_s", "vcsw"):
+            vals = [num(r.get(f)) for r in rs]
             row[f] = "" if bad or any(v is None for v in vals) else repr(sum(vals) / len(vals))
-        # voluntary context switches (a thread going to sleep, e.g. waiting for another): absent in a
-        # raw.tsv written before the column existed
-        vals = [num(r.get("vcsw")) for r in rs]
-        row["vcsw"] = "" if bad or any(v is None for v in vals) else repr(sum(vals) / len(vals))
         rss = [num(r["maxrss_kib"]) for r in rs if num(r["maxrss_kib"]) is not None]
         row["maxrss_kib"] = str(max(rss)) if rss else ""
         out.append(row)
