@@ -86,6 +86,33 @@ static int apply_filter(struct capture *c, const char *bpf, char *err, size_t er
 	return 0;
 }
 
+int capture_check_filter(const char *bpf, char *err, size_t errlen)
+{
+	/* decode_link_supported's link types (the OpenBSD and LINKTYPE_RAW numbers compile as DLT_RAW) */
+	static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL,  DLT_LINUX_SLL2, DLT_RAW,
+				   DLT_IPV4,   DLT_IPV6,       DLT_NULL,       DLT_LOOP,
+				   DLT_PPP,    DLT_PPP_SERIAL, DLT_C_HDLC};
+	int rc = -1;
+
+	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]) && rc != 0; i++) {
+		pcap_t *p = pcap_open_dead(dlts[i], MP_CAPTURE_SNAPLEN);
+		struct bpf_program prog;
+
+		if (p == NULL) {
+			snprintf(err, errlen, "cannot check the filter: out of memory");
+			return -1;
+		}
+		if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+			pcap_freecode(&prog);
+			rc = 0;
+		} else if (i == 0) {
+			snprintf(err, errlen, "bad filter '%s': %s", bpf, pcap_geterr(p));
+		}
+		pcap_close(p);
+	}
+	return rc;
+}
+
 _Static_assert(MP_CAPTURE_FILE_BUFFER >= 16u + MP_CAPTURE_SNAPLEN,
 	       "the read buffer must hold the largest record");
 

@@ -41,7 +41,8 @@ struct options {
 	uint32_t stats_interval_s;
 	bool stats_interval_set;
 	const char *user;
-	const char *bpf;
+	const char *bpf;                   /* -f, or bpf_args */
+	char bpf_args[MP_FILTER_ARGS_MAX]; /* the arguments after the options, joined by spaces */
 	struct outconf_cli out;
 	bool quiet;
 	uint64_t count;
@@ -69,8 +70,8 @@ static void usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: misport -r FILE [-r FILE ...] [options]\n"
-	    "       misport -i IFACE [-i IFACE ...] [options]\n"
+	    "usage: misport -r FILE [-r FILE ...] [options] [FILTER]\n"
+	    "       misport -i IFACE [-i IFACE ...] [options] [FILTER]\n"
 	    "       misport explain [--json] PORT[/tcp|/udp]|NAME   what a port is and what runs there\n"
 	    "Classify each flow with nDPI and report protocols that do not match the server port's\n"
 	    "IANA registration.\n\n"
@@ -78,7 +79,7 @@ static void usage(FILE *fp)
 	    "  -r, --read FILE       read a pcap or pcapng file ('-' for stdin); repeatable, one flow\n"
 	    "                        table across all files, in order\n"
 	    "  -i, --interface IFACE capture live from IFACE; repeatable\n"
-	    "  -f, --filter EXPR     BPF capture filter (files and interfaces)\n"
+	    "  -f, --filter EXPR     BPF filter (files and interfaces), or FILTER after the options\n"
 	    "  -c, --count N         stop after N packets\n"
 	    "      --duration SEC    stop live capture after SEC seconds\n"
 	    "  -s, --snaplen N       live: bytes captured per packet (default %d)\n"
@@ -179,6 +180,34 @@ enum {
 	OPT_OUTPUT_CONFIG,
 	OPT_CHECK_CONFIG
 };
+
+/* Takes the n arguments after the options as the filter expression, joined by spaces, as tcpdump does.
+ * Returns 0, or -1 (logged) when -f gave one too or the expression is longer than o->bpf_args. */
+static int join_filter_args(struct options *o, int n, char **args)
+{
+	size_t len = 0;
+
+	if (o->bpf != NULL) {
+		log_warnx("a filter was given with -f and as arguments ('%s')", args[0]);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t k = strlen(args[i]);
+
+		if (len + (i > 0) + k >= sizeof(o->bpf_args)) {
+			log_warnx("the filter given as arguments is longer than %zu bytes",
+				  sizeof(o->bpf_args) - 1);
+			return -1;
+		}
+		if (i > 0)
+			o->bpf_args[len++] = ' ';
+		memcpy(o->bpf_args + len, args[i], k);
+		len += k;
+	}
+	o->bpf_args[len] = '\0';
+	o->bpf = o->bpf_args;
+	return 0;
+}
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -433,12 +462,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
-		log_warnx("unexpected argument '%s'", argv[optind]);
+	if (optind < argc && join_filter_args(o, argc - optind, argv + optind) != 0)
 		return -1;
-	}
 	if (o->check_rules)
 		return 0;
+	if (o->bpf != NULL && o->bpf[0] != '\0') {
+		char why[512];
+
+		if (capture_check_filter(o->bpf, why, sizeof(why)) != 0) {
+			log_warnx("%s", why);
+			return -1;
+		}
+	}
 	if (o->nfiles == 0 && o->nifaces == 0) {
 		log_warnx("nothing to read: give -r FILE or -i IFACE");
 		usage(stderr);

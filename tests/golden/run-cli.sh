@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run-cli.sh: command-line contracts: --check-rules, rule errors with file:line, exit statuses for
-# unreadable, truncated and unsupported inputs (the other files are still processed), bad options.
+# unreadable, truncated and unsupported inputs (the other files are still processed), bad options and
+# filters.
 set -uo pipefail
 misport=$1 src=$2
 tmp=$(mktemp -d)
@@ -56,6 +57,22 @@ out=$("$misport" --no-such-option 2>&1); rc=$?
 check "unknown option: exit 1" test "$rc" -eq 1
 out=$("$misport" -r "$src/pcaps/http-80.pcap" -c zero 2>&1); rc=$?
 check "bad number: exit 1 with a message ($out)" test "$rc" -eq 1
+# Filters: a mistyped one is refused before any input is read; one given as the arguments after the
+# options (tcpdump's form) reads as -f does.
+out=$("$misport" -r "$src/pcaps/mixed.pcap" -f 'tcp port' 2>"$tmp/err"); rc=$?
+check "bad filter: exit 1 ($rc)" test "$rc" -eq 1
+check "  ... one error line quoting it ($(cat "$tmp/err"))" test "$(grep -c "bad filter 'tcp port'" "$tmp/err")" -eq 1
+check "  ... and no summary" test -z "$out"
+"$misport" -q --seed 1 --flows --eve "$tmp/f1.json" -r "$src/pcaps/mixed.pcap" -f 'tcp port 80'
+"$misport" -q --seed 1 --flows --eve "$tmp/f2.json" -r "$src/pcaps/mixed.pcap" tcp port 80
+"$misport" -q --seed 1 --flows --eve "$tmp/f0.json" -r "$src/pcaps/mixed.pcap"
+flows() { grep -c '"event_type":"flow"' "$1"; }
+check "a filter keeps some flows ($(flows "$tmp/f1.json") of $(flows "$tmp/f0.json"))" \
+  test "$(flows "$tmp/f1.json")" -gt 0 -a "$(flows "$tmp/f1.json")" -lt "$(flows "$tmp/f0.json")"
+check "  ... the same as arguments as with -f" \
+  cmp -s <(grep -v '"event_type":"stats"' "$tmp/f1.json") <(grep -v '"event_type":"stats"' "$tmp/f2.json")
+out=$("$misport" -q -r "$src/pcaps/mixed.pcap" -f tcp udp 2>&1); rc=$?
+check "a filter with -f and as arguments: exit 1 ($out)" test "$rc" -eq 1
 out=$("$misport" -i does-not-exist0 2>&1); rc=$?
 check "no such interface: exit 3, names it ($out)" test "$rc" -eq 3 -a "$(grep -c does-not-exist0 <<<"$out")" -ge 1
 # A bound that is hit shows in the stats record: 40 scanning sources (one unanswered SYN each, written
