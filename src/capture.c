@@ -86,26 +86,25 @@ static int apply_filter(struct capture *c, const char *bpf, char *err, size_t er
 	return 0;
 }
 
-int capture_check_filter(const char *bpf, char *err, size_t errlen)
+int capture_check_filter(const char *bpf, bool (*link_ok)(int dlt), char *err, size_t errlen)
 {
-	/* decode_link_supported's link types (the OpenBSD and LINKTYPE_RAW numbers compile as DLT_RAW) */
-	static const int dlts[] = {DLT_EN10MB, DLT_LINUX_SLL,  DLT_LINUX_SLL2, DLT_RAW,
-				   DLT_IPV4,   DLT_IPV6,       DLT_NULL,       DLT_LOOP,
-				   DLT_PPP,    DLT_PPP_SERIAL, DLT_C_HDLC};
 	int rc = -1;
 
-	for (size_t i = 0; i < sizeof(dlts) / sizeof(dlts[0]) && rc != 0; i++) {
-		pcap_t *p = pcap_open_dead(dlts[i], MP_CAPTURE_SNAPLEN);
+	snprintf(err, errlen, "bad filter '%s': no link type to compile it for", bpf);
+	for (int dlt = 0; dlt < MP_CAPTURE_DLT_SCAN && rc != 0; dlt++) {
+		pcap_t *p;
 		struct bpf_program prog;
 
-		if (p == NULL) {
+		if (!link_ok(dlt))
+			continue;
+		if ((p = pcap_open_dead(dlt, MP_CAPTURE_SNAPLEN)) == NULL) {
 			snprintf(err, errlen, "cannot check the filter: out of memory");
 			return -1;
 		}
 		if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0) {
 			pcap_freecode(&prog);
 			rc = 0;
-		} else if (i == 0) {
+		} else if (dlt == DLT_EN10MB) {
 			snprintf(err, errlen, "bad filter '%s': %s", bpf, pcap_geterr(p));
 		}
 		pcap_close(p);

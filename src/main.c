@@ -469,7 +469,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->bpf != NULL && o->bpf[0] != '\0') {
 		char why[512];
 
-		if (capture_check_filter(o->bpf, why, sizeof(why)) != 0) {
+		if (capture_check_filter(o->bpf, decode_link_supported, why, sizeof(why)) != 0) {
 			log_warnx("%s", why);
 			return -1;
 		}

@@ -3,6 +3,7 @@
 #ifndef MISPORT_CAPTURE_H
 #define MISPORT_CAPTURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,11 +19,12 @@ struct capture_pkt {
 /* Called for every packet; returning non-zero stops the read loop (capture_run returns 1). */
 typedef int (*capture_cb)(void *user, int dlt, const struct capture_pkt *pkt);
 
-/* Checks that bpf is a filter expression libpcap compiles for at least one of the link types misport
- * decodes (decode_link_supported), so that a mistyped filter is refused before any input is opened; a
- * filter for some link types only ("ether host ...") is accepted here and refused later by the inputs
- * of other types. Returns 0, or -1 with err filled with libpcap's message for Ethernet. */
-int capture_check_filter(const char *bpf, char *err, size_t errlen);
+/* Checks that bpf is a filter expression libpcap compiles for at least one link type below
+ * MP_CAPTURE_DLT_SCAN for which link_ok is true (the caller's decodable types), so that a mistyped
+ * filter is refused before any input is opened; a filter for some link types only ("ether host ...")
+ * is accepted here and refused later by the inputs of other types. Returns 0, or -1 with err filled
+ * (libpcap's message for Ethernet when Ethernet is one of them). */
+int capture_check_filter(const char *bpf, bool (*link_ok)(int dlt), char *err, size_t errlen);
 
 /* Opens a savefile (pcap or pcapng; "-" is stdin) and applies bpf when not NULL. Returns 0, or -1
  * with err filled (naming the file). The caller owns *out and closes it with capture_close. */

@@ -97,6 +97,10 @@
  * timer that finds it the current block, so a block can stay open for up to twice the timeout. */
 #define MP_LIVE_DRAIN_MS (2 * MP_CAPTURE_BLOCK_TIMEOUT_MS + 50)
 
+/* Capture: a filter is checked at start against every link type below this number that the decoder
+ * supports (libpcap's DLT values in use stay below 300). */
+#define MP_CAPTURE_DLT_SCAN 512
+
 /* Command line: longest filter expression given as arguments after the options (tcpdump's form), in
  * bytes with the spaces that join them. */
 #define MP_FILTER_ARGS_MAX 4096

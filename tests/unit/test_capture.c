@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "misport/capture.h"
+#include "misport/decode.h"
 
 #define MIXED SOURCE_DIR "/pcaps/mixed.pcap"
 
@@ -79,23 +80,35 @@ Test(capture, count_and_filter)
 	cr_assert_eq(some.rc, 1);
 }
 
+static bool no_link(int dlt)
+{
+	(void)dlt;
+	return false;
+}
+
 /* capture_check_filter: an expression is accepted when it compiles for one of the link types misport
- * reads, refused with libpcap's message when it compiles for none. */
+ * decodes, refused with libpcap's message when it compiles for none. */
 Test(capture, check_filter)
 {
 	char err[512] = "";
 
-	cr_assert_eq(capture_check_filter("tcp port 80 or udp", err, sizeof(err)), 0);
-	cr_assert_eq(capture_check_filter("ether host 02:00:00:00:00:01", err, sizeof(err)), 0,
-		     "Ethernet only");
-	cr_assert_eq(capture_check_filter("inbound and tcp", err, sizeof(err)), 0, "Linux cooked only");
-	cr_assert_eq(capture_check_filter("wlan addr1 02:00:00:00:00:01", err, sizeof(err)), -1,
-		     "802.11, which misport does not decode");
+	cr_assert_eq(capture_check_filter("tcp port 80 or udp", decode_link_supported, err, sizeof(err)), 0);
+	cr_assert_eq(
+	    capture_check_filter("ether host 02:00:00:00:00:01", decode_link_supported, err, sizeof(err)), 0,
+	    "Ethernet only");
+	cr_assert_eq(capture_check_filter("inbound and tcp", decode_link_supported, err, sizeof(err)), 0,
+		     "Linux cooked only");
+	cr_assert_eq(
+	    capture_check_filter("wlan addr1 02:00:00:00:00:01", decode_link_supported, err, sizeof(err)), -1,
+	    "802.11, which misport does not decode");
 	cr_assert(strstr(err, "802.11") != NULL, "%s", err);
-	cr_assert_eq(capture_check_filter("tcp port", err, sizeof(err)), -1);
+	cr_assert_eq(capture_check_filter("tcp port", decode_link_supported, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "bad filter 'tcp port': ") != NULL, "%s", err);
-	cr_assert_eq(capture_check_filter("port 99999", err, sizeof(err)), -1, "port out of range");
+	cr_assert_eq(capture_check_filter("port 99999", decode_link_supported, err, sizeof(err)), -1,
+		     "port out of range");
 	cr_assert(strstr(err, "99999") != NULL, "%s", err);
+	cr_assert_eq(capture_check_filter("tcp", no_link, err, sizeof(err)), -1, "no link type to try");
+	cr_assert(strstr(err, "no link type") != NULL, "%s", err);
 }
 
 static int write_cb(void *user, int dlt, const struct capture_pkt *p)
