@@ -156,9 +156,13 @@ def main():
     rows = {}
     for n in sizes:
         m = meta.get(n, {})
-        pk, fb = num(m.get("packets")), num(m.get("file_bytes"))
-        pk0 = num(meta.get(0, {}).get("packets")) or 0
         for t in tools:
+            # misport-parN runs N one-worker processes at once, each on the whole corpus: its rates count
+            # N corpora (and N one-packet files in its start-up run).
+            k = int(t[len("misport-par"):]) if t.startswith("misport-par") else 1
+            pk, fb = num(m.get("packets")), num(m.get("file_bytes"))
+            pk0 = num(meta.get(0, {}).get("packets")) or 0
+            pk, fb, pk0 = pk and pk * k, fb and fb * k, pk0 * k
             wall = med(n, t, "wall_s")
             if wall is None and (n, t) not in failed:
                 continue
@@ -210,7 +214,7 @@ def main():
         for ref in REFS:
             rr = rows.get((n, ref))
             row["x_" + ref] = row["pps"] / rr["pps"] if row["pps"] and rr and rr["pps"] else None
-        if t.startswith("misport-w"):
+        if t.startswith("misport-w") or t.startswith("misport-par"):
             one = rows.get((n, "misport"))
             row["x_misport_1worker"] = row["pps"] / one["pps"] if row["pps"] and one and one["pps"] else None
     for (n, t), row in rows.items():
@@ -260,6 +264,8 @@ def main():
     for f in os.listdir(os.path.join(res, "plot")):
         os.remove(os.path.join(res, "plot", f))
     for t in tools:
+        if t.startswith("misport-par"):
+            continue
         pts = [rows[(n, t)] for n in sizes if (n, t) in rows and rows[(n, t)]["pps"]]
         if not pts:
             continue
@@ -316,7 +322,7 @@ def main():
             with open(os.path.join(res, "callgrind", f"{t}.perpkt.txt"), "w") as fp:
                 fp.write("\n".join(p) + "\n")
     shares = [(num(r["user_s"]) + num(r["sys_s"])) / num(r["wall_s"]) for r in runs
-              if r["exit"] == "0" and not r["tool"].startswith("misport-w") and int(r["copies"]) > 0
+              if r["exit"] == "0" and not r["tool"].startswith(("misport-w", "misport-par")) and int(r["copies"]) > 0
               and num(r["wall_s"]) and num(r["wall_s"]) >= 0.5 and num(r["user_s"]) is not None
               and num(r["sys_s"]) is not None]
     busy = ""
@@ -419,6 +425,17 @@ def check_targets(rows, sizes, workers, res):
         out.append(line(sp >= 1.7, f"--workers {workers}: {sp:.2f}x one worker ({big} copies{pair(wt, 'misport')}), "
                                    "limit 1.7x"))
         out.append(line(identical, "results with --workers identical to one worker (EVE with --flows, see above)"))
+        pt = f"misport-par{workers}"
+        cap = get(big, pt, "x_misport_1worker")
+        if cap:
+            p = (get(big, pt, "paired") or {}).get("misport")
+            paired_txt = ""
+            if p:
+                k = int(workers)
+                paired_txt = f"; paired per repetition {p[0] * k:.2f}x, range {p[1] * k:.2f}-{p[2] * k:.2f}"
+            out.append(f"- info  what the machine allowed in the same repetitions: {workers} one-worker runs at once, "
+                       f"one per CPU, each on the whole corpus, went through {workers} corpora at {cap:.2f}x one "
+                       f"run's rate{paired_txt}; --workers {workers} reached {sp / cap * 100:.0f}% of that")
         vw, v1 = get(big, wt, "vcsw"), get(big, "misport", "vcsw")
         if vw is not None and v1 is not None:
             out.append(f"- info  voluntary context switches per run ({big} copies, median): {wt} {vw:.0f}, "
