@@ -133,7 +133,8 @@
 
 /* Workers: the reader thread runs worker 0 besides reading and dispatching every packet, so worker 0
  * gets this percentage of an other worker's share of virtual shards (with 2 workers, 60 gives worker 0
- * 96 of 256 shards; on the benchmark corpus 1.03x to 1.06x faster than 75 in paired rounds: bench/README.md). */
+ * 96 of 256 shards; on the benchmark corpus 1.03x to 1.06x faster than 75 in paired rounds; see
+ * bench/README.md). */
 #define MP_WORKER_READER_SHARE_PCT 60u
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). */
