@@ -175,7 +175,7 @@ def main():
             u, s = med(n, t, "user_s"), med(n, t, "sys_s")
             rss = med(n, t, "maxrss_kib")
             row = {
-                "copies": n, "packets": pk, "flows": num(m.get("flows")), "file_mb": fb / 1e6 if fb else None,
+                "copies": n, "packets": pk, "flows": num(m.get("flows")) and num(m.get("flows")) * k, "file_mb": fb / 1e6 if fb else None,
                 "tool": t, "runs": len(samples.get((n, t), [])), "failed_runs": failed.get((n, t), 0),
                 "wall_s": wall, "startup_s": start, "net_s": net,
                 "cpu_s": u + s if u is not None and s is not None else None,
