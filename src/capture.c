@@ -89,6 +89,7 @@ static int apply_filter(struct capture *c, const char *bpf, char *err, size_t er
 int capture_check_filter(const char *bpf, bool (*link_ok)(int dlt), char *err, size_t errlen)
 {
 	int rc = -1;
+	bool said = false; /* err holds libpcap's message for a link type */
 
 	snprintf(err, errlen, "bad filter '%s': no link type to compile it for", bpf);
 	for (int dlt = 0; dlt < MP_CAPTURE_DLT_SCAN && rc != 0; dlt++) {
@@ -104,8 +105,9 @@ int capture_check_filter(const char *bpf, bool (*link_ok)(int dlt), char *err, s
 		if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) == 0) {
 			pcap_freecode(&prog);
 			rc = 0;
-		} else if (dlt == DLT_EN10MB) {
+		} else if (!said || dlt == DLT_EN10MB) {
 			snprintf(err, errlen, "bad filter '%s': %s", bpf, pcap_geterr(p));
+			said = true;
 		}
 		pcap_close(p);
 	}

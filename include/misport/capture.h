@@ -23,7 +23,7 @@ typedef int (*capture_cb)(void *user, int dlt, const struct capture_pkt *pkt);
  * MP_CAPTURE_DLT_SCAN for which link_ok is true (the caller's decodable types), so that a mistyped
  * filter is refused before any input is opened; a filter for some link types only ("ether host ...")
  * is accepted here and refused later by the inputs of other types. Returns 0, or -1 with err filled
- * (libpcap's message for Ethernet when Ethernet is one of them). */
+ * with libpcap's message for Ethernet when Ethernet is one of them, else for the first type tried. */
 int capture_check_filter(const char *bpf, bool (*link_ok)(int dlt), char *err, size_t errlen);
 
 /* Opens a savefile (pcap or pcapng; "-" is stdin) and applies bpf when not NULL. Returns 0, or -1

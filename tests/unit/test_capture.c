@@ -86,6 +86,12 @@ static bool no_link(int dlt)
 	return false;
 }
 
+/* LINKTYPE_RAW's DLT on Linux (12): IP packets without a link header. */
+static bool raw_only(int dlt)
+{
+	return dlt == 12;
+}
+
 /* capture_check_filter: an expression is accepted when it compiles for one of the link types misport
  * decodes, refused with libpcap's message when it compiles for none. */
 Test(capture, check_filter)
@@ -109,6 +115,10 @@ Test(capture, check_filter)
 	cr_assert(strstr(err, "99999") != NULL, "%s", err);
 	cr_assert_eq(capture_check_filter("tcp", no_link, err, sizeof(err)), -1, "no link type to try");
 	cr_assert(strstr(err, "no link type") != NULL, "%s", err);
+	cr_assert_eq(capture_check_filter("tcp port", raw_only, err, sizeof(err)), -1, "without Ethernet");
+	cr_assert(strstr(err, "bad filter 'tcp port': ") != NULL && strstr(err, "no link type") == NULL, "%s",
+		  err);
+	cr_assert_eq(capture_check_filter("ip and tcp", raw_only, err, sizeof(err)), 0, "raw IP");
 }
 
 static int write_cb(void *user, int dlt, const struct capture_pkt *p)
