@@ -129,6 +129,43 @@ Test(dpi, a_thread_publishes_what_it_leaves_allocated)
 	dpi_engine_free(e);
 }
 
+/* nDPI 4.2's allocation entry points and its process-wide allocation counter (declared here without
+ * nDPI's headers). */
+char *ndpi_strdup(const char *s);
+void ndpi_free(void *ptr);
+void *ndpi_calloc(unsigned long count, size_t size);
+uint32_t ndpi_get_tot_allocated_memory(void);
+
+/* An allocation libndpi makes inside one of its own functions (ndpi_strdup calls ndpi_malloc) reaches
+ * the dpi module's hooks without touching nDPI's process-wide counter, whose locked add shares a cache
+ * line with the hooks. ndpi_calloc zeroes, and refuses a product that overflows. */
+Test(dpi, ndpi_allocations_reach_the_hooks_without_the_shared_counter)
+{
+	struct dpi_engine *e = engine(0); /* installs the hooks, as libndpi's own ndpi_malloc would call */
+	uint64_t base = dpi_memory_in_use();
+	uint32_t tot = ndpi_get_tot_allocated_memory();
+	char *s = ndpi_strdup("misport");
+	unsigned char *z;
+
+	cr_assert_not_null(s);
+	cr_assert_str_eq(s, "misport");
+	cr_assert_eq(dpi_memory_in_use(), base + 8, "the copy's 8 bytes are not counted");
+	cr_assert_eq(ndpi_get_tot_allocated_memory(), tot, "libndpi's own ndpi_malloc ran");
+	ndpi_free(s);
+	cr_assert_eq(dpi_memory_in_use(), base);
+
+	z = ndpi_calloc(3, 100);
+	cr_assert_not_null(z);
+	cr_assert_eq(dpi_memory_in_use(), base + 300);
+	for (int i = 0; i < 300; i++)
+		cr_assert_eq(z[i], 0, "byte %d is not zero", i);
+	ndpi_free(z);
+	cr_assert_null(ndpi_calloc(SIZE_MAX / 2, 3));
+	cr_assert_eq(ndpi_get_tot_allocated_memory(), tot);
+	cr_assert_eq(dpi_memory_in_use(), base);
+	dpi_engine_free(e);
+}
+
 /* nDPI 4.2's NDPI_BITMASK_COMPARE, which dpi.c shadows: a 512-bit mask passed by value (the layout of
  * NDPI_PROTOCOL_BITMASK, declared here without nDPI's headers). */
 struct bm512 {
