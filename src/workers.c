@@ -6,9 +6,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,8 +78,10 @@ _Static_assert(sizeof(struct rec_dec) % REC_ALIGN == 0, "decoded-packet block mu
 struct ring {
 	_Alignas(64) _Atomic uint64_t head; /* consumer position */
 	uint64_t tail_seen;                 /* consumer's copy of tail */
+	uint64_t empty_sleeps;              /* consumer: sleeps on an empty ring */
 	_Alignas(64) _Atomic uint64_t tail; /* producer position */
 	uint64_t head_seen;                 /* producer's copy of head */
+	uint64_t full_sleeps;               /* producer: sleeps on a full ring */
 	_Alignas(64) uint8_t *buf;
 	uint64_t cap, mask;
 };
@@ -92,6 +96,7 @@ struct worker {
 	_Alignas(64) _Atomic uint64_t at; /* position of the record the thread works on (wk_bound) */
 	struct mp_stats_record snap;      /* filled on REC_STATS */
 	_Atomic uint64_t acked;           /* last REC_STATS generation served */
+	uint64_t cpu_ns;                  /* the thread's CPU time at the end of its flush */
 };
 
 struct workers {
@@ -114,6 +119,7 @@ struct workers {
 	uint64_t scan_alerts;       /* scan alerts emitted (under scan_lock) */
 	uint64_t stats_gen;
 	uint64_t now_us, next_sweep_us;
+	uint64_t rd_cpu0_ns; /* the reader thread's CPU time when wk_new returned */
 	struct summary *merged;
 	int finished;
 	_Alignas(64) char end_[1]; /* nothing written often shares the line before */
@@ -122,16 +128,28 @@ struct workers {
 /* Waits a little for the other side of a ring: a short busy wait, then sleeps. No sched_yield: on a
  * machine with as many threads as cores it returns at once, and a thread spinning on it turns into a
  * storm of system calls (expensive under virtualisation) that slows the thread doing the work. */
-static void backoff(unsigned *spins)
+static bool backoff(unsigned *spins)
 {
 	if (++*spins < 128) {
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause();
 #endif
-	} else {
-		struct timespec ts = {0, 20000};
-		nanosleep(&ts, NULL);
+		return false;
 	}
+	struct timespec ts = {0, 20000};
+
+	nanosleep(&ts, NULL);
+	return true;
+}
+
+/* CPU time of the calling thread in nanoseconds, or 0 when the clock is not available. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Bytes of a record: control records are a header alone. */
@@ -166,7 +184,7 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 		while (r->cap -
 			   (tail - (r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire))) <
 		       total)
-			backoff(&spins);
+			r->full_sleeps += backoff(&spins);
 	}
 	if (contig < need) {
 		if (contig >= sizeof(struct rec)) {
@@ -217,7 +235,7 @@ static void *worker_main(void *arg)
 
 		if (head == r->tail_seen &&
 		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire))) {
-			backoff(&spins);
+			r->empty_sleeps += backoff(&spins);
 			continue;
 		}
 		spins = 0;
@@ -271,7 +289,8 @@ static void *worker_main(void *arg)
 			break;
 		case REC_FINISH:
 			pipeline_flush(wk->pl);
-			dpi_thread_publish(); /* the thread's nDPI memory change, before it ends */
+			wk->cpu_ns = thread_cpu_ns(); /* read by the reader after it joined the thread */
+			dpi_thread_publish();         /* the thread's nDPI memory change, before it ends */
 			atomic_store_explicit(&r->head, head + h->size, memory_order_release);
 			return NULL;
 		default:
@@ -452,6 +471,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		snprintf(name, sizeof(name), "misport-w%u", i);
 		(void)pthread_setname_np(w->wk[i].thread, name);
 	}
+	w->rd_cpu0_ns = thread_cpu_ns();
 	*out = w;
 	return 0;
 oom:
@@ -853,6 +873,7 @@ static void stop_threads(struct workers *w)
 	if (w->now_us != 0)
 		broadcast(w, REC_TICK, w->now_us);
 	broadcast(w, REC_FINISH, 0);
+	w->wk[0].cpu_ns = thread_cpu_ns() - w->rd_cpu0_ns; /* worker 0's flush is done: the reader's part */
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->wk[i].started) {
 			pthread_join(w->wk[i].thread, NULL);
@@ -881,6 +902,55 @@ void wk_finish(struct workers *w, const struct capture_counters *kernel)
 	emit_sum(w, &st, kernel);
 }
 
+int wk_worker_stats(const struct workers *w, unsigned i, struct wk_worker_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (i >= w->n || !(w->single != NULL || w->finished))
+		return -1;
+	if (w->single != NULL) { /* one worker: the caller's thread ran everything */
+		struct mp_stats_record r;
+
+		pipeline_stats(w->single, &r);
+		st->pkts = r.pkts;
+		st->flows = r.flows_total;
+		return 0;
+	}
+	st->pkts = w->wk[i].snap.pkts;
+	st->flows = w->wk[i].snap.flows_total;
+	st->cpu_ns = w->wk[i].cpu_ns;
+	if (i == 0)
+		for (unsigned j = 1; j < w->n; j++)
+			st->sleeps += w->wk[j].ring.full_sleeps;
+	else
+		st->sleeps = w->wk[i].ring.empty_sleeps;
+	return 0;
+}
+
+/* The table of wk_print_summary: how the packets and the CPU time were spread over the threads. */
+static void print_workers(const struct workers *w, FILE *fp)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < w->n; i++)
+		total += w->wk[i].snap.pkts;
+	fprintf(fp,
+		"\n  workers: %u (worker 0 runs in the reader thread, which also reads and dispatches every "
+		"packet)\n",
+		w->n);
+	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s\n", "worker", "packets", "share", "flows", "cpu s",
+		"sleeps");
+	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s\n", "------", "------------", "-------", "----------",
+		"---------", "--------");
+	for (unsigned i = 0; i < w->n; i++) {
+		struct wk_worker_stats ws;
+
+		(void)wk_worker_stats(w, i, &ws);
+		fprintf(fp, "  %-6u %12" PRIu64 " %6.1f%% %10" PRIu64 " %9.3f %8" PRIu64 "\n", i, ws.pkts,
+			total != 0 ? 100.0 * (double)ws.pkts / (double)total : 0.0, ws.flows,
+			(double)ws.cpu_ns / 1e9, ws.sleeps);
+	}
+}
+
 void wk_print_summary(struct workers *w, FILE *fp)
 {
 	struct mp_stats_record st;
@@ -893,6 +963,8 @@ void wk_print_summary(struct workers *w, FILE *fp)
 		summary_print(pipeline_summary(w->single), &st, fp);
 	else if (w->merged != NULL)
 		summary_print(w->merged, &st, fp);
+	if (w->single == NULL)
+		print_workers(w, fp);
 	if (w->scan != NULL)
 		scan_print_summary(w->scan, fp);
 }

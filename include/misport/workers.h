@@ -58,8 +58,23 @@ void wk_emit_stats(struct workers *w, const struct capture_counters *kernel);
 /* Ends every flow in every worker, stops the threads, and emits the final stats record. */
 void wk_finish(struct workers *w, const struct capture_counters *kernel);
 
-/* Prints the summary merged over all workers. Only after wk_finish. */
+/* Prints the summary merged over all workers, then, with more than one worker, a table of each
+ * worker's share (wk_worker_stats). Only after wk_finish. */
 void wk_print_summary(struct workers *w, FILE *fp);
+
+/* One worker's part of a run. */
+struct wk_worker_stats {
+	uint64_t pkts;   /* packets its pipeline took (counted as the summary's packets are) */
+	uint64_t flows;  /* flows its pipeline created */
+	uint64_t cpu_ns; /* CPU time of its thread from wk_new to the end of its flush; worker 0's thread is
+			  * the reader, whose time includes reading and dispatching every packet */
+	uint64_t sleeps; /* times its thread slept waiting for the other side of a ring: worker 0 (the
+			  * reader) for room, the others for records */
+};
+
+/* Fills st with worker i's part (0 <= i < the number of workers). Returns 0, or -1 when i is out of
+ * range or wk_finish has not run. */
+int wk_worker_stats(const struct workers *w, unsigned i, struct wk_worker_stats *st);
 
 /* Stops the threads if running and frees everything. NULL is allowed. */
 void wk_free(struct workers *w);

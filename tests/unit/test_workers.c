@@ -147,6 +147,85 @@ Test(workers, any_number_of_workers_emits_what_one_emits)
 	same_as_one(caps);
 }
 
+/* Each worker's part adds up to the run's totals, the reader's CPU time is counted, and the summary
+ * prints the table; before wk_finish, and for a worker that does not exist, there is nothing to read. */
+Test(workers, each_workers_part_adds_up_to_the_totals)
+{
+	static const char *const caps[] = {"mixed.pcap",  "http-3098.pcap", "ssh-598.pcap",
+					   "dns-80.pcap", "scan-syn.pcap",  NULL};
+	struct wk_worker_stats ws;
+	struct pipeline_config pc;
+	struct outputs *outs;
+	struct rules *rules;
+	struct workers *w;
+	char err[256], path[512], *text = NULL;
+	uint64_t pkts = 0, flows = 0;
+	size_t len = 0;
+	FILE *fp;
+
+	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &rules, err, sizeof(err)), 0, "%s", err);
+	outs = outputs_new();
+	cr_assert_not_null(outs);
+	memset(&pc, 0, sizeof(pc));
+	pc.outputs = outs;
+	pc.rules = rules;
+	pc.seed = 7;
+	cr_assert_eq(wk_new(&pc, 2, &w, err, sizeof(err)), 0, "%s", err);
+	for (const char *const *c = caps; *c != NULL; c++) {
+		struct capture *cap;
+
+		snprintf(path, sizeof(path), "%s/pcaps/%s", SOURCE_DIR, *c);
+		cr_assert_eq(capture_open_file(path, NULL, &cap, err, sizeof(err)), 0, "%s", err);
+		cr_assert_geq(capture_run(cap, wk_capture_cb, w, 0, err, sizeof(err)), 0, "%s", err);
+		capture_close(cap);
+	}
+	cr_assert_eq(wk_worker_stats(w, 0, &ws), -1, "read before wk_finish");
+	wk_finish(w, NULL);
+	cr_assert_eq(wk_worker_stats(w, 2, &ws), -1, "worker 2 of 2");
+	for (unsigned i = 0; i < 2; i++) {
+		cr_assert_eq(wk_worker_stats(w, i, &ws), 0);
+		cr_assert_gt(ws.pkts, 0u, "worker %u got no packet (seed 7 gives both some)", i);
+		pkts += ws.pkts;
+		flows += ws.flows;
+		if (i == 0)
+			cr_assert_gt(ws.cpu_ns, 0u, "the reader's CPU time is not counted");
+	}
+	fp = open_memstream(&text, &len);
+	cr_assert_not_null(fp);
+	wk_print_summary(w, fp);
+	fclose(fp);
+	cr_assert_not_null(strstr(text, "workers: 2"), "%s", text);
+	cr_assert_not_null(strstr(text, "== misport summary =="));
+	free(text);
+	wk_free(w);
+	outputs_free(outs);
+	rules_free(rules);
+
+	/* the same input through one pipeline: the totals the parts must add up to */
+	outs = outputs_new();
+	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &rules, err, sizeof(err)), 0, "%s", err);
+	pc.outputs = outs;
+	pc.rules = rules;
+	cr_assert_eq(wk_new(&pc, 1, &w, err, sizeof(err)), 0, "%s", err);
+	for (const char *const *c = caps; *c != NULL; c++) {
+		struct capture *cap;
+
+		snprintf(path, sizeof(path), "%s/pcaps/%s", SOURCE_DIR, *c);
+		cr_assert_eq(capture_open_file(path, NULL, &cap, err, sizeof(err)), 0, "%s", err);
+		cr_assert_geq(capture_run(cap, wk_capture_cb, w, 0, err, sizeof(err)), 0, "%s", err);
+		capture_close(cap);
+	}
+	wk_finish(w, NULL);
+	cr_assert_eq(wk_worker_stats(w, 0, &ws), 0);
+	cr_assert_eq(ws.pkts, pkts, "one worker %llu packets, the parts of two %llu",
+		     (unsigned long long)ws.pkts, (unsigned long long)pkts);
+	cr_assert_eq(ws.flows, flows);
+	cr_assert_eq(wk_worker_stats(w, 1, &ws), -1);
+	wk_free(w);
+	outputs_free(outs);
+	rules_free(rules);
+}
+
 /* A ping sweep and a quick port scan from one source: their flows fall into different workers, and
  * the scan alerts depend on the order in which the shared detector gets them (capture order, merged
  * by src/scanfeed.c; in arrival order two workers gave other alerts). */
