@@ -67,7 +67,8 @@ struct wk_worker_stats {
 	uint64_t pkts;   /* packets its pipeline took (counted as the summary's packets are) */
 	uint64_t flows;  /* flows its pipeline created */
 	uint64_t cpu_ns; /* CPU time of its thread from wk_new to the end of its flush; worker 0's thread is
-			  * the reader, whose time includes reading and dispatching every packet */
+			  * the reader, whose time includes reading and dispatching every packet (0 with one
+			  * worker, which runs in the caller's thread) */
 	uint64_t sleeps; /* times its thread slept waiting for the other side of a ring: worker 0 (the
 			  * reader) for room, the others for records */
 };
