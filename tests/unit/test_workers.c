@@ -58,9 +58,24 @@ static unsigned long long number_after(const char *line, const char *key)
 	return strtoull(p + strlen(key), NULL, 10);
 }
 
+/* Reads the captures of pcaps/ named in caps (NULL-terminated) into w. */
+static void feed(struct workers *w, const char *const *caps)
+{
+	char err[256], path[512];
+
+	for (; *caps != NULL; caps++) {
+		struct capture *c;
+
+		snprintf(path, sizeof(path), "%s/pcaps/%s", SOURCE_DIR, *caps);
+		cr_assert_eq(capture_open_file(path, NULL, &c, err, sizeof(err)), 0, "%s", err);
+		cr_assert_geq(capture_run(c, wk_capture_cb, w, 0, err, sizeof(err)), 0, "%s", err);
+		capture_close(c);
+	}
+}
+
 static void run(unsigned n, const char *const *caps, struct result *res)
 {
-	char eve[] = "/tmp/misport-test-workers-XXXXXX", err[256], path[512];
+	char eve[] = "/tmp/misport-test-workers-XXXXXX", err[256];
 	static char line[1 << 20], bare[1 << 20];
 	struct pipeline_config pc;
 	struct scan_config sc;
@@ -86,14 +101,7 @@ static void run(unsigned n, const char *const *caps, struct result *res)
 	pc.suppress_interval_s = 60;
 	pc.scan_config = &sc;
 	cr_assert_eq(wk_new(&pc, n, &w, err, sizeof(err)), 0, "%s", err);
-	for (; *caps != NULL; caps++) {
-		struct capture *c;
-
-		snprintf(path, sizeof(path), "%s/pcaps/%s", SOURCE_DIR, *caps);
-		cr_assert_eq(capture_open_file(path, NULL, &c, err, sizeof(err)), 0, "%s", err);
-		cr_assert_geq(capture_run(c, wk_capture_cb, w, 0, err, sizeof(err)), 0, "%s", err);
-		capture_close(c);
-	}
+	feed(w, caps);
 	wk_finish(w, NULL);
 	wk_free(w);
 	outputs_free(outs);
@@ -158,7 +166,7 @@ Test(workers, each_workers_part_adds_up_to_the_totals)
 	struct outputs *outs;
 	struct rules *rules;
 	struct workers *w;
-	char err[256], path[512], *text = NULL;
+	char err[256], *text = NULL;
 	uint64_t pkts = 0, flows = 0;
 	size_t len = 0;
 	FILE *fp;
@@ -171,14 +179,7 @@ Test(workers, each_workers_part_adds_up_to_the_totals)
 	pc.rules = rules;
 	pc.seed = 7;
 	cr_assert_eq(wk_new(&pc, 2, &w, err, sizeof(err)), 0, "%s", err);
-	for (const char *const *c = caps; *c != NULL; c++) {
-		struct capture *cap;
-
-		snprintf(path, sizeof(path), "%s/pcaps/%s", SOURCE_DIR, *c);
-		cr_assert_eq(capture_open_file(path, NULL, &cap, err, sizeof(err)), 0, "%s", err);
-		cr_assert_geq(capture_run(cap, wk_capture_cb, w, 0, err, sizeof(err)), 0, "%s", err);
-		capture_close(cap);
-	}
+	feed(w, caps);
 	cr_assert_eq(wk_worker_stats(w, 0, &ws), -1, "read before wk_finish");
 	wk_finish(w, NULL);
 	cr_assert_eq(wk_worker_stats(w, 2, &ws), -1, "worker 2 of 2");
@@ -207,14 +208,7 @@ Test(workers, each_workers_part_adds_up_to_the_totals)
 	pc.outputs = outs;
 	pc.rules = rules;
 	cr_assert_eq(wk_new(&pc, 1, &w, err, sizeof(err)), 0, "%s", err);
-	for (const char *const *c = caps; *c != NULL; c++) {
-		struct capture *cap;
-
-		snprintf(path, sizeof(path), "%s/pcaps/%s", SOURCE_DIR, *c);
-		cr_assert_eq(capture_open_file(path, NULL, &cap, err, sizeof(err)), 0, "%s", err);
-		cr_assert_geq(capture_run(cap, wk_capture_cb, w, 0, err, sizeof(err)), 0, "%s", err);
-		capture_close(cap);
-	}
+	feed(w, caps);
 	wk_finish(w, NULL);
 	cr_assert_eq(wk_worker_stats(w, 0, &ws), 0);
 	cr_assert_eq(ws.pkts, pkts, "one worker %llu packets, the parts of two %llu",
