@@ -127,7 +127,8 @@ struct workers {
 
 /* Waits a little for the other side of a ring: a short busy wait, then sleeps. No sched_yield: on a
  * machine with as many threads as cores it returns at once, and a thread spinning on it turns into a
- * storm of system calls (expensive under virtualisation) that slows the thread doing the work. */
+ * storm of system calls (expensive under virtualisation) that slows the thread doing the work. Returns
+ * whether it slept (counted in the summary's table of workers). */
 static bool backoff(unsigned *spins)
 {
 	if (++*spins < 128) {
@@ -929,10 +930,13 @@ int wk_worker_stats(const struct workers *w, unsigned i, struct wk_worker_stats 
 /* The table of wk_print_summary: how the packets and the CPU time were spread over the threads. */
 static void print_workers(const struct workers *w, FILE *fp)
 {
+	struct wk_worker_stats ws[MP_MAX_WORKERS];
 	uint64_t total = 0;
 
-	for (unsigned i = 0; i < w->n; i++)
-		total += w->wk[i].snap.pkts;
+	for (unsigned i = 0; i < w->n; i++) {
+		(void)wk_worker_stats(w, i, &ws[i]);
+		total += ws[i].pkts;
+	}
 	fprintf(fp,
 		"\n  workers: %u (worker 0 runs in the reader thread, which also reads and dispatches every "
 		"packet)\n",
@@ -941,14 +945,10 @@ static void print_workers(const struct workers *w, FILE *fp)
 		"sleeps");
 	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s\n", "------", "------------", "-------", "----------",
 		"---------", "--------");
-	for (unsigned i = 0; i < w->n; i++) {
-		struct wk_worker_stats ws;
-
-		(void)wk_worker_stats(w, i, &ws);
-		fprintf(fp, "  %-6u %12" PRIu64 " %6.1f%% %10" PRIu64 " %9.3f %8" PRIu64 "\n", i, ws.pkts,
-			total != 0 ? 100.0 * (double)ws.pkts / (double)total : 0.0, ws.flows,
-			(double)ws.cpu_ns / 1e9, ws.sleeps);
-	}
+	for (unsigned i = 0; i < w->n; i++)
+		fprintf(fp, "  %-6u %12" PRIu64 " %6.1f%% %10" PRIu64 " %9.3f %8" PRIu64 "\n", i, ws[i].pkts,
+			total != 0 ? 100.0 * (double)ws[i].pkts / (double)total : 0.0, ws[i].flows,
+			(double)ws[i].cpu_ns / 1e9, ws[i].sleeps);
 }
 
 void wk_print_summary(struct workers *w, FILE *fp)
