@@ -160,9 +160,9 @@ def main():
             # misport-parN runs N one-worker processes at once, each on the whole corpus: its rates count
             # N corpora (and N one-packet files in its start-up run).
             k = int(t[len("misport-par"):]) if t.startswith("misport-par") else 1
-            pk, fb = num(m.get("packets")), num(m.get("file_bytes"))
+            pk, fb, fl = num(m.get("packets")), num(m.get("file_bytes")), num(m.get("flows"))
             pk0 = num(meta.get(0, {}).get("packets")) or 0
-            pk, fb, pk0 = pk and pk * k, fb and fb * k, pk0 * k
+            pk, fb, fl, pk0 = pk and pk * k, fb and fb * k, fl and fl * k, pk0 * k
             wall = med(n, t, "wall_s")
             if wall is None and (n, t) not in failed:
                 continue
@@ -175,7 +175,7 @@ def main():
             u, s = med(n, t, "user_s"), med(n, t, "sys_s")
             rss = med(n, t, "maxrss_kib")
             row = {
-                "copies": n, "packets": pk, "flows": num(m.get("flows")) and num(m.get("flows")) * k, "file_mb": fb / 1e6 if fb else None,
+                "copies": n, "packets": pk, "flows": fl, "file_mb": fb / 1e6 if fb else None,
                 "tool": t, "runs": len(samples.get((n, t), [])), "failed_runs": failed.get((n, t), 0),
                 "wall_s": wall, "startup_s": start, "net_s": net,
                 "cpu_s": u + s if u is not None and s is not None else None,
