@@ -19,6 +19,7 @@
 #include "misport/output.h"
 #include "misport/scan.h"
 #include "misport/scanfeed.h"
+#include "misport/spin.h"
 #include "misport/summary.h"
 #include "misport/suppress.h"
 
@@ -76,7 +77,7 @@ static void emit(struct pipeline *pl, const struct mp_event *ev)
 	pthread_mutex_t *m = pl->cfg.emit_lock;
 
 	if (m != NULL)
-		pthread_mutex_lock(m);
+		spin_lock_mutex(m);
 	outputs_emit(pl->cfg.outputs, ev);
 	if (m != NULL)
 		pthread_mutex_unlock(m);

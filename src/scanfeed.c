@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "misport/config.h"
+#include "misport/spin.h"
 
 /* One producer's queue: single producer (its worker), consumed by whichever thread holds the lock. */
 struct sfeed_queue {
@@ -47,19 +47,6 @@ static void feed_unlock(struct scan_feed *f)
 {
 	if (f->lock != NULL)
 		pthread_spin_unlock(f->lock);
-}
-
-/* A short busy wait, then 20 us sleeps (see workers.c backoff: no sched_yield). */
-static void backoff(unsigned *spins)
-{
-	if (++*spins < 128) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-	} else {
-		struct timespec ts = {0, 20000};
-		nanosleep(&ts, NULL);
-	}
 }
 
 int sfeed_new(unsigned nproducers, unsigned qcap, void *lock, sfeed_bound_fn bound, void *bctx,
@@ -227,7 +214,7 @@ struct sfeed_op *sfeed_slot(struct scan_feed *f, unsigned i, struct sfeed_key k)
 			    f->cap)
 				break;
 			feed_unlock(f);
-			backoff(&spins);
+			(void)spin_backoff(&spins);
 			feed_lock(f);
 		}
 		q->waiting = false;
@@ -267,7 +254,7 @@ static void wait_locked(struct scan_feed *f, unsigned i, struct sfeed_key at, st
 	q->wait_key = at;
 	while (!merge(f, i, at, &k, false)) {
 		feed_unlock(f);
-		backoff(&spins);
+		(void)spin_backoff(&spins);
 		feed_lock(f);
 	}
 	q->waiting = false;

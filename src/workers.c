@@ -23,6 +23,7 @@
 #include "misport/output.h"
 #include "misport/scan.h"
 #include "misport/scanfeed.h"
+#include "misport/spin.h"
 #include "misport/summary.h"
 
 /* Ring records are multiples of this many bytes. When the space left before the end of the buffer is
@@ -125,24 +126,6 @@ struct workers {
 	_Alignas(64) char end_[1]; /* nothing written often shares the line before */
 };
 
-/* Waits a little for the other side of a ring: a short busy wait, then sleeps. No sched_yield: on a
- * machine with as many threads as cores it returns at once, and a thread spinning on it turns into a
- * storm of system calls (expensive under virtualisation) that slows the thread doing the work. Returns
- * whether it slept (counted in the summary's table of workers). */
-static bool backoff(unsigned *spins)
-{
-	if (++*spins < 128) {
-#if defined(__x86_64__) || defined(__i386__)
-		__builtin_ia32_pause();
-#endif
-		return false;
-	}
-	struct timespec ts = {0, 20000};
-
-	nanosleep(&ts, NULL);
-	return true;
-}
-
 /* CPU time of the calling thread in nanoseconds, or 0 when the clock is not available. */
 static uint64_t thread_cpu_ns(void)
 {
@@ -185,7 +168,7 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 		while (r->cap -
 			   (tail - (r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire))) <
 		       total)
-			r->full_sleeps += backoff(&spins);
+			r->full_sleeps += spin_backoff(&spins);
 	}
 	if (contig < need) {
 		if (contig >= sizeof(struct rec)) {
@@ -236,7 +219,7 @@ static void *worker_main(void *arg)
 
 		if (head == r->tail_seen &&
 		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire))) {
-			r->empty_sleeps += backoff(&spins);
+			r->empty_sleeps += spin_backoff(&spins);
 			continue;
 		}
 		spins = 0;
@@ -309,7 +292,7 @@ static void on_scan_alert(const struct mp_alert *a, void *user)
 	struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = a};
 
 	w->scan_alerts++;
-	pthread_mutex_lock(&w->emit_lock);
+	spin_lock_mutex(&w->emit_lock);
 	outputs_emit(w->cfg.outputs, &ev);
 	pthread_mutex_unlock(&w->emit_lock);
 }
@@ -773,7 +756,7 @@ static void collect(struct workers *w, struct mp_stats_record *sum)
 
 		if (!w->finished)
 			while (atomic_load_explicit(&w->wk[i].acked, memory_order_acquire) != w->stats_gen)
-				backoff(&spins);
+				spin_backoff(&spins);
 		else
 			pipeline_stats(w->wk[i].pl, &w->wk[i].snap);
 		stats_add(sum, &w->wk[i].snap);
@@ -798,7 +781,7 @@ static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct
 	}
 	ev.type = MP_EV_STATS;
 	ev.u.stats = st;
-	pthread_mutex_lock(&w->emit_lock);
+	spin_lock_mutex(&w->emit_lock);
 	st->output_dropped = outputs_dropped(w->cfg.outputs);
 	outputs_emit(w->cfg.outputs, &ev);
 	pthread_mutex_unlock(&w->emit_lock);

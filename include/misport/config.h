@@ -150,6 +150,18 @@
  * the reader's core while the current packet is processed. */
 #define MP_WORKER_RING_PREFETCH_NEXT 640u
 
+/* Waiting between threads (spin.c): a thread waiting for another (a ring, the scan feed's queues)
+ * pauses this many times before it starts sleeping. */
+#define MP_SPIN_PAUSES 128u
+
+/* Waiting between threads: each sleep after the pauses, in nanoseconds. */
+#define MP_SPIN_SLEEP_NS 20000L
+
+/* Waiting between threads: how long a worker retries a lock on the shared outputs before it sleeps
+ * until the lock is free, in nanoseconds. Alerts hold it for a few microseconds; a sleep and wake-up on
+ * this project's VM cost more than that (bench/README.md, fifteenth session). */
+#define MP_SPIN_LOCK_NS 50000u
+
 /* Input files: at most this many -r files in one run. */
 #define MP_MAX_INPUT_FILES 256u
 
