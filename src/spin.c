@@ -1,4 +1,4 @@
-/* spin.c: waiting for another worker thread: a bounded busy wait, then a sleep (nanosleep(2), pthread_mutex_lock(3)). */
+/* spin.c: how worker threads wait for each other: a bounded busy wait, then a sleep (POSIX nanosleep). */
 #include "misport/spin.h"
 
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* spin.h: waiting for another worker thread: a bounded busy wait, then a sleep (nanosleep(2), pthread_mutex_lock(3)). */
+/* spin.h: how worker threads wait for each other: a bounded busy wait, then a sleep (POSIX nanosleep). */
 #ifndef MISPORT_SPIN_H
 #define MISPORT_SPIN_H
 
