@@ -1,12 +1,14 @@
 /* output.c: the static registry of sink modules and the fan-out of events to open sinks. */
 #include "misport/output.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "misport/config.h"
 #include "misport/log.h"
+#include "misport/spin.h"
 #include "output/modules.h"
 
 static const struct output_module *const output_registry[] = {
@@ -119,16 +121,61 @@ int output_check(const char *name, const char *target, const struct output_opt *
 
 void outputs_emit(struct outputs *o, const struct mp_event *ev)
 {
+	outputs_emit_locked(o, ev, NULL);
+}
+
+/* The calling thread's EVE line: formatted before the outputs' lock is taken, so each thread needs its
+ * own. */
+static _Thread_local char eve_line[MP_RECORD_MAX + 1];
+
+void outputs_emit_locked(struct outputs *o, const struct mp_event *ev, void *lock)
+{
+	int len = -2; /* -2: not formatted (no write_eve sink wants ev), -1: did not fit */
+
+	for (size_t i = 0; i < o->n && len == -2; i++)
+		if (o->sinks[i].mod->write_eve != NULL && (o->sinks[i].mask & (1u << ev->type)) != 0) {
+			len = eve_format(ev, eve_line, sizeof(eve_line) - 1);
+			if (len >= 0)
+				eve_line[len++] = '\n';
+		}
+	if (lock != NULL)
+		spin_lock_mutex(lock);
 	for (size_t i = 0; i < o->n; i++) {
 		struct sink *s = &o->sinks[i];
+		int rc;
 
 		if ((s->mask & (1u << ev->type)) == 0)
 			continue;
-		if (s->mod->write(s->state, ev) == 0)
+		if (s->mod->write_eve != NULL)
+			rc = len >= 0 ? s->mod->write_eve(s->state, ev, eve_line, (size_t)len) : -1;
+		else
+			rc = s->mod->write(s->state, ev);
+		if (rc == 0)
 			s->written++;
 		else
 			s->dropped++;
 	}
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
+}
+
+void outputs_idle(struct outputs *o, void *lock)
+{
+	bool any = false;
+
+	if (o == NULL)
+		return;
+	for (size_t i = 0; i < o->n; i++)
+		any |= o->sinks[i].mod->idle != NULL;
+	if (!any)
+		return;
+	if (lock != NULL)
+		spin_lock_mutex(lock);
+	for (size_t i = 0; i < o->n; i++)
+		if (o->sinks[i].mod->idle != NULL)
+			o->sinks[i].mod->idle(o->sinks[i].state);
+	if (lock != NULL)
+		pthread_mutex_unlock(lock);
 }
 
 int outputs_reopen(struct outputs *o, char *err, size_t errlen)
@@ -194,6 +241,7 @@ void outputs_flush(struct outputs *o)
 	for (size_t i = 0; i < o->n; i++)
 		if (o->sinks[i].mod->flush != NULL)
 			o->sinks[i].mod->flush(o->sinks[i].state, deadline);
+	outputs_idle(o, NULL); /* and what the file sinks buffered */
 }
 
 void outputs_report(const struct outputs *o, FILE *fp, const char *prefix)

@@ -1,7 +1,6 @@
 /* pipeline.c: one worker's packet path: decode, flow lookup, nDPI until final, verdict, events. */
 #include "misport/pipeline.h"
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +18,6 @@
 #include "misport/output.h"
 #include "misport/scan.h"
 #include "misport/scanfeed.h"
-#include "misport/spin.h"
 #include "misport/summary.h"
 #include "misport/suppress.h"
 
@@ -74,13 +72,7 @@ struct pending_judgment {
 /* Sends ev to the outputs, serialized with other workers when they share them. */
 static void emit(struct pipeline *pl, const struct mp_event *ev)
 {
-	pthread_mutex_t *m = pl->cfg.emit_lock;
-
-	if (m != NULL)
-		spin_lock_mutex(m);
-	outputs_emit(pl->cfg.outputs, ev);
-	if (m != NULL)
-		pthread_mutex_unlock(m);
+	outputs_emit_locked(pl->cfg.outputs, ev, pl->cfg.emit_lock);
 }
 
 static void finish_flow_dpi(struct pipeline *pl, struct mp_flow *f, const struct dpi_result *res)

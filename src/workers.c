@@ -292,9 +292,7 @@ static void on_scan_alert(const struct mp_alert *a, void *user)
 	struct mp_event ev = {.type = MP_EV_ALERT, .u.alert = a};
 
 	w->scan_alerts++;
-	spin_lock_mutex(&w->emit_lock);
-	outputs_emit(w->cfg.outputs, &ev);
-	pthread_mutex_unlock(&w->emit_lock);
+	outputs_emit_locked(w->cfg.outputs, &ev, &w->emit_lock);
 }
 
 /* Position of the first record in r at or after head h and before t (pad records and skipped ends
@@ -675,6 +673,7 @@ void wk_tick(struct workers *w, uint64_t now_us)
 {
 	if (w->single != NULL) {
 		pipeline_tick(w->single, now_us);
+		outputs_idle(w->cfg.outputs, NULL);
 		return;
 	}
 	if (now_us > w->now_us)
@@ -683,6 +682,7 @@ void wk_tick(struct workers *w, uint64_t now_us)
 		broadcast(w, REC_TICK, w->now_us);
 		w->next_sweep_us = w->now_us + (uint64_t)MP_FLOW_SWEEP_INTERVAL * 1000000u;
 	}
+	outputs_idle(w->cfg.outputs, &w->emit_lock);
 }
 
 static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s)

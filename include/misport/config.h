@@ -168,6 +168,14 @@
 /* Output: maximum length of one serialized record (EVE line); longer string fields are truncated. */
 #define MP_RECORD_MAX 16384u
 
+/* Output: an EVE file's write buffer in bytes. Whole lines collect in it and reach the file in one
+ * write(2) when the next would not fit, so a run with many alerts makes few system calls. */
+#define MP_EVE_FILE_BUFFER (64u * 1024u)
+
+/* Output: an EVE file's lines wait in its buffer at most this long (milliseconds), checked at each write;
+ * outputs_idle (every live capture round) flushes whatever waits. Stats records flush at once. */
+#define MP_EVE_FLUSH_MS 100u
+
 /* Summary: the per-protocol table holds at most this many distinct protocol names. */
 #define MP_SUMMARY_MAX_PROTOCOLS 1024u
 

@@ -43,7 +43,10 @@ struct output_sink_stats {
  * it accepts none); check() validates a target and options without opening anything
  * (--check-config); flush() delivers what is queued until deadline_ms (CLOCK_MONOTONIC milliseconds)
  * and stops the sink's thread, after which stats() figures are final; stats() fills the queued-sink
- * fields of st. */
+ * fields of st. write_eve() replaces write() for sinks whose records are EVE JSON lines: it gets the
+ * event and its line (eve_format's object and a newline, len bytes, valid during the call), which
+ * outputs_emit makes once per event for all such sinks, before it takes the outputs' lock. idle() is
+ * called between capture batches (outputs_idle) to push out what the sink buffered. */
 struct output_module {
 	const char *name;
 	const char *help;
@@ -57,6 +60,8 @@ struct output_module {
 		     size_t errlen);
 	void (*flush)(void *state, uint64_t deadline_ms);
 	void (*stats)(void *state, struct output_sink_stats *st);
+	int (*write_eve)(void *state, const struct mp_event *ev, const char *line, size_t len);
+	void (*idle)(void *state);
 };
 
 /* Returns the module registered under name, or NULL. */
@@ -86,6 +91,17 @@ int output_check(const char *name, const char *target, const struct output_opt *
 /* Sends ev to every sink that wants its type; failures are counted per sink. */
 void outputs_emit(struct outputs *o, const struct mp_event *ev);
 
+/* outputs_emit for outputs shared by threads: the sinks are called with lock (a pthread_mutex_t *, or
+ * NULL for none) held, and the EVE line of write_eve sinks is formatted before it is taken, in a buffer
+ * of the calling thread, so that threads format concurrently and hold the lock only to hand lines
+ * over. */
+void outputs_emit_locked(struct outputs *o, const struct mp_event *ev, void *lock);
+
+/* Lets every sink push out what it buffered (an EVE file flushes its stdio buffer), with lock (as in
+ * outputs_emit_locked) held. The capture loop calls it between batches: in live capture at least every
+ * MP_LIVE_POLL_MS, so a record waits no longer than that to reach its file. */
+void outputs_idle(struct outputs *o, void *lock);
+
 /* Reopens every sink that supports it; returns 0, or -1 when one failed (err names it). */
 int outputs_reopen(struct outputs *o, char *err, size_t errlen);
 
@@ -98,7 +114,8 @@ unsigned long long outputs_dropped(const struct outputs *o);
 int outputs_sink_stats(const struct outputs *o, size_t i, struct output_sink_stats *st);
 
 /* Delivers what the queued sinks hold, all of them within MP_OUT_FLUSH_TIMEOUT_MS together, and stops
- * their threads; events emitted afterwards are dropped (counted). Idempotent. */
+ * their threads; events emitted afterwards are dropped (counted) by those sinks. Also pushes out what
+ * the file sinks buffered (outputs_idle). Idempotent. */
 void outputs_flush(struct outputs *o);
 
 /* Prints one line per sink that queues or dropped something ("output syslog tcp://h:514: 120 sent,

@@ -41,7 +41,8 @@ void wk_packet(struct workers *w, int dlt, const struct capture_pkt *pkt);
 /* capture_cb adapter: user is the workers object. Always returns 0. */
 int wk_capture_cb(void *user, int dlt, const struct capture_pkt *pkt);
 
-/* Advances every worker's clock to now_us (wall clock when live). */
+/* Advances every worker's clock to now_us (wall clock when live), and lets the outputs push out what they
+ * buffered (outputs_idle). The live capture loop calls it every round. */
 void wk_tick(struct workers *w, uint64_t now_us);
 
 /* Names the capture file (iface false) or interface (iface true) the packets after this call come from,

@@ -398,13 +398,39 @@ int eve_format(const struct mp_event *ev, char *buf, size_t cap)
 	return (int)j.len;
 }
 
-/* The EVE sink: one JSON object per line to a regular file (appending) or to stdout ("-"). */
+/* The EVE sink: one JSON object per line to a regular file (appending) or to stdout ("-"). Lines
+ * collect in the stream's buffer and reach the file whole: the buffer is flushed before a line that
+ * would not fit, after a stats record (it closes a batch), when the oldest unflushed line is
+ * MP_EVE_FLUSH_MS old at the next write, and at every outputs_idle. A reader of the file (tail -f,
+ * Filebeat) sees each line complete, in live capture within about MP_LIVE_POLL_MS. On stdout (a pipe
+ * to jq, a terminal) every line is flushed at once. */
 struct eve_file {
 	FILE *fp;
-	char *path; /* NULL for stdout */
+	char *path;        /* NULL for stdout */
+	char *iobuf;       /* MP_EVE_FILE_BUFFER bytes for the stream; NULL for stdout */
+	size_t cap;        /* the stream's buffer size: lines flushed before they would exceed it */
+	size_t pending;    /* bytes written to the stream since its last flush */
+	uint64_t dirty_ms; /* CLOCK_MONOTONIC_COARSE time of the oldest unflushed line; 0: none */
 	char buf[MP_RECORD_MAX];
 };
 
+static uint64_t coarse_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return 1; /* no clock: every line is flushed at the next write */
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 1u;
+}
+
+static void eve_file_flush(struct eve_file *e)
+{
+	(void)fflush(e->fp);
+	e->pending = 0;
+	e->dirty_ms = 0;
+}
+
+/* Opens target for appending; the caller owns *state (eve_file_close). */
 static int eve_file_open(const char *target, void **state, char *err, size_t errlen)
 {
 	struct eve_file *e = calloc(1, sizeof(*e));
@@ -417,17 +443,38 @@ static int eve_file_open(const char *target, void **state, char *err, size_t err
 		e->fp = stdout;
 	} else {
 		e->path = strdup(target);
+		e->iobuf = malloc(MP_EVE_FILE_BUFFER);
 		e->fp = fopen(target, "a");
-		if (e->path == NULL || e->fp == NULL) {
-			snprintf(err, errlen, "eve: %s: %s", target, strerror(errno));
+		if (e->path == NULL || e->iobuf == NULL || e->fp == NULL) {
+			snprintf(err, errlen, "eve: %s: %s", target,
+				 e->fp == NULL ? strerror(errno) : "out of memory");
 			if (e->fp != NULL)
 				fclose(e->fp);
+			free(e->iobuf);
 			free(e->path);
 			free(e);
 			return -1;
 		}
+		e->cap = setvbuf(e->fp, e->iobuf, _IOFBF, MP_EVE_FILE_BUFFER) == 0 ? MP_EVE_FILE_BUFFER : 0;
 	}
 	*state = e;
+	return 0;
+}
+
+static int eve_file_write_eve(void *state, const struct mp_event *ev, const char *line, size_t len)
+{
+	struct eve_file *e = state;
+	uint64_t now = coarse_ms();
+
+	if (e->pending != 0 && e->pending + len > e->cap)
+		eve_file_flush(e); /* the buffer holds whole lines only */
+	if (fwrite(line, 1, len, e->fp) != len)
+		return -1;
+	e->pending += len;
+	if (e->dirty_ms == 0)
+		e->dirty_ms = now;
+	if (e->cap == 0 || ev->type == MP_EV_STATS || now - e->dirty_ms >= MP_EVE_FLUSH_MS)
+		eve_file_flush(e);
 	return 0;
 }
 
@@ -439,12 +486,15 @@ static int eve_file_write(void *state, const struct mp_event *ev)
 	if (n < 0)
 		return -1;
 	e->buf[n++] = '\n';
-	if (fwrite(e->buf, 1, (size_t)n, e->fp) != (size_t)n)
-		return -1;
-	/* Stats close a batch; flush so readers (tail -f, Filebeat) see whole lines promptly. */
-	if (ev->type != MP_EV_FLOW)
-		(void)fflush(e->fp);
-	return 0;
+	return eve_file_write_eve(state, ev, e->buf, (size_t)n);
+}
+
+static void eve_file_idle(void *state)
+{
+	struct eve_file *e = state;
+
+	if (e->dirty_ms != 0)
+		eve_file_flush(e);
 }
 
 static int eve_file_reopen(void *state, char *err, size_t errlen)
@@ -459,8 +509,11 @@ static int eve_file_reopen(void *state, char *err, size_t errlen)
 		snprintf(err, errlen, "eve: reopen %s: %s", e->path, strerror(errno));
 		return -1;
 	}
-	fclose(e->fp);
+	fclose(e->fp); /* what it buffered goes to the old (rotated) file */
 	e->fp = fp;
+	e->pending = 0;
+	e->dirty_ms = 0;
+	e->cap = setvbuf(e->fp, e->iobuf, _IOFBF, MP_EVE_FILE_BUFFER) == 0 ? MP_EVE_FILE_BUFFER : 0;
 	return 0;
 }
 
@@ -474,6 +527,7 @@ static void eve_file_close(void *state)
 		fclose(e->fp);
 	else
 		(void)fflush(stdout);
+	free(e->iobuf); /* after fclose: the stream used it */
 	free(e->path);
 	free(e);
 }
@@ -485,4 +539,6 @@ const struct output_module output_eve = {
     .write = eve_file_write,
     .reopen = eve_file_reopen,
     .close = eve_file_close,
+    .write_eve = eve_file_write_eve,
+    .idle = eve_file_idle,
 };

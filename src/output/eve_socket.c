@@ -108,6 +108,13 @@ static int es_write(void *state, const struct mp_event *ev)
 	return sinkq_push(s->q, s->buf, (size_t)n);
 }
 
+/* The line outputs_emit made: queued as it is, newline included (the receiver reads lines). */
+static int es_write_eve(void *state, const struct mp_event *ev, const char *line, size_t len)
+{
+	(void)ev;
+	return sinkq_push(((struct eve_socket *)state)->q, line, len);
+}
+
 static void es_flush(void *state, uint64_t deadline_ms)
 {
 	sinkq_stop(((struct eve_socket *)state)->q, deadline_ms);
@@ -140,4 +147,5 @@ const struct output_module output_eve_socket = {
     .check = es_check,
     .flush = es_flush,
     .stats = es_stats,
+    .write_eve = es_write_eve,
 };

@@ -411,6 +411,13 @@ static int redis_write(void *state, const struct mp_event *ev)
 	return sinkq_push(s->q, s->buf, (size_t)n);
 }
 
+/* The line outputs_emit made, without its newline: one JSON object per list element or stream entry. */
+static int redis_write_eve(void *state, const struct mp_event *ev, const char *line, size_t len)
+{
+	(void)ev;
+	return sinkq_push(((struct redis_sink *)state)->q, line, len - 1);
+}
+
 static void redis_flush(void *state, uint64_t deadline_ms)
 {
 	sinkq_stop(((struct redis_sink *)state)->q, deadline_ms);
@@ -445,4 +452,5 @@ const struct output_module output_redis = {
     .check = redis_check,
     .flush = redis_flush,
     .stats = redis_stats,
+    .write_eve = redis_write_eve,
 };

@@ -261,13 +261,13 @@ Test(pipeline, pending_judgments_wait_for_other_workers_and_go_out_in_order)
 		cr_assert_geq(capture_run(cap, pipeline_capture_cb, r.pl, 0, err, sizeof(err)), 0, "%s", err);
 		capture_close(cap);
 	}
-	outputs_flush(r.outs);
+	outputs_idle(r.outs, NULL); /* what the EVE file buffered, to the file */
 	cr_assert_eq(alert_values(r.eve, "dest_port", ports, 8), 0,
 		     "an alert went out before its scanner question was answered");
 
 	atomic_store(&g_bound1, UINT64_MAX); /* worker 1 has moved past everything: the answers come */
 	pipeline_flush(r.pl);
-	outputs_flush(r.outs);
+	outputs_idle(r.outs, NULL);
 	n = alert_values(r.eve, "dest_port", ports, 8);
 	cr_assert_eq(n, 3, "%u alerts", n);
 	for (unsigned i = 0; i < 3; i++)
@@ -379,7 +379,7 @@ Test(pipeline, a_full_pending_list_waits_for_its_oldest)
 	cr_assert_eq(pthread_join(helper, NULL), 0);
 	cr_assert(g_saw_wait, "the pending list never filled up (the case is not exercised)");
 	pipeline_flush(r.pl);
-	outputs_flush(r.outs);
+	outputs_idle(r.outs, NULL);
 	n = alert_values(r.eve, "src_ip", src, 1024);
 	cr_assert_eq(n, replays, "%u alerts for %u replays", n, replays);
 	for (unsigned k = 0; k < replays; k++) {
