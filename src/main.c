@@ -633,7 +633,6 @@ static int load_scan_config(const struct options *o, struct scan_config *c, char
 /* State that the SIGHUP reload needs. */
 struct reload_ctx {
 	const struct options *o;
-	struct outputs *outs;
 	struct workers *w;
 	struct rules **rules; /* the rule set in force; replaced on a good reload */
 };
@@ -654,7 +653,7 @@ static int reload_all(void *user)
 		*rc->rules = fresh;
 		log_info("reload: rules from %s", rules_dir(rc->o));
 	}
-	if (outputs_reopen(rc->outs, err, sizeof(err)) != 0) {
+	if (wk_reopen_outputs(rc->w, err, sizeof(err)) != 0) {
 		log_warnx("reload: %s", err);
 		rcode = -1;
 	}
@@ -842,7 +841,6 @@ int main(int argc, char **argv)
 		struct live_opts lo = {o.count, o.duration_s, o.stats_interval_s, o.ifaces};
 
 		rctx.o = &o;
-		rctx.outs = outs;
 		rctx.w = pl;
 		rctx.rules = &rules;
 		status = 0;

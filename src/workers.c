@@ -797,6 +797,18 @@ void wk_set_source(struct workers *w, const char *name, bool iface)
 		broadcast(w, iface ? REC_IFACE : REC_SOURCE, (uint64_t)(uintptr_t)name);
 }
 
+int wk_reopen_outputs(struct workers *w, char *err, size_t errlen)
+{
+	int rc;
+
+	if (w->single != NULL)
+		return outputs_reopen(w->cfg.outputs, err, errlen);
+	spin_lock_mutex(&w->emit_lock);
+	rc = outputs_reopen(w->cfg.outputs, err, errlen);
+	pthread_mutex_unlock(&w->emit_lock);
+	return rc;
+}
+
 void wk_set_rules(struct workers *w, const struct rules *rules)
 {
 	struct mp_stats_record ignored;

@@ -49,6 +49,10 @@ void wk_tick(struct workers *w, uint64_t now_us);
  * in every worker (pipeline_set_source); name is borrowed and must outlive the workers. */
 void wk_set_source(struct workers *w, const char *name, bool iface);
 
+/* Reopens the output files (after log rotation: outputs_reopen) while no worker writes to them. Returns
+ * 0, or -1 with err filled when a sink could not reopen (it keeps its old file). */
+int wk_reopen_outputs(struct workers *w, char *err, size_t errlen);
+
 /* Switches every worker to rules (borrowed) and returns once all of them use it, so the caller may
  * then free the previous rule set. */
 void wk_set_rules(struct workers *w, const struct rules *rules);

@@ -386,3 +386,77 @@ Test(workers, refuses_a_cpu_it_may_not_use)
 	outputs_free(outs);
 	rules_free(rules);
 }
+
+/* Lines of path that contain needle; every line must be whole (end in a newline). */
+static unsigned lines_with(const char *path, const char *needle)
+{
+	static char line[1 << 20];
+	unsigned n = 0;
+	FILE *fp = fopen(path, "r");
+
+	cr_assert_not_null(fp, "%s", path);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		cr_assert(strchr(line, '\n') != NULL, "%s: a line cut short: %.60s", path, line);
+		n += strstr(line, needle) != NULL;
+	}
+	fclose(fp);
+	return n;
+}
+
+/* Log rotation (SIGHUP) while the workers emit: the EVE file is renamed, then reopened between two
+ * captures; the stats record emitted before it is in the old file, the final one in the new, and the two
+ * together hold every alert and flow record of a run without rotation, each line whole. */
+Test(workers, reopened_outputs_lose_nothing)
+{
+	static const char *const first[] = {"mixed.pcap", NULL}, *const second[] = {"scan-syn.pcap", NULL},
+				 *const both[] = {"mixed.pcap", "scan-syn.pcap", NULL};
+
+	for (unsigned n = 1; n <= 2; n++) {
+		char eve[] = "/tmp/misport-test-workers-XXXXXX", old[64], err[256];
+		struct pipeline_config pc;
+		struct scan_config sc;
+		struct outputs *outs;
+		struct rules *rules;
+		struct workers *w;
+		struct result whole;
+		int fd = mkstemp(eve);
+
+		cr_assert_geq(fd, 0);
+		close(fd);
+		snprintf(old, sizeof(old), "%s.1", eve);
+		cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &rules, err, sizeof(err)), 0, "%s",
+			     err);
+		outs = outputs_new();
+		cr_assert_eq(outputs_add(outs, "eve", eve, ~0u, err, sizeof(err)), 0, "%s", err);
+		scan_config_defaults(&sc);
+		memset(&pc, 0, sizeof(pc));
+		pc.outputs = outs;
+		pc.rules = rules;
+		pc.emit_flows = true;
+		pc.seed = 7;
+		pc.suppress_interval_s = 60;
+		pc.scan_config = &sc;
+		cr_assert_eq(wk_new(&pc, n, &w, err, sizeof(err)), 0, "%s", err);
+		feed(w, first);
+		wk_emit_stats(w, NULL); /* a record that must land in the old file */
+		cr_assert_eq(rename(eve, old), 0);
+		cr_assert_eq(wk_reopen_outputs(w, err, sizeof(err)), 0, "%s", err);
+		feed(w, second);
+		wk_finish(w, NULL);
+		wk_free(w);
+		outputs_free(outs);
+		rules_free(rules);
+
+		run(n, both, &whole);
+		cr_assert_eq(lines_with(old, "\"event_type\":\"stats\""), 1u, "--workers %u", n);
+		cr_assert_eq(lines_with(eve, "\"event_type\":\"stats\""), 1u, "--workers %u", n);
+		cr_assert_eq(lines_with(old, "\"event_type\":\"alert\"") +
+				 lines_with(eve, "\"event_type\":\"alert\""),
+			     whole.alerts, "--workers %u", n);
+		cr_assert_eq(lines_with(old, "\"event_type\":\"flow\"") +
+				 lines_with(eve, "\"event_type\":\"flow\""),
+			     whole.flows, "--workers %u", n);
+		unlink(old);
+		unlink(eve);
+	}
+}
