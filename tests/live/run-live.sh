@@ -3,7 +3,8 @@
 # tcpreplay replays golden captures into one end while misport listens on the other. Checks that the
 # live alerts and flows (with one worker and with --workers 2) equal the offline result, that
 # delivered + kernel-dropped packets equal what tcpreplay sent, that SIGTERM flushes everything with
-# exit 0, SIGHUP behaviour, and flat memory.
+# exit 0, SIGHUP behaviour (policy reload; log rotation with --workers 2), that alerts reach the EVE file
+# while misport runs, and flat memory.
 # Args: misport srcdir shareddir. Exit 77 (skip) only when namespaces cannot be created here.
 set -uo pipefail
 misport=$1 src=$2
@@ -237,6 +238,36 @@ check "before the reload HTTP on 3098 alerts" test "$a1" -ge 1
 check "after the reload the new policy allows it" test "$a2" -eq 0
 check "a broken policy is rejected and the previous one stays" test "$a3" -eq 0
 check "the rejection is logged with file:line" grep -q "policy.conf:1" "$work/stderr"
+
+# --- 3b. alerts reach the EVE file while misport runs (it buffers whole lines for at most a capture
+# round); log rotation (mv, then SIGHUP) with --workers 2 -------------------------------------------
+alerts_in() { # alerts_in FILE: the number of alert lines now in FILE (0 when it does not exist)
+  local n
+  n=$(grep -c '"event_type":"alert"' "$1" 2>/dev/null) || true
+  echo "${n:-0}"
+}
+wait_alert() { # wait_alert FILE: waits up to 3 s for an alert line in FILE; prints the seconds waited
+  local t
+  for t in $(seq 1 30); do
+    [[ "$(alerts_in "$1")" -ge 1 ]] && { echo "$t"; return; }
+    sleep 0.1
+  done
+  echo never
+}
+start_misport "$work/rot.json" --workers 2
+ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "$work/hup1.pcap" >/dev/null 2>&1
+w1=$(wait_alert "$work/rot.json")
+mv "$work/rot.json" "$work/rot.json.1"
+kill -HUP "$mp_pid"; sleep 0.5
+ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "$work/hup2.pcap" >/dev/null 2>&1
+w2=$(wait_alert "$work/rot.json")
+rc=0; stop_misport TERM || rc=$?
+check "an alert reaches the EVE file while misport runs (after ${w1} tenths of a second)" test "$w1" != never
+check "after mv and SIGHUP (--workers 2) the next alert is in the new file (after ${w2} tenths of a second)" \
+  test "$w2" != never
+check "the rotated file keeps its alerts and ends with a whole line" \
+  test "$(alerts_in "$work/rot.json.1")" -ge 1 -a "$(tail -c 1 "$work/rot.json.1" | od -An -c | tr -d ' ')" = '\n'
+check "rotation run exits 0" test "$rc" -eq 0
 
 # --- 4. interface errors: a clear message naming the interface and exit status 3 ---------------------
 ip netns exec "$ns_s" ip link add mpdown0 type veth peer name mpdown1
