@@ -37,16 +37,17 @@ struct output_sink_stats {
 
 /* One kind of sink. open() gets the target (a path, "-", a URL) and returns private state that
  * the sink owns and close() frees. write() must not block the caller for long; it returns 0 or -1
- * (the event is then counted as dropped by that sink). reopen() (may be NULL) reopens files after
+ * (the event is then counted as dropped by that sink). Sinks whose records are EVE JSON lines have
+ * write_eve() instead of write(): it gets the event and its line (eve_format's object and a newline,
+ * len bytes, valid during the call), which outputs_emit makes once per event for all such sinks, before
+ * it takes the outputs' lock. A module has one of the two. reopen() (may be NULL) reopens files after
  * log rotation.
  * Optional members (NULL when absent): open_opts() is open() with per-sink options (a module without
  * it accepts none); check() validates a target and options without opening anything
  * (--check-config); flush() delivers what is queued until deadline_ms (CLOCK_MONOTONIC milliseconds)
  * and stops the sink's thread, after which stats() figures are final; stats() fills the queued-sink
- * fields of st. write_eve() replaces write() for sinks whose records are EVE JSON lines: it gets the
- * event and its line (eve_format's object and a newline, len bytes, valid during the call), which
- * outputs_emit makes once per event for all such sinks, before it takes the outputs' lock. idle() is
- * called between capture batches (outputs_idle) to push out what the sink buffered. */
+ * fields of st; idle() is called between capture batches (outputs_idle) to push out what the sink
+ * buffered. */
 struct output_module {
 	const char *name;
 	const char *help;

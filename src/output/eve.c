@@ -411,7 +411,6 @@ struct eve_file {
 	size_t cap;        /* the stream's buffer size: lines flushed before they would exceed it */
 	size_t pending;    /* bytes written to the stream since its last flush */
 	uint64_t dirty_ms; /* CLOCK_MONOTONIC_COARSE time of the oldest unflushed line; 0: none */
-	char buf[MP_RECORD_MAX];
 };
 
 static uint64_t coarse_ms(void)
@@ -478,17 +477,6 @@ static int eve_file_write_eve(void *state, const struct mp_event *ev, const char
 	return 0;
 }
 
-static int eve_file_write(void *state, const struct mp_event *ev)
-{
-	struct eve_file *e = state;
-	int n = eve_format(ev, e->buf, sizeof(e->buf) - 1);
-
-	if (n < 0)
-		return -1;
-	e->buf[n++] = '\n';
-	return eve_file_write_eve(state, ev, e->buf, (size_t)n);
-}
-
 static void eve_file_idle(void *state)
 {
 	struct eve_file *e = state;
@@ -536,7 +524,6 @@ const struct output_module output_eve = {
     .name = "eve",
     .help = "Suricata EVE JSON lines to a file (appended) or '-' for stdout",
     .open = eve_file_open,
-    .write = eve_file_write,
     .reopen = eve_file_reopen,
     .close = eve_file_close,
     .write_eve = eve_file_write_eve,

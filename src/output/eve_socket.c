@@ -14,7 +14,6 @@ struct eve_socket {
 	struct net_target target;
 	struct netconn *conn; /* owned */
 	struct sinkq *q;      /* owned */
-	char buf[MP_RECORD_MAX];
 };
 
 /* Target unix:PATH (stream, or datagram when the receiver's socket is one), unix-stream:PATH,
@@ -97,17 +96,6 @@ static int es_open(const char *target, void **state, char *err, size_t errlen)
 	return es_open_opts(target, NULL, 0, state, err, errlen);
 }
 
-static int es_write(void *state, const struct mp_event *ev)
-{
-	struct eve_socket *s = state;
-	int n = eve_format(ev, s->buf, sizeof(s->buf) - 1);
-
-	if (n < 0)
-		return -1;
-	s->buf[n++] = '\n';
-	return sinkq_push(s->q, s->buf, (size_t)n);
-}
-
 /* The line outputs_emit made: queued as it is, newline included (the receiver reads lines). */
 static int es_write_eve(void *state, const struct mp_event *ev, const char *line, size_t len)
 {
@@ -140,7 +128,6 @@ const struct output_module output_eve_socket = {
     .name = "eve-socket",
     .help = "EVE JSON lines to a Unix socket: unix:PATH, unix-stream:PATH or unix-dgram:PATH",
     .open = es_open,
-    .write = es_write,
     .reopen = NULL,
     .close = es_close,
     .open_opts = es_open_opts,

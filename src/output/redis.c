@@ -93,8 +93,6 @@ struct redis_sink {
 	char maxlen_s[24];
 	/* Owned; the queue is stopped before the rest is freed. */
 	struct sinkq *q;
-	/* Capture thread scratch. */
-	char buf[MP_RECORD_MAX];
 };
 
 static int parse_ull(const char *s, unsigned long long max, unsigned long long *out)
@@ -401,16 +399,6 @@ static int redis_open(const char *target, void **state, char *err, size_t errlen
 	return redis_open_opts(target, NULL, 0, state, err, errlen);
 }
 
-static int redis_write(void *state, const struct mp_event *ev)
-{
-	struct redis_sink *s = state;
-	int n = eve_format(ev, s->buf, sizeof(s->buf));
-
-	if (n < 0)
-		return -1;
-	return sinkq_push(s->q, s->buf, (size_t)n);
-}
-
 /* The line outputs_emit made, without its newline: one JSON object per list element or stream entry. */
 static int redis_write_eve(void *state, const struct mp_event *ev, const char *line, size_t len)
 {
@@ -445,7 +433,6 @@ const struct output_module output_redis = {
     .name = "redis",
     .help = "EVE JSON to Redis: redis://HOST:PORT/list/KEY (RPUSH/LPUSH) or .../stream/KEY (XADD MAXLEN ~)",
     .open = redis_open,
-    .write = redis_write,
     .reopen = NULL,
     .close = redis_close,
     .open_opts = redis_open_opts,

@@ -73,40 +73,60 @@ static void feed(struct workers *w, const char *const *caps)
 	}
 }
 
-static void run(unsigned n, const char *const *caps, struct result *res)
-{
-	char eve[] = "/tmp/misport-test-workers-XXXXXX", err[256];
-	static char line[1 << 20], bare[1 << 20];
-	struct pipeline_config pc;
+/* n workers with the repository's rules, scan detection and every record to an EVE file. */
+struct rig {
+	char eve[40]; /* the EVE file, created empty; the caller removes it */
 	struct scan_config sc;
 	struct outputs *outs;
 	struct rules *rules;
 	struct workers *w;
-	FILE *fp;
-	int fd = mkstemp(eve);
+};
 
+static void rig_new(struct rig *r, unsigned n)
+{
+	struct pipeline_config pc;
+	char err[256];
+	int fd;
+
+	snprintf(r->eve, sizeof(r->eve), "/tmp/misport-test-workers-XXXXXX");
+	fd = mkstemp(r->eve);
 	cr_assert_geq(fd, 0);
 	close(fd);
-	memset(res, 0, sizeof(*res));
-	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &rules, err, sizeof(err)), 0, "%s", err);
-	outs = outputs_new();
-	cr_assert_not_null(outs);
-	cr_assert_eq(outputs_add(outs, "eve", eve, ~0u, err, sizeof(err)), 0, "%s", err);
-	scan_config_defaults(&sc);
+	cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &r->rules, err, sizeof(err)), 0, "%s", err);
+	r->outs = outputs_new();
+	cr_assert_not_null(r->outs);
+	cr_assert_eq(outputs_add(r->outs, "eve", r->eve, ~0u, err, sizeof(err)), 0, "%s", err);
+	scan_config_defaults(&r->sc);
 	memset(&pc, 0, sizeof(pc));
-	pc.outputs = outs;
-	pc.rules = rules;
+	pc.outputs = r->outs;
+	pc.rules = r->rules;
 	pc.emit_flows = true;
 	pc.seed = 7;
 	pc.suppress_interval_s = 60;
-	pc.scan_config = &sc;
-	cr_assert_eq(wk_new(&pc, n, &w, err, sizeof(err)), 0, "%s", err);
-	feed(w, caps);
-	wk_finish(w, NULL);
-	wk_free(w);
-	outputs_free(outs);
-	rules_free(rules);
-	fp = fopen(eve, "r");
+	pc.scan_config = &r->sc;
+	cr_assert_eq(wk_new(&pc, n, &r->w, err, sizeof(err)), 0, "%s", err);
+}
+
+/* Ends the run (wk_finish) and frees everything but the EVE file. */
+static void rig_end(struct rig *r)
+{
+	wk_finish(r->w, NULL);
+	wk_free(r->w);
+	outputs_free(r->outs);
+	rules_free(r->rules);
+}
+
+static void run(unsigned n, const char *const *caps, struct result *res)
+{
+	static char line[1 << 20], bare[1 << 20];
+	struct rig r;
+	FILE *fp;
+
+	memset(res, 0, sizeof(*res));
+	rig_new(&r, n);
+	feed(r.w, caps);
+	rig_end(&r);
+	fp = fopen(r.eve, "r");
 	cr_assert_not_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		strip(line, bare, sizeof(bare));
@@ -122,7 +142,7 @@ static void run(unsigned n, const char *const *caps, struct result *res)
 		}
 	}
 	fclose(fp);
-	unlink(eve);
+	unlink(r.eve);
 }
 
 static void same_as_one(const char *const *caps)
@@ -412,51 +432,29 @@ Test(workers, reopened_outputs_lose_nothing)
 				 *const both[] = {"mixed.pcap", "scan-syn.pcap", NULL};
 
 	for (unsigned n = 1; n <= 2; n++) {
-		char eve[] = "/tmp/misport-test-workers-XXXXXX", old[64], err[256];
-		struct pipeline_config pc;
-		struct scan_config sc;
-		struct outputs *outs;
-		struct rules *rules;
-		struct workers *w;
+		char old[64], err[256];
 		struct result whole;
-		int fd = mkstemp(eve);
+		struct rig r;
 
-		cr_assert_geq(fd, 0);
-		close(fd);
-		snprintf(old, sizeof(old), "%s.1", eve);
-		cr_assert_eq(rules_load(SOURCE_DIR "/rules", NULL, NULL, &rules, err, sizeof(err)), 0, "%s",
-			     err);
-		outs = outputs_new();
-		cr_assert_eq(outputs_add(outs, "eve", eve, ~0u, err, sizeof(err)), 0, "%s", err);
-		scan_config_defaults(&sc);
-		memset(&pc, 0, sizeof(pc));
-		pc.outputs = outs;
-		pc.rules = rules;
-		pc.emit_flows = true;
-		pc.seed = 7;
-		pc.suppress_interval_s = 60;
-		pc.scan_config = &sc;
-		cr_assert_eq(wk_new(&pc, n, &w, err, sizeof(err)), 0, "%s", err);
-		feed(w, first);
-		wk_emit_stats(w, NULL); /* a record that must land in the old file */
-		cr_assert_eq(rename(eve, old), 0);
-		cr_assert_eq(wk_reopen_outputs(w, err, sizeof(err)), 0, "%s", err);
-		feed(w, second);
-		wk_finish(w, NULL);
-		wk_free(w);
-		outputs_free(outs);
-		rules_free(rules);
+		rig_new(&r, n);
+		snprintf(old, sizeof(old), "%s.1", r.eve);
+		feed(r.w, first);
+		wk_emit_stats(r.w, NULL); /* a record that must land in the old file */
+		cr_assert_eq(rename(r.eve, old), 0);
+		cr_assert_eq(wk_reopen_outputs(r.w, err, sizeof(err)), 0, "%s", err);
+		feed(r.w, second);
+		rig_end(&r);
 
 		run(n, both, &whole);
 		cr_assert_eq(lines_with(old, "\"event_type\":\"stats\""), 1u, "--workers %u", n);
-		cr_assert_eq(lines_with(eve, "\"event_type\":\"stats\""), 1u, "--workers %u", n);
+		cr_assert_eq(lines_with(r.eve, "\"event_type\":\"stats\""), 1u, "--workers %u", n);
 		cr_assert_eq(lines_with(old, "\"event_type\":\"alert\"") +
-				 lines_with(eve, "\"event_type\":\"alert\""),
+				 lines_with(r.eve, "\"event_type\":\"alert\""),
 			     whole.alerts, "--workers %u", n);
 		cr_assert_eq(lines_with(old, "\"event_type\":\"flow\"") +
-				 lines_with(eve, "\"event_type\":\"flow\""),
+				 lines_with(r.eve, "\"event_type\":\"flow\""),
 			     whole.flows, "--workers %u", n);
 		unlink(old);
-		unlink(eve);
+		unlink(r.eve);
 	}
 }
