@@ -245,6 +245,12 @@ def main():
     for (n, t), row in rows.items():
         e = ir.get(t) if n == 1 else None
         row["ir_per_pkt"] = e["ir_per_pkt"] if e else None
+        # larger sizes: instructions per packet net of the same one-packet run (misport only)
+        big_ir = num(by_tool.get(t, {}).get(n, {}).get("ir")) if n > 1 else None
+        ir0 = num(by_tool.get(t, {}).get(0, {}).get("ir"))
+        pkn = num(meta.get(n, {}).get("packets"))
+        if big_ir and ir0 is not None and pkn and pkn > pk0:
+            row["ir_per_pkt"] = (big_ir - ir0) / (pkn - pk0)
         row["allocs_per_pkt"] = e["allocations"][0] if e and e.get("allocations") else None
 
     cols = ["copies", "packets", "flows", "file_mb", "tool", "runs", "failed_runs", "wall_s", "startup_s", "net_s",
@@ -393,6 +399,15 @@ def check_targets(rows, sizes, workers, res):
             flat[0][0], flat[-1][0], ", ".join(f"{v:.0f}" for _, v in flat), (hi / lo - 1) * 100, note)))
     else:
         out.append(line(None, "time per packet flat (5x to 40x copies): needs two sizes >= 5"))
+    # For information: the same comparison in instructions (callgrind), which the machine's speed does not
+    # move; blind to cache misses, so it backs the timed target and does not replace it.
+    irs = [(n, get(n, "misport", "ir_per_pkt")) for n in sizes if n >= 5 and get(n, "misport", "ir_per_pkt")]
+    if len(irs) >= 2:
+        lo, hi = min(v for _, v in irs), max(v for _, v in irs)
+        out.append("- info  instructions per packet (callgrind, net of the one-packet run): {} ({:+.1f}% from {} "
+                   "to {} copies; largest over smallest {:+.1f}%)".format(
+                       ", ".join(f"{n} copies {v:,.0f}" for n, v in irs), (irs[-1][1] / irs[0][1] - 1) * 100,
+                       irs[0][0], irs[-1][0], (hi / lo - 1) * 100))
     # For information (not a target): the cost of each added packet between two corpus sizes. The column
     # above divides a run's whole time net of start-up by its packets, so a fixed cost that the one-packet
     # start-up run does not have (end-of-capture flush of the open flows, first-touch page faults) weighs
