@@ -244,13 +244,10 @@ def main():
         ir[t] = e
     for (n, t), row in rows.items():
         e = ir.get(t) if n == 1 else None
-        row["ir_per_pkt"] = e["ir_per_pkt"] if e else None
-        # larger sizes: instructions per packet net of the same one-packet run (misport only)
-        big_ir = num(by_tool.get(t, {}).get(n, {}).get("ir")) if n > 1 else None
-        ir0 = num(by_tool.get(t, {}).get(0, {}).get("ir"))
+        # instructions per packet net of the one-packet run: every tool on 1 copy, misport at larger sizes
+        irn, ir0 = num(by_tool.get(t, {}).get(n, {}).get("ir")), num(by_tool.get(t, {}).get(0, {}).get("ir"))
         pkn = num(meta.get(n, {}).get("packets"))
-        if big_ir and ir0 is not None and pkn and pkn > pk0:
-            row["ir_per_pkt"] = (big_ir - ir0) / (pkn - pk0)
+        row["ir_per_pkt"] = (irn - (ir0 or 0)) / (pkn - pk0) if irn and pkn and pkn > pk0 else None
         row["allocs_per_pkt"] = e["allocations"][0] if e and e.get("allocations") else None
 
     cols = ["copies", "packets", "flows", "file_mb", "tool", "runs", "failed_runs", "wall_s", "startup_s", "net_s",
