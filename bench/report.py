@@ -228,11 +228,17 @@ def main():
     pk1 = num(meta.get(1, {}).get("packets"))
     pk0 = num(meta.get(0, {}).get("packets")) or 0
     fl1 = num(meta.get(1, {}).get("flows"))
+
+    def ir_per_pkt(t, n):
+        """Instructions per packet of tool t on the n-copy corpus, net of its one-packet run."""
+        irn, ir0 = num(by_tool.get(t, {}).get(n, {}).get("ir")), num(by_tool.get(t, {}).get(0, {}).get("ir"))
+        pkn = num(meta.get(n, {}).get("packets"))
+        return (irn - (ir0 or 0)) / (pkn - pk0) if irn and pkn and pkn > pk0 else None
+
     for t, d in by_tool.items():
         a, b = d.get(1, {}), d.get(0, {})
-        e = {"ir_1x": num(a.get("ir")), "ir_startup": num(b.get("ir"))}
+        e = {"ir_1x": num(a.get("ir")), "ir_startup": num(b.get("ir")), "ir_per_pkt": ir_per_pkt(t, 1)}
         dp = pk1 - pk0 if pk1 else None
-        e["ir_per_pkt"] = (e["ir_1x"] - (e["ir_startup"] or 0)) / dp if e["ir_1x"] and dp else None
         c1 = calls_to(os.path.join(res, "callgrind", f"callgrind.{t}.1.out"))
         c0 = calls_to(os.path.join(res, "callgrind", f"callgrind.{t}.0.out")) or {}
         for label, fns in CALLS.items():
@@ -244,10 +250,7 @@ def main():
         ir[t] = e
     for (n, t), row in rows.items():
         e = ir.get(t) if n == 1 else None
-        # instructions per packet net of the one-packet run: every tool on 1 copy, misport at larger sizes
-        irn, ir0 = num(by_tool.get(t, {}).get(n, {}).get("ir")), num(by_tool.get(t, {}).get(0, {}).get("ir"))
-        pkn = num(meta.get(n, {}).get("packets"))
-        row["ir_per_pkt"] = (irn - (ir0 or 0)) / (pkn - pk0) if irn and pkn and pkn > pk0 else None
+        row["ir_per_pkt"] = ir_per_pkt(t, n)  # every tool on 1 copy, misport at larger sizes too
         row["allocs_per_pkt"] = e["allocations"][0] if e and e.get("allocations") else None
 
     cols = ["copies", "packets", "flows", "file_mb", "tool", "runs", "failed_runs", "wall_s", "startup_s", "net_s",
