@@ -451,6 +451,15 @@ def check_targets(rows, sizes, workers, res):
             out.append(f"- info  what the machine allowed in the same repetitions: {workers} one-worker runs at once, "
                        f"one per CPU, each on the whole corpus, went through {workers} corpora at {cap:.2f}x one "
                        f"run's rate{paired_txt}; --workers {workers} reached {sp / cap * 100:.0f}% of that")
+        # For information: the CPU that N workers spend on the corpus against one worker's. With a share
+        # x of extra CPU, N busy CPUs give at most N / (1 + x) times one worker's rate, however well the
+        # work is balanced and whatever the machine allows.
+        cw, c1 = get(big, wt, "pps_cpu"), get(big, "misport", "pps_cpu")
+        if cw and c1:
+            extra = c1 / cw - 1
+            out.append(f"- info  CPU spent: {wt} {cw / 1e6:.3f} M packets per CPU second against misport's "
+                       f"{c1 / 1e6:.3f}, {extra * 100:+.0f}% CPU for the same packets; {workers} busy CPUs give "
+                       f"at most {int(workers) / (1 + extra):.2f}x one worker at that cost")
         vw, v1 = get(big, wt, "vcsw"), get(big, "misport", "vcsw")
         if vw is not None and v1 is not None:
             out.append(f"- info  voluntary context switches per run ({big} copies, median): {wt} {vw:.0f}, "
