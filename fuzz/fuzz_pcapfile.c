@@ -27,7 +27,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	setenv("MISPORT_DPI_GUARD", "1", 1);
+	setenv("MISPORT_DPI_GUARD", "strict", 1);
 	if (memfile_init(&mf, "fuzz_pcapfile") != 0) {
 		perror("fuzz_pcapfile: memfd_create");
 		abort();

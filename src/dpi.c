@@ -1,6 +1,6 @@
 /* dpi.c: nDPI 4.2 detection per flow, following ndpiReader's packet budget and give-up rules; nDPI's
  * memory is accounted through its malloc hooks against a cap, and in hardened builds every packet is
- * handed to nDPI so that it ends at a PROT_NONE guard page (docs/hostile-input.md). */
+ * handed to nDPI as a copy in front of a PROT_NONE guard page (docs/hostile-input.md). */
 #include "misport/dpi.h"
 
 #include <stdatomic.h>
@@ -24,8 +24,10 @@ struct dpi_engine {
 	struct ndpi_detection_module_struct *ndpi;
 	struct dpi_limits lim;
 	uint32_t flow_size;
-	/* Guard: a mapping of guard_span read-write bytes followed by one PROT_NONE page; a packet of n
-	 * bytes is copied to guard_end - n, so reading its byte n faults. NULL when off. */
+	/* Guard: a mapping of read-write pages followed by one PROT_NONE page; a packet of n bytes is
+	 * copied to guard_end - n. guard_end is MP_DPI_GUARD_SLACK bytes before the PROT_NONE page (bytes
+	 * never written, so zero), or at the page in strict mode, where reading byte n faults. NULL when
+	 * off. */
 	uint8_t *guard_map;
 	size_t guard_map_len;
 	uint8_t *guard_end;
@@ -165,24 +167,33 @@ static uint64_t env_u64(const char *name)
 	return v;
 }
 
-static bool guard_wanted(int setting)
+enum guard_mode { GUARD_OFF = 0, GUARD_ON, GUARD_STRICT };
+
+/* The guard mode of a struct dpi_limits guard setting (dpi.h). */
+static enum guard_mode guard_wanted(int setting)
 {
 	const char *s;
 
 	if (setting != 0)
-		return setting > 0;
+		return setting < 0 ? GUARD_OFF : setting == 2 ? GUARD_STRICT : GUARD_ON;
 	s = getenv("MISPORT_DPI_GUARD");
-	if (s != NULL && (s[0] == '0' || s[0] == '1') && s[1] == '\0')
-		return s[0] == '1';
-	return MISPORT_DPI_GUARD_DEFAULT != 0;
+	if (s != NULL && strcmp(s, "0") == 0)
+		return GUARD_OFF;
+	if (s != NULL && strcmp(s, "1") == 0)
+		return GUARD_ON;
+	if (s != NULL && strcmp(s, "strict") == 0)
+		return GUARD_STRICT;
+	return MISPORT_DPI_GUARD_DEFAULT != 0 ? GUARD_ON : GUARD_OFF;
 }
 
-/* Maps the guard area: enough pages for the longest packet nDPI is given, then one PROT_NONE page. */
-static int guard_map(struct dpi_engine *e, char *err, size_t errlen)
+/* Maps the guard area: enough pages for the longest packet nDPI is given and the slack (none when
+ * strict), then one PROT_NONE page. */
+static int guard_map(struct dpi_engine *e, enum guard_mode mode, char *err, size_t errlen)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	size_t page = pg > 0 ? (size_t)pg : 4096u;
-	size_t span = ((size_t)MP_DPI_MAX_PACKET_LEN + page - 1) / page * page;
+	size_t slack = mode == GUARD_STRICT ? 0 : MP_DPI_GUARD_SLACK;
+	size_t span = ((size_t)MP_DPI_MAX_PACKET_LEN + slack + page - 1) / page * page;
 	void *m = mmap(NULL, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (m == MAP_FAILED) {
@@ -196,14 +207,23 @@ static int guard_map(struct dpi_engine *e, char *err, size_t errlen)
 	}
 	e->guard_map = m;
 	e->guard_map_len = span + page;
-	e->guard_end = (uint8_t *)m + span;
+	e->guard_end = (uint8_t *)m + span - slack;
 	return 0;
+}
+
+const uint8_t *dpi_guard_copy(struct dpi_engine *e, const uint8_t *l3, uint32_t len)
+{
+	if (e->guard_end == NULL || len == 0 || len > MP_DPI_MAX_PACKET_LEN)
+		return l3;
+	memcpy(e->guard_end - len, l3, len);
+	return e->guard_end - len;
 }
 
 int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *err, size_t errlen)
 {
 	struct dpi_engine *e;
 	NDPI_PROTOCOL_BITMASK all;
+	enum guard_mode mode;
 
 	*out = NULL;
 	set_ndpi_malloc(dpi_malloc);
@@ -224,7 +244,8 @@ int dpi_engine_new(const struct dpi_limits *lim, struct dpi_engine **out, char *
 		e->lim.memcap = env_u64("MISPORT_DPI_MEMCAP");
 	if (e->lim.memcap == 0)
 		e->lim.memcap = MP_DPI_MEMCAP_DEFAULT;
-	if (guard_wanted(e->lim.guard) && guard_map(e, err, errlen) != 0) {
+	mode = guard_wanted(e->lim.guard);
+	if (mode != GUARD_OFF && guard_map(e, mode, err, errlen) != 0) {
 		free(e);
 		return -1;
 	}
@@ -474,11 +495,8 @@ bool dpi_process(struct dpi_engine *e, struct dpi_flow *f, const uint8_t *l3, ui
 	}
 	e->packets++;
 	e->bytes += l3_len;
-	/* Containment: nDPI reading past the packet hits the guard page instead of stale bytes. */
-	if (e->guard_end != NULL && l3_len > 0) {
-		memcpy(e->guard_end - l3_len, l3, l3_len);
-		l3 = e->guard_end - l3_len;
-	}
+	/* Containment: nDPI reading past the packet reads zeros or hits the guard page, never stale bytes. */
+	l3 = dpi_guard_copy(e, l3, l3_len);
 	lru_enter(e, f);
 	f->proto = ndpi_detection_process_packet(e->ndpi, f->nf, l3, (unsigned short)l3_len, ms);
 	lru_leave();

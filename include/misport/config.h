@@ -56,6 +56,12 @@
 /* nDPI 4.2 takes packet lengths as unsigned short: longer IP packets are clamped to this. */
 #define MP_DPI_MAX_PACKET_LEN 65535u
 
+/* nDPI guard page, default mode (docs/hostile-input.md): zero bytes between the end of the packet copy
+ * nDPI gets and the PROT_NONE page. A dissector reading up to this far past the packet reads zeros (never
+ * bytes of an earlier packet) and the packet is not fatal; one reading further faults. The strict mode of
+ * the tests (MISPORT_DPI_GUARD=strict) leaves none. A multiple of 4096. */
+#define MP_DPI_GUARD_SLACK 4096u
+
 /* Decoder: at most this many VLAN tags (802.1Q/802.1ad) are skipped; more is malformed. */
 #define MP_DECODE_MAX_VLAN_TAGS 4u
 

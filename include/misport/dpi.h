@@ -27,9 +27,16 @@ struct dpi_limits {
 	/* Bytes nDPI may hold over the process before new flows get no nDPI state (they stay Unknown,
 	 * counted); 0: $MISPORT_DPI_MEMCAP, else MP_DPI_MEMCAP_DEFAULT. */
 	uint64_t memcap;
-	int guard; /* packets handed to nDPI end at a PROT_NONE guard page: 1 on, -1 off,
-		    * 0: $MISPORT_DPI_GUARD, else on in MISPORT_HARDEN builds (docs/hostile-input.md) */
+	/* Packets handed to nDPI are copies in front of a PROT_NONE guard page (docs/hostile-input.md): 1 on,
+	 * MP_DPI_GUARD_SLACK zero bytes before the page; 2 strict, the copy ends at the page; -1 off; 0:
+	 * $MISPORT_DPI_GUARD (0, 1 or strict), else on in MISPORT_HARDEN builds. */
+	int guard;
 };
+
+/* The bytes nDPI is given for the len bytes at l3 (len at most MP_DPI_MAX_PACKET_LEN): with the guard on,
+ * a copy in e's guard area that ends MP_DPI_GUARD_SLACK bytes (strict: 0 bytes) before the PROT_NONE page,
+ * valid until e's next packet; with it off, l3 itself. */
+const uint8_t *dpi_guard_copy(struct dpi_engine *e, const uint8_t *l3, uint32_t len);
 
 /* Creates an nDPI detection module with every protocol enabled. Returns 0, or -1 with err filled.
  * The caller owns *out and frees it with dpi_engine_free. */

@@ -112,10 +112,12 @@ if [[ -n $memcap ]]; then
   check "  ... refusals counted in stats.flow.memcap ($memcap)" test "$memcap" -gt 0
 fi
 
-# The guard page changes where nDPI reads, never what it concludes.
+# The guard page changes where nDPI reads, never what it concludes (off, on, strict).
 MISPORT_DPI_GUARD=0 timeout 60 "$misport" -q --seed 1 -r "$mixed" --eve "$tmp/g0.json" --flows 2>/dev/null
 MISPORT_DPI_GUARD=1 timeout 60 "$misport" -q --seed 1 -r "$mixed" --eve "$tmp/g1.json" --flows 2>/dev/null
+MISPORT_DPI_GUARD=strict timeout 60 "$misport" -q --seed 1 -r "$mixed" --eve "$tmp/g2.json" --flows 2>/dev/null
 check "nDPI guard page on and off: the same flow records" cmp -s <(grep '"flow"' "$tmp/g0.json") <(grep '"flow"' "$tmp/g1.json")
+check "nDPI guard page strict and off: the same flow records" cmp -s <(grep '"flow"' "$tmp/g0.json") <(grep '"flow"' "$tmp/g2.json")
 
 python3 - "$tmp" <<'EOF'
 import sys

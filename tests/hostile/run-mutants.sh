@@ -19,9 +19,10 @@ file_timeout=20
 tmp=$(mktemp -d)
 keep=${MUTANT_KEEP:-$(mktemp -d /tmp/misport-mutant-failures.XXXXXX)}
 trap 'rm -rf "$tmp"' EXIT
-# Sanitizer builds: every finding is fatal; nDPI gets packets in front of a guard page in every build.
+# Sanitizer builds: every finding is fatal; nDPI gets packets right in front of a guard page in every
+# build (strict: no zero slack), so that any read past a packet faults.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export MISPORT_DPI_GUARD=1
+export MISPORT_DPI_GUARD=strict
 
 # The binary must handle a clean capture first (a stale build against newer rules fails here, once).
 if ! out=$("$misport" -q --eve /dev/null -r "$src/pcaps/http-80.pcap" 2>&1); then

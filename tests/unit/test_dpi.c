@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "misport/capture.h"
+#include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/dpi.h"
 #include "misport/flow.h"
@@ -25,6 +27,69 @@ static struct dpi_engine *engine(uint64_t memcap)
 	lim.guard = -1;
 	cr_assert_eq(dpi_engine_new(&lim, &e, err, sizeof(err)), 0, "%s", err);
 	return e;
+}
+
+/* An engine with the given guard setting (struct dpi_limits guard: 1 on, 2 strict, -1 off). */
+static struct dpi_engine *guarded_engine(int guard)
+{
+	struct dpi_limits lim;
+	struct dpi_engine *e;
+	char err[256];
+
+	memset(&lim, 0, sizeof(lim));
+	lim.guard = guard;
+	cr_assert_eq(dpi_engine_new(&lim, &e, err, sizeof(err)), 0, "%s", err);
+	return e;
+}
+
+/* Whether the byte at p can be read, without touching it here: write(2) from an unreadable address
+ * fails with EFAULT instead of raising SIGSEGV. */
+static bool readable(const uint8_t *p)
+{
+	int fd[2];
+	bool ok;
+
+	cr_assert_eq(pipe(fd), 0);
+	ok = write(fd[1], p, 1) == 1;
+	close(fd[0]);
+	close(fd[1]);
+	return ok;
+}
+
+/* The guard's copies: on, a packet is followed by MP_DPI_GUARD_SLACK readable zero bytes (what a
+ * dissector reading past it gets, also after a longer packet) and the next byte faults; strict, the
+ * byte after the packet faults; off, nDPI gets the caller's bytes. */
+Test(dpi, guard_copies_end_before_the_guard_page)
+{
+	uint8_t pkt[1500];
+	const uint8_t *c;
+	struct dpi_engine *e;
+
+	memset(pkt, 0xab, sizeof(pkt));
+	e = guarded_engine(1);
+	c = dpi_guard_copy(e, pkt, sizeof(pkt)); /* a long packet first: its bytes must not linger */
+	cr_assert_neq(c, pkt);
+	cr_assert_eq(memcmp(c, pkt, sizeof(pkt)), 0);
+	c = dpi_guard_copy(e, pkt, 60);
+	cr_assert_eq(memcmp(c, pkt, 60), 0);
+	for (uint32_t i = 0; i < MP_DPI_GUARD_SLACK; i++)
+		cr_assert_eq(c[60 + i], 0, "byte %u past the packet is %#x, not 0", i, c[60 + i]);
+	cr_assert(readable(c + 60 + MP_DPI_GUARD_SLACK - 1));
+	cr_assert_not(readable(c + 60 + MP_DPI_GUARD_SLACK), "the guard page is readable");
+	dpi_engine_free(e);
+
+	e = guarded_engine(2);
+	c = dpi_guard_copy(e, pkt, 60);
+	cr_assert_eq(memcmp(c, pkt, 60), 0);
+	cr_assert(readable(c + 59));
+	cr_assert_not(readable(c + 60), "strict: the byte after the packet is readable");
+	c = dpi_guard_copy(e, pkt, sizeof(pkt));
+	cr_assert_not(readable(c + sizeof(pkt)));
+	dpi_engine_free(e);
+
+	e = guarded_engine(-1);
+	cr_assert_eq(dpi_guard_copy(e, pkt, 60), pkt);
+	dpi_engine_free(e);
 }
 
 /* With one thread the figure is exact: it rises by what an engine and a flow take and falls back to
