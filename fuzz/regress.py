@@ -12,24 +12,8 @@ import os
 import struct
 import sys
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def tcp4(src, dst, sport, dport, seq, ack, flags, payload=b""):
-    """An Ethernet frame of one IPv4 TCP segment with correct checksums."""
-    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
-    pseudo = bytes(src) + bytes(dst) + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, bytes(src), bytes(dst))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00" + ip + tcp
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "siem"))
+import pcapgen  # noqa: E402  (the test suite's frame builder)
 
 
 def pcap(frames):
@@ -46,13 +30,13 @@ def http_content_line_near_end():
     nDPI 4.2's HTTP dissector compares that line with "application/ocsp-" (17 bytes) by strncmp, which
     stops at the first byte; libFuzzer's strncmp hook read all 17 and hit the guard page after the packet.
     Fixed in fuzz/fuzz_libc.c."""
-    cli, srv = (10, 1, 0, 1), (192, 0, 2, 1)
+    cli, srv = "10.1.0.1", "192.0.2.1"
     req = b"GET / HTTP/1.1\r\nHost: x\r\nContent-type: text/html\r\nCon"
     return pcap([
-        tcp4(cli, srv, 40000, 80, 100, 0, 0x02),
-        tcp4(srv, cli, 80, 40000, 500, 101, 0x12),
-        tcp4(cli, srv, 40000, 80, 101, 501, 0x10),
-        tcp4(cli, srv, 40000, 80, 101, 501, 0x18, req),
+        pcapgen.tcp_packet(cli, srv, 40000, 80, 100, 0, 0x02),
+        pcapgen.tcp_packet(srv, cli, 80, 40000, 500, 101, 0x12),
+        pcapgen.tcp_packet(cli, srv, 40000, 80, 101, 501, 0x10),
+        pcapgen.tcp_packet(cli, srv, 40000, 80, 101, 501, 0x18, req),
     ])
 
 

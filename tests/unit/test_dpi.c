@@ -16,7 +16,9 @@
 #include "misport/dpi.h"
 #include "misport/flow.h"
 
-static struct dpi_engine *engine(uint64_t memcap)
+/* An engine with the given memcap (0: the default) and guard setting (struct dpi_limits guard: 1 on,
+ * 2 strict, -1 off). */
+static struct dpi_engine *engine_with(uint64_t memcap, int guard)
 {
 	struct dpi_limits lim;
 	struct dpi_engine *e;
@@ -24,22 +26,14 @@ static struct dpi_engine *engine(uint64_t memcap)
 
 	memset(&lim, 0, sizeof(lim));
 	lim.memcap = memcap;
-	lim.guard = -1;
+	lim.guard = guard;
 	cr_assert_eq(dpi_engine_new(&lim, &e, err, sizeof(err)), 0, "%s", err);
 	return e;
 }
 
-/* An engine with the given guard setting (struct dpi_limits guard: 1 on, 2 strict, -1 off). */
-static struct dpi_engine *guarded_engine(int guard)
+static struct dpi_engine *engine(uint64_t memcap)
 {
-	struct dpi_limits lim;
-	struct dpi_engine *e;
-	char err[256];
-
-	memset(&lim, 0, sizeof(lim));
-	lim.guard = guard;
-	cr_assert_eq(dpi_engine_new(&lim, &e, err, sizeof(err)), 0, "%s", err);
-	return e;
+	return engine_with(memcap, -1);
 }
 
 /* Whether the byte at p can be read, without touching it here: write(2) from an unreadable address
@@ -66,7 +60,7 @@ Test(dpi, guard_copies_end_before_the_guard_page)
 	struct dpi_engine *e;
 
 	memset(pkt, 0xab, sizeof(pkt));
-	e = guarded_engine(1);
+	e = engine_with(0, 1);
 	c = dpi_guard_copy(e, pkt, sizeof(pkt)); /* a long packet first: its bytes must not linger */
 	cr_assert_neq(c, pkt);
 	cr_assert_eq(memcmp(c, pkt, sizeof(pkt)), 0);
@@ -78,7 +72,7 @@ Test(dpi, guard_copies_end_before_the_guard_page)
 	cr_assert_not(readable(c + 60 + MP_DPI_GUARD_SLACK), "the guard page is readable");
 	dpi_engine_free(e);
 
-	e = guarded_engine(2);
+	e = engine_with(0, 2);
 	c = dpi_guard_copy(e, pkt, 60);
 	cr_assert_eq(memcmp(c, pkt, 60), 0);
 	cr_assert(readable(c + 59));
@@ -87,7 +81,7 @@ Test(dpi, guard_copies_end_before_the_guard_page)
 	cr_assert_not(readable(c + sizeof(pkt)));
 	dpi_engine_free(e);
 
-	e = guarded_engine(-1);
+	e = engine_with(0, -1);
 	cr_assert_eq(dpi_guard_copy(e, pkt, 60), pkt);
 	dpi_engine_free(e);
 }
