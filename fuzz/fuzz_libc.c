@@ -7,7 +7,7 @@
  * longer than what is left of the packet ("application/ocsp-" against a Content-Type line 15 bytes before
  * the end), which is correct C: strncmp stops at the first difference. The hook does not stop there, and
  * in front of the nDPI guard page (docs/hostile-input.md) its strnlen faults: a finding that is the
- * harness's, not misport's or nDPI's (fuzz/regress/make.py writes one such input).
+ * harness's, not misport's or nDPI's (fuzz/regress.py writes one such input).
  *
  * These definitions take the place of the sanitizer's interceptors (which are weak) in every object of
  * a fuzz target, libndpi's included: they compare byte by byte and stop where C says, every read checked
@@ -30,13 +30,18 @@ static unsigned char fold(unsigned char c)
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* Compares at most n bytes of s1 and s2, folding case when icase; *read is the number of bytes read from
- * each string (up to and including the first difference or NUL). */
-static int compare(const char *s1, const char *s2, size_t n, int icase, size_t *read)
-{
-	size_t i;
+/* libFuzzer's hook type: the two strings, the bytes to look at and the comparison's result. */
+typedef void hook_fn(void *caller_pc, const char *s1, const char *s2, size_t n, int result);
 
-	for (i = 0; i < n; i++) {
+/* Compares at most n bytes of s1 and s2 as strncmp does (as strncasecmp when icase), then hands hook, when
+ * linked, the bytes read from each string: up to and including the first difference or NUL. pc is the
+ * caller of the public function. */
+static int compare(const char *s1, const char *s2, size_t n, int icase, hook_fn *hook, void *pc)
+{
+	size_t read = n;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
 		unsigned char a = (unsigned char)s1[i], b = (unsigned char)s2[i];
 
 		if (icase) {
@@ -44,30 +49,22 @@ static int compare(const char *s1, const char *s2, size_t n, int icase, size_t *
 			b = fold(b);
 		}
 		if (a != b || a == '\0') {
-			*read = i + 1;
-			return (int)a - (int)b;
+			read = i + 1;
+			r = (int)a - (int)b;
+			break;
 		}
 	}
-	*read = n;
-	return 0;
+	if (hook != NULL)
+		hook(pc, s1, s2, read, r);
+	return r;
 }
 
 int strncmp(const char *s1, const char *s2, size_t n)
 {
-	size_t read;
-	int r = compare(s1, s2, n, 0, &read);
-
-	if (__sanitizer_weak_hook_strncmp != NULL)
-		__sanitizer_weak_hook_strncmp(__builtin_return_address(0), s1, s2, read, r);
-	return r;
+	return compare(s1, s2, n, 0, __sanitizer_weak_hook_strncmp, __builtin_return_address(0));
 }
 
 int strncasecmp(const char *s1, const char *s2, size_t n)
 {
-	size_t read;
-	int r = compare(s1, s2, n, 1, &read);
-
-	if (__sanitizer_weak_hook_strncasecmp != NULL)
-		__sanitizer_weak_hook_strncasecmp(__builtin_return_address(0), s1, s2, read, r);
-	return r;
+	return compare(s1, s2, n, 1, __sanitizer_weak_hook_strncasecmp, __builtin_return_address(0));
 }
