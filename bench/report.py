@@ -117,9 +117,10 @@ def merge_subruns(runs):
         row = {"rep": rep, "copies": n, "tool": t, "runs": str(len(rs))}
         bad = [r for r in rs if r["exit"] != "0" or num(r["wall_s"]) is None]
         row["exit"] = bad[0]["exit"] if bad else "0"
-        # vcsw: voluntary context switches (a thread going to sleep, e.g. waiting for another), absent
-        # from a raw.tsv written before the column existed
-        for f in ("wall_s", "user_s", "sys_s", "vcsw"):
+        # vcsw: voluntary context switches (a thread going to sleep, e.g. waiting for another); steal_s:
+        # the VM's steal time during the run (bench/run); both absent from a raw.tsv written before their
+        # columns existed
+        for f in ("wall_s", "user_s", "sys_s", "vcsw", "steal_s"):
             vals = [num(r.get(f)) for r in rs]
             row[f] = "" if bad or any(v is None for v in vals) else repr(sum(vals) / len(vals))
         rss = [num(r["maxrss_kib"]) for r in rs if num(r["maxrss_kib"]) is not None]
@@ -152,6 +153,10 @@ def main():
     def med(n, t, field):
         vals = [num(r.get(field)) for r in samples.get((n, t), []) if num(r.get(field)) is not None]
         return statistics.median(vals) if vals else None
+
+    def mean(n, t, field):
+        vals = [num(r.get(field)) for r in samples.get((n, t), []) if num(r.get(field)) is not None]
+        return statistics.fmean(vals) if vals else None
 
     rows = {}
     for n in sizes:
@@ -188,6 +193,8 @@ def main():
                 "ns_per_pkt": net * 1e9 / (pk - pk0) if pk and net else None,
                 "peak_rss_mib": rss / 1024 if rss is not None else None,
                 "vcsw": med(n, t, "vcsw"),
+                # steal time comes in clock ticks (10 ms) and is mostly 0 for one run: a mean, not a median
+                "steal_s": mean(n, t, "steal_s"),
             }
             rows[(n, t)] = row
     # Paired ratios: a repetition runs every tool on a size one after the other, so two tools of one
@@ -254,7 +261,7 @@ def main():
         row["allocs_per_pkt"] = e["allocations"][0] if e and e.get("allocations") else None
 
     cols = ["copies", "packets", "flows", "file_mb", "tool", "runs", "failed_runs", "wall_s", "startup_s", "net_s",
-            "cpu_s", "wall_min_s", "pps_gross", "pps", "pps_cpu", "mbps", "ns_per_pkt", "peak_rss_mib", "vcsw", "x_ndpiReader", "x_raw", "x_minimal",
+            "cpu_s", "wall_min_s", "pps_gross", "pps", "pps_cpu", "mbps", "ns_per_pkt", "peak_rss_mib", "vcsw", "steal_s", "x_ndpiReader", "x_raw", "x_minimal",
             "x_misport_1worker", "ir_per_pkt", "allocs_per_pkt"]
     with open(os.path.join(res, "results.csv"), "w", newline="") as fp:
         w = csv.writer(fp)
@@ -464,6 +471,13 @@ def check_targets(rows, sizes, workers, res):
         if vw is not None and v1 is not None:
             out.append(f"- info  voluntary context switches per run ({big} copies, median): {wt} {vw:.0f}, "
                        f"misport {v1:.0f} (with workers, mostly a thread sleeping while it waits for another)")
+        # Steal time: the hypervisor running something else on this VM's vCPUs. Two workers need both
+        # vCPUs at once, so a stolen turn of either makes the other wait; one worker loses only its own.
+        st = [(t, get(big, t, "steal_s"), get(big, t, "wall_s")) for t in ("misport", wt, pt) if get(big, t, "wall_s")]
+        if st and all(v is not None for _, v, _ in st):
+            parts = ", ".join(f"{t} {v * 1000:.0f} ms ({v / w * 100:.1f}% of its wall time)" for t, v, w in st)
+            out.append(f"- info  steal time during a run ({big} copies, mean, all CPUs of the VM summed; /proc/stat): "
+                       f"{parts}")
     return out
 
 
