@@ -1043,7 +1043,33 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 	uint16_t type;
 
 	*vlan = 0;
-	if (dlt != MP_DLT_EN10MB || !rd_be16(&c, 12, &type) || type < 0x0600)
+	if (dlt != MP_DLT_EN10MB)
+		return false;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Most frames: untagged IPv4 with a 20-byte header carrying TCP, ICMP, or UDP between ports no
+	 * tunnel uses. The general walk below makes the same checks on the same bytes (may_tunnel). */
+	{
+		uint16_t sp, dp;
+		uint8_t vihl, proto;
+		uint32_t a4, b4;
+		uint64_t w[2] = {0, 0};
+
+		if (rd_be16(&c, 36, &dp) && rd_be16(&c, 34, &sp) && rd_be16(&c, 12, &type) &&
+		    type == ETH_P_IP && rd_u8(&c, 14, &vihl) && vihl == 0x45 && rd_u8(&c, 14 + 9, &proto) &&
+		    (proto == 6 || proto == 1 ||
+		     (proto == 17 && dp != PORT_VXLAN && dp != PORT_GENEVE && dp != PORT_GTPU &&
+		      sp != PORT_GTPU && dp != PORT_TEREDO && sp != PORT_TEREDO)) &&
+		    rd_bytes(&c, 14 + 12, &a4, 4) && rd_bytes(&c, 14 + 16, &b4, 4)) {
+			/* whole 8-byte words, as hosts_ethertype writes them */
+			w[0] = a4;
+			memcpy(src, w, 16);
+			w[0] = b4;
+			memcpy(dst, w, 16);
+			return true;
+		}
+	}
+#endif
+	if (!rd_be16(&c, 12, &type) || type < 0x0600)
 		return false;
 	return hosts_ethertype(type, cur_sub(&c, 14), 0, src, dst, vlan);
 }

@@ -1028,3 +1028,38 @@ Test(decode, nested_tunnels_stop_at_the_depth_limit)
 	cr_assert_eq(p.dport, 4789);
 	cr_assert_eq(p.tunnel_depth, MP_DECODE_MAX_TUNNEL_DEPTH);
 }
+
+/* decode_hosts' shortcut for untagged IPv4 with a 20-byte header must give up exactly where the general
+ * walk does: on UDP from or to a port of a tunnel decode_packet unwraps (VXLAN only by destination, with
+ * the VXLAN flag; GTP-U and Teredo either way), and on IP-in-IP and GRE; elsewhere both give the
+ * addresses decode_packet finds. */
+Test(decode, hosts_shortcut_stops_at_tunnels)
+{
+	static const struct {
+		uint8_t proto;
+		uint16_t sport, dport;
+		bool hosts;
+	} cases[] = {
+	    {17, 50000, 53, true},    {17, 50000, 4789, false}, {17, 4789, 50000, true},
+	    {17, 50000, 6081, false}, {17, 6081, 50000, true},  {17, 50000, 2152, false},
+	    {17, 2152, 50000, false}, {17, 50000, 3544, false}, {17, 3544, 50000, false},
+	    {6, 50000, 4789, true},   {1, 0, 0, true},          {50, 0, 0, true},
+	    {47, 0, 0, false},        {4, 0, 0, false},         {41, 0, 0, false},
+	};
+	const uint8_t zeros[16] = {0};
+	uint8_t f[128];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = tun_frame(f, cases[i].proto, cases[i].sport, cases[i].dport, zeros, sizeof(zeros), zeros,
+			      0);
+		cr_assert_eq(hosts_agree(MP_DLT_EN10MB, f, n), cases[i].hosts, "protocol %u, ports %u -> %u",
+			     cases[i].proto, cases[i].sport, cases[i].dport);
+		for (size_t len = 0; len < n; len++)
+			(void)hosts_agree(MP_DLT_EN10MB, f, len);
+	}
+	/* A 24-byte header (one option word) is the general walk's: the same answer for UDP to port 53 */
+	n = tun_frame(f, 17, 50000, 53, zeros, sizeof(zeros), zeros, 0);
+	f[14] = 0x46;
+	cr_assert(hosts_agree(MP_DLT_EN10MB, f, n));
+}
