@@ -822,6 +822,14 @@ static enum mp_decode_result decode_l3(uint16_t ethertype, const struct cursor *
 	}
 }
 
+/* Whether a UDP datagram between these ports may carry a tunnel decode_packet unwraps (VXLAN and GENEVE
+ * by destination port, GTP-U and Teredo by either). */
+static inline bool udp_tunnel_ports(uint16_t sp, uint16_t dp)
+{
+	return dp == PORT_VXLAN || dp == PORT_GENEVE || dp == PORT_GTPU || sp == PORT_GTPU ||
+	       dp == PORT_TEREDO || sp == PORT_TEREDO;
+}
+
 /* Whether an IP packet of protocol proto whose transport header starts at l4 in c may carry a tunnel
  * decode_packet unwraps (whichever kinds are on): IP in IP, GRE, UDP from or to a tunnel port, or a UDP
  * header it cannot read. */
@@ -835,8 +843,7 @@ static bool may_tunnel(const struct cursor *c, uint8_t proto, uint32_t l4)
 		return false;
 	if (!rd_be16(c, l4, &sp) || !rd_be16(c, l4 + 2, &dp))
 		return true;
-	return dp == PORT_VXLAN || dp == PORT_GENEVE || dp == PORT_GTPU || sp == PORT_GTPU ||
-	       dp == PORT_TEREDO || sp == PORT_TEREDO;
+	return udp_tunnel_ports(sp, dp);
 }
 
 bool decode_tunnel_info(const uint8_t *frame, uint32_t caplen, const struct mp_packet *p,
@@ -1047,18 +1054,17 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 		return false;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* Most frames: untagged IPv4 with a 20-byte header carrying TCP, ICMP, or UDP between ports no
-	 * tunnel uses. The general walk below makes the same checks on the same bytes (may_tunnel). */
+	 * tunnel uses, taken without the general walk below (the same checks on the same bytes as
+	 * may_tunnel's; the ports are read first, so that one length check covers every read). */
 	{
 		uint16_t sp, dp;
 		uint8_t vihl, proto;
 		uint32_t a4, b4;
 		uint64_t w[2] = {0, 0};
 
-		if (rd_be16(&c, 36, &dp) && rd_be16(&c, 34, &sp) && rd_be16(&c, 12, &type) &&
+		if (rd_be16(&c, 14 + 22, &dp) && rd_be16(&c, 14 + 20, &sp) && rd_be16(&c, 12, &type) &&
 		    type == ETH_P_IP && rd_u8(&c, 14, &vihl) && vihl == 0x45 && rd_u8(&c, 14 + 9, &proto) &&
-		    (proto == 6 || proto == 1 ||
-		     (proto == 17 && dp != PORT_VXLAN && dp != PORT_GENEVE && dp != PORT_GTPU &&
-		      sp != PORT_GTPU && dp != PORT_TEREDO && sp != PORT_TEREDO)) &&
+		    (proto == 6 || proto == 1 || (proto == 17 && !udp_tunnel_ports(sp, dp))) &&
 		    rd_bytes(&c, 14 + 12, &a4, 4) && rd_bytes(&c, 14 + 16, &b4, 4)) {
 			/* whole 8-byte words, as hosts_ethertype writes them */
 			w[0] = a4;
