@@ -941,6 +941,30 @@ int decode_parse_tunnels(const char *list, unsigned *mask, char *err, size_t err
 	return 0;
 }
 
+/* decode_hosts' form of the IPv4 addresses at ip + 12 and ip + 16 (the caller checked 20 bytes): each in
+ * the first 4 bytes of 16, the rest zero. */
+static void hosts_ipv4(const uint8_t *ip, uint8_t src[16], uint8_t dst[16])
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* Whole 8-byte words, as flow_vshard loads them: a load that spans a zeroing store and a 4-byte
+	 * store cannot take its bytes from the store buffer and waits for both. */
+	uint32_t a4, b4;
+	uint64_t w[2] = {0, 0};
+
+	memcpy(&a4, ip + 12, 4);
+	memcpy(&b4, ip + 16, 4);
+	w[0] = a4;
+	memcpy(src, w, 16);
+	w[0] = b4;
+	memcpy(dst, w, 16);
+#else
+	memset(src, 0, 16);
+	memset(dst, 0, 16);
+	memcpy(src, ip + 12, 4);
+	memcpy(dst, ip + 16, 4);
+#endif
+}
+
 static bool hosts_ethertype(uint16_t type, struct cursor c, unsigned depth, uint8_t src[16], uint8_t dst[16],
 			    uint16_t *vlan);
 
@@ -977,10 +1001,6 @@ static bool hosts_ethertype(uint16_t type, struct cursor c, unsigned depth, uint
 {
 	uint16_t tci, tot, frag;
 	uint8_t v, proto;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t a4, b4;
-	uint64_t w[2];
-#endif
 	unsigned tags = 0;
 
 	while (is_vlan_ethertype(type)) { /* as decode_ethertype: the first tag's id, the innermost frame's */
@@ -1008,22 +1028,7 @@ static bool hosts_ethertype(uint16_t type, struct cursor c, unsigned depth, uint
 				tot = (uint16_t)(c.len > 0xffff ? 0xffff : c.len);
 			return hosts_vxlan(&c, ihl, tot, src, dst, vlan);
 		}
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		/* Whole 8-byte words, as flow_vshard loads them: a load that spans a zeroing store and a
-		 * 4-byte store cannot take its bytes from the store buffer and waits for both. */
-		memcpy(&a4, c.p + 12, 4);
-		memcpy(&b4, c.p + 16, 4);
-		w[0] = a4;
-		w[1] = 0;
-		memcpy(src, w, 16);
-		w[0] = b4;
-		memcpy(dst, w, 16);
-#else
-		memset(src, 0, 16);
-		memset(dst, 0, 16);
-		memcpy(src, c.p + 12, 4);
-		memcpy(dst, c.p + 16, 4);
-#endif
+		hosts_ipv4(c.p, src, dst);
 		return true;
 	}
 	if (type == ETH_P_IPV6) {
@@ -1052,29 +1057,20 @@ bool decode_hosts(int dlt, const uint8_t *data, uint32_t caplen, uint8_t src[16]
 	*vlan = 0;
 	if (dlt != MP_DLT_EN10MB)
 		return false;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	/* Most frames: untagged IPv4 with a 20-byte header carrying TCP, ICMP, or UDP between ports no
 	 * tunnel uses, taken without the general walk below (the same checks on the same bytes as
 	 * may_tunnel's; the ports are read first, so that one length check covers every read). */
 	{
 		uint16_t sp, dp;
 		uint8_t vihl, proto;
-		uint32_t a4, b4;
-		uint64_t w[2] = {0, 0};
 
 		if (rd_be16(&c, 14 + 22, &dp) && rd_be16(&c, 14 + 20, &sp) && rd_be16(&c, 12, &type) &&
 		    type == ETH_P_IP && rd_u8(&c, 14, &vihl) && vihl == 0x45 && rd_u8(&c, 14 + 9, &proto) &&
-		    (proto == 6 || proto == 1 || (proto == 17 && !udp_tunnel_ports(sp, dp))) &&
-		    rd_bytes(&c, 14 + 12, &a4, 4) && rd_bytes(&c, 14 + 16, &b4, 4)) {
-			/* whole 8-byte words, as hosts_ethertype writes them */
-			w[0] = a4;
-			memcpy(src, w, 16);
-			w[0] = b4;
-			memcpy(dst, w, 16);
+		    (proto == 6 || proto == 1 || (proto == 17 && !udp_tunnel_ports(sp, dp)))) {
+			hosts_ipv4(data + 14, src, dst);
 			return true;
 		}
 	}
-#endif
 	if (!rd_be16(&c, 12, &type) || type < 0x0600)
 		return false;
 	return hosts_ethertype(type, cur_sub(&c, 14), 0, src, dst, vlan);
