@@ -36,7 +36,8 @@ VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
 
 def read_frames(path, first_n):
     """Per frame: captured length, host-pair bucket (0-255, -1 without IPv4/IPv6 addresses) and whether it
-    is among the first first_n packets of its flow (5-tuple and VLAN, either direction)."""
+    is among the first first_n packets of its flow (5-tuple and VLAN, either direction; never for a frame
+    without addresses, which misport only counts)."""
     caps, buckets, heavy = array.array("I"), array.array("h"), array.array("b")
     seen = {}
     with open(path, "rb") as f:
@@ -85,7 +86,7 @@ def read_frames(path, first_n):
                     seen.clear()
             caps.append(incl)
             buckets.append(bucket)
-            heavy.append(1 if key is None or k < first_n else 0)
+            heavy.append(1 if key is not None and k < first_n else 0)
     return caps, buckets, heavy
 
 
