@@ -1,6 +1,7 @@
 /* spin.c: how worker threads wait for each other: a bounded busy wait, then a sleep (POSIX nanosleep). */
 #include "misport/spin.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -16,14 +17,32 @@ static void cpu_relax(void)
 #endif
 }
 
+long spin_sleep_ns(unsigned spins)
+{
+	long ns = MP_SPIN_SLEEP_NS;
+
+	if (spins < MP_SPIN_PAUSES)
+		return 0;
+	spins -= MP_SPIN_PAUSES;
+	if (spins < MP_SPIN_SHORT_SLEEPS)
+		return ns;
+	/* The k-th sleep past the short ones (k from 0) is 2^(k+1) short sleeps, capped. */
+	for (unsigned i = 0, k = spins - MP_SPIN_SHORT_SLEEPS; i <= k && ns < MP_SPIN_SLEEP_MAX_NS; i++)
+		ns *= 2;
+	return ns < MP_SPIN_SLEEP_MAX_NS ? ns : MP_SPIN_SLEEP_MAX_NS;
+}
+
 bool spin_backoff(unsigned *spins)
 {
-	if (*spins < MP_SPIN_PAUSES) {
+	long ns = spin_sleep_ns(*spins);
+
+	if (*spins < UINT_MAX)
 		++*spins;
+	if (ns == 0) {
 		cpu_relax();
 		return false;
 	}
-	struct timespec ts = {0, MP_SPIN_SLEEP_NS};
+	struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
 
 	nanosleep(&ts, NULL);
 	return true;

@@ -222,13 +222,16 @@ static void *worker_main(void *arg)
 			r->empty_sleeps += spin_backoff(&spins);
 			continue;
 		}
-		spins = 0;
 		if (r->cap - (head & r->mask) < sizeof(struct rec)) { /* the end of the buffer, skipped */
 			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)),
 					      memory_order_release);
 			continue;
 		}
 		h = (const struct rec *)(r->buf + (head & r->mask));
+		/* Only packets end a wait: the control records of an idle live capture (a tick every second)
+		 * leave the sleeps of an idle worker long (spin_sleep_ns). */
+		if (h->type == REC_PKT || h->type == REC_RAW)
+			spins = 0;
 		/* The next record, if published in full, is fetched while this one is processed. */
 		if (head + h->size + MP_WORKER_RING_PREFETCH_NEXT <= r->tail_seen)
 			for (unsigned i = 0; i < MP_WORKER_RING_PREFETCH_NEXT; i += 64)

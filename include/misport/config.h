@@ -163,6 +163,16 @@
 /* Waiting between threads: each sleep after the pauses, in nanoseconds. */
 #define MP_SPIN_SLEEP_NS 20000L
 
+/* Waiting between threads: a wait that has slept this many times (10 ms and more) is a thread with
+ * nothing to do, such as a worker of a quiet live capture; each further sleep doubles, up to
+ * MP_SPIN_SLEEP_MAX_NS. Sleeps of MP_SPIN_SLEEP_NS alone kept an idle worker awake 50,000 times a
+ * second, a fifth of a CPU (bench/README.md, twenty-second session). */
+#define MP_SPIN_SHORT_SLEEPS 512u
+
+/* Waiting between threads: the longest sleep of a wait, in nanoseconds: the most an idle worker adds to
+ * the delay of the first packet after a quiet spell, and about 500 wake-ups a second when idle. */
+#define MP_SPIN_SLEEP_MAX_NS 2000000L
+
 /* Waiting between threads: how long a worker retries a lock on the shared outputs before it sleeps
  * until the lock is free, in nanoseconds. Alerts hold it for a few microseconds; a sleep and wake-up on
  * this project's VM cost more than that (bench/README.md, fifteenth session). */

@@ -7,11 +7,16 @@
 
 /* One step of waiting for a condition another thread will make true (a ring that fills or drains, a
  * queue that empties): a CPU pause for the first MP_SPIN_PAUSES steps counted in *spins, then a sleep
- * of MP_SPIN_SLEEP_NS per step. The caller zeroes *spins when it stops waiting. It never calls
+ * of spin_sleep_ns(*spins) per step. The caller zeroes *spins when it stops waiting. It never calls
  * sched_yield: with as many threads as cores that returns at once, and a thread spinning on it becomes
  * a storm of system calls (each a trap to the hypervisor in a VM) that slows the thread doing the work.
  * Returns whether it slept. */
 bool spin_backoff(unsigned *spins);
+
+/* The sleep of spin_backoff's step `spins`, in nanoseconds: 0 (a pause) for the first MP_SPIN_PAUSES
+ * steps, MP_SPIN_SLEEP_NS for the next MP_SPIN_SHORT_SLEEPS, then twice the step before, up to
+ * MP_SPIN_SLEEP_MAX_NS. */
+long spin_sleep_ns(unsigned spins);
 
 /* Locks m, a mutex other threads hold for microseconds at a time (the outputs shared by workers). While
  * m is held, it retries for up to MP_SPIN_LOCK_NS before it sleeps in pthread_mutex_lock: on a virtual

@@ -4,7 +4,7 @@
 # live alerts and flows (with one worker and with --workers 2) equal the offline result, that
 # delivered + kernel-dropped packets equal what tcpreplay sent, that SIGTERM flushes everything with
 # exit 0, SIGHUP behaviour (policy reload; log rotation with --workers 2), that alerts reach the EVE file
-# while misport runs, and flat memory.
+# while misport runs, flat memory, and that an idle capture with worker threads sleeps.
 # Args: misport srcdir shareddir. Exit 77 (skip) only when namespaces cannot be created here.
 set -uo pipefail
 misport=$1 src=$2
@@ -136,6 +136,23 @@ for f in live live-w2; do
     src_ok "$work/$f.json" in_iface vs
 done
 check "offline: every flow and flow alert names its capture file" src_ok "$work/offline.json" pcap_filename "${caps[@]}"
+
+# --- 1d. an idle capture sleeps: a quiet interface must not keep worker threads awake -----------------
+# A worker waiting on an empty ring sleeps longer and longer (spin_sleep_ns): 20 us sleeps alone woke
+# each idle worker over 10,000 times a second here and took about a fifth of a CPU.
+idle_cpu() { awk '{print $14 + $15}' "/proc/$mp_pid/stat"; } # user + system, clock ticks
+idle_wakes() { cat /proc/"$mp_pid"/task/*/status | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
+start_misport "$work/idle.json" --workers 3
+sleep 1.5 # the first sleeps of a wait are short
+c0=$(idle_cpu) v0=$(idle_wakes)
+sleep 4
+c1=$(idle_cpu) v1=$(idle_wakes)
+rc=0; stop_misport TERM || rc=$?
+hz=$(getconf CLK_TCK)
+check "idle, --workers 3: $(( (v1 - v0) / 4 )) wake-ups a second (at most 2000)" test $(( (v1 - v0) / 4 )) -le 2000
+check "idle, --workers 3: $(( (c1 - c0) * 100 / (4 * hz) ))% of a CPU (at most 10%)" \
+  test $(( (c1 - c0) * 100 )) -le $(( 10 * 4 * hz ))
+check "idle run exits 0 (got $rc)" test "$rc" -eq 0
 
 # --- 1c. a stop right after the last packet loses nothing, batched (the default) or --immediate ---------
 # By default the kernel hands packets over in blocks (up to MP_CAPTURE_BLOCK_TIMEOUT_MS late); SIGTERM

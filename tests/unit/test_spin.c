@@ -2,6 +2,7 @@
  * takes a free mutex at once (pthread_mutex_trylock(3), nanosleep(2)). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -33,6 +34,44 @@ Test(spin, backoff_pauses_then_sleeps)
 	cr_assert(spin_backoff(&spins), "it keeps sleeping until the caller zeroes the count");
 	spins = 0;
 	cr_assert_not(spin_backoff(&spins));
+}
+
+/* An idle thread (a worker of a quiet live capture) must not wake up 50,000 times a second: the sleeps of
+ * a wait stay short for MP_SPIN_SHORT_SLEEPS steps, then double up to MP_SPIN_SLEEP_MAX_NS and stay
+ * there, without overflow at the end of the count. */
+Test(spin, sleeps_grow_when_a_wait_lasts)
+{
+	const unsigned first_long = MP_SPIN_PAUSES + MP_SPIN_SHORT_SLEEPS;
+	long prev = 0;
+
+	cr_assert_eq(spin_sleep_ns(0), 0);
+	cr_assert_eq(spin_sleep_ns(MP_SPIN_PAUSES - 1), 0);
+	cr_assert_eq(spin_sleep_ns(MP_SPIN_PAUSES), MP_SPIN_SLEEP_NS);
+	cr_assert_eq(spin_sleep_ns(first_long - 1), MP_SPIN_SLEEP_NS);
+	cr_assert_eq(spin_sleep_ns(first_long), 2 * MP_SPIN_SLEEP_NS);
+	cr_assert_eq(spin_sleep_ns(first_long + 1), 4 * MP_SPIN_SLEEP_NS);
+	for (unsigned s = 0; s < first_long + 64; s++) {
+		long ns = spin_sleep_ns(s);
+
+		cr_assert_geq(ns, prev, "step %u sleeps less than the step before", s);
+		cr_assert_leq(ns, MP_SPIN_SLEEP_MAX_NS, "step %u", s);
+		prev = ns;
+	}
+	cr_assert_eq(prev, MP_SPIN_SLEEP_MAX_NS, "the sleeps reach the cap");
+	cr_assert_eq(spin_sleep_ns(UINT_MAX), MP_SPIN_SLEEP_MAX_NS);
+	/* 1 s of idle waiting wakes the thread up fewer than 1,000 times once the sleeps are long. */
+	cr_assert_geq(MP_SPIN_SLEEP_MAX_NS, 1000000L);
+}
+
+/* The count saturates instead of wrapping around to the pauses. */
+Test(spin, backoff_count_saturates)
+{
+	unsigned spins = UINT_MAX - 1;
+
+	cr_assert(spin_backoff(&spins));
+	cr_assert_eq(spins, UINT_MAX);
+	cr_assert(spin_backoff(&spins));
+	cr_assert_eq(spins, UINT_MAX);
 }
 
 Test(spin, lock_takes_a_free_mutex)
