@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""livedrain.py: how fast misport's live capture path goes through a full kernel buffer, with one worker
+and with --workers N (Linux packet sockets, TPACKET_V3 through libpcap).
+
+On a 2-CPU machine a traffic generator cannot outrun one worker while sharing the CPUs with it, so live
+scaling is measured on a backlog instead: misport opens the capture on one end of a veth pair in a network
+namespace made here, is stopped (SIGSTOP), tcpreplay --topspeed sends the corpus into the other end while
+the kernel queues every frame in misport's buffer, and misport is continued (SIGCONT). The drain time runs
+from SIGCONT to the last moment misport's threads were busy (sampled every 2 ms from
+/proc/PID/task/*/schedstat). Each round runs every mode once, in rotating order; the final EVE stats record
+must account for every packet sent, with no kernel drop. Not part of CI; run as root.
+
+usage: python3 bench/livedrain.py [--misport BIN] [--corpus PCAP] [--rounds R] [--workers N] [--cpus LIST]
+                                  [--buffer-kib K] [--out DIR]
+"""
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def sh(*cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, **kw)
+
+
+def cpu_ns(pid):
+    """Run time of every thread of pid, in nanoseconds (0 for threads that are gone)."""
+    total = 0
+    try:
+        tasks = os.listdir('/proc/%d/task' % pid)
+    except OSError:
+        return None
+    for t in tasks:
+        try:
+            with open('/proc/%d/task/%s/schedstat' % (pid, t)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def wait_settled(pid, proc, least_s=1.0, quiet_s=0.5, limit_s=60.0):
+    """Waits until misport has opened its capture: at least least_s, then quiet_s with under 5 ms of
+    CPU (allocating and touching a large kernel buffer takes seconds)."""
+    t0 = time.monotonic()
+    last_c, last_t = cpu_ns(pid), time.monotonic()
+    while True:
+        time.sleep(0.05)
+        if proc.poll() is not None:
+            raise RuntimeError('misport exited at start (status %d)' % proc.returncode)
+        c, t = cpu_ns(pid), time.monotonic()
+        if c - last_c > 5_000_000:
+            last_c, last_t = c, t
+        elif t - t0 >= least_s and t - last_t >= quiet_s:
+            return
+        if t - t0 > limit_s:
+            raise RuntimeError('misport did not settle within %.0f s' % limit_s)
+
+
+def thread_ns(pid):
+    """Run time of each thread of pid by name, in nanoseconds."""
+    out = {}
+    for t in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/comm' % (pid, t)) as f:
+                name = f.read().strip()
+            with open('/proc/%d/task/%s/schedstat' % (pid, t)) as f:
+                out[name] = out.get(name, 0) + int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def drain(pid, busy_frac=0.2, quiet_s=0.3):
+    """Continues pid and returns (seconds until its threads were last busy, CPU seconds used, CPU
+    seconds of each thread by name)."""
+    per0 = thread_ns(pid)
+    c0 = cpu_ns(pid)
+    t0 = time.monotonic()
+    os.kill(pid, signal.SIGCONT)
+    last_busy, prev_c, prev_t = t0, c0, t0
+    while True:
+        time.sleep(0.002)
+        c, t = cpu_ns(pid), time.monotonic()
+        if c - prev_c > busy_frac * (t - prev_t) * 1e9:
+            last_busy = t
+        prev_c, prev_t = c, t
+        if t - last_busy > quiet_s:
+            per = {k: (v - per0.get(k, 0)) / 1e9 for k, v in thread_ns(pid).items()}
+            return last_busy - t0, (c - c0) / 1e9, per
+
+
+def final_stats(path):
+    """The last EVE stats record of path, and the number of alert records."""
+    stats, alerts = None, 0
+    with open(path) as f:
+        for line in f:
+            if '"event_type":"alert"' in line:
+                alerts += 1
+            elif '"event_type":"stats"' in line:
+                stats = json.loads(line)['stats']
+    return stats, alerts
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--misport', default=os.path.join(HERE, 'build/misport-build/misport'))
+    ap.add_argument('--corpus', default=os.path.join(HERE, 'cache/corpus_40.pcap'))
+    ap.add_argument('--rounds', type=int, default=7)
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--cpus', default='0,1', help='--cpus of the multi-worker runs')
+    ap.add_argument('--buffer-kib', type=int, default=1200000,
+                    help='misport -B in KiB (the default, 1.14 GiB, holds the 40-copy corpus)')
+    ap.add_argument('--out', default=os.path.join(HERE, 'results'))
+    a = ap.parse_args()
+    for need in (a.misport, a.corpus):
+        if not os.path.exists(need):
+            sys.exit('livedrain: %s is missing (bash bench/run builds misport and the corpus)' % need)
+    if os.geteuid() != 0:
+        sys.exit('livedrain: run as root (network namespaces, packet sockets)')
+    ns = 'mpld%d' % os.getpid()
+    os.makedirs(a.out, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault('MISPORT_RULES', os.path.join(HERE, '..', 'rules'))
+    modes = [('misport', ['--workers', '1']),
+             ('misport-w%d' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus])]
+    res = {m: [] for m, _ in modes}
+    sh('ip', 'netns', 'add', ns)
+    try:
+        nx = ['ip', 'netns', 'exec', ns]
+        sh(*nx, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1')
+        sh(*nx, 'ip', 'link', 'add', 'va', 'type', 'veth', 'peer', 'name', 'vb')
+        mtu = '65535'
+        for dev in ('va', 'vb'):
+            if sh(*nx, 'ip', 'link', 'set', dev, 'mtu', mtu, check=False,
+                  stderr=subprocess.DEVNULL).returncode != 0:
+                mtu = '9000'
+                sh(*nx, 'ip', 'link', 'set', dev, 'mtu', mtu)
+            sh(*nx, 'ip', 'link', 'set', dev, 'up')
+        for r in range(a.rounds):
+            order = modes[r % len(modes):] + modes[:r % len(modes)]
+            for name, extra in order:
+                eve = os.path.join(a.out, 'livedrain-%s.json' % name)
+                if os.path.exists(eve):
+                    os.unlink(eve)  # misport appends to an EVE file
+                cmd = nx + [a.misport, '-q', '-i', 'vb', '-B', str(a.buffer_kib), '--seed', '1',
+                            '--stats-interval', '0', '--eve', eve] + extra
+                proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
+                try:
+                    wait_settled(proc.pid, proc)
+                    os.kill(proc.pid, signal.SIGSTOP)
+                    rep = sh(*nx, 'tcpreplay', '--topspeed', '-i', 'va', a.corpus,
+                             capture_output=True, text=True)
+                    sent = None
+                    for line in rep.stdout.splitlines():
+                        if line.strip().startswith('Successful packets:'):
+                            sent = int(line.split()[-1])
+                    time.sleep(0.3)
+                    secs, cpu, per = drain(proc.pid)
+                    os.kill(proc.pid, signal.SIGTERM)
+                    _, err = proc.communicate(timeout=120)
+                finally:
+                    if proc.poll() is None:
+                        os.kill(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                if proc.returncode != 0:
+                    sys.exit('livedrain: %s exited %d: %s' % (name, proc.returncode, err.decode()[-500:]))
+                st, alerts = final_stats(eve)
+                pk = st['decoder']['pkts']
+                drops = st['capture']['kernel_drops'] + st['capture']['kernel_ifdrops']
+                ok = sent is not None and pk == sent and drops == 0
+                res[name].append((secs, cpu, pk, sent, drops, alerts, ok))
+                threads = ', '.join('%s %.3f' % kv for kv in sorted(per.items()))
+                print('[livedrain] round %d/%d %-11s %7.3f s  %.3f M packets/s  CPU %.3f s (%s)  packets %d of %s '
+                      'sent, kernel drops %d, %d alerts%s' % (r + 1, a.rounds, name, secs, pk / secs / 1e6, cpu,
+                                                             threads, pk, sent, drops, alerts,
+                                                             '' if ok else '  INCOMPLETE'), flush=True)
+    finally:
+        sh('ip', 'netns', 'del', ns, check=False)
+    one, many = modes[0][0], modes[1][0]
+    paired = [res[one][i][0] / res[many][i][0] for i in range(a.rounds)]
+    lines = ['# livedrain: %s, %s, %d rounds, -B %d KiB, MTU %s' % (a.misport, os.path.basename(a.corpus), a.rounds,
+                                                                  a.buffer_kib, mtu), '',
+             '| tool | drain s (median) | M packets/s | CPU s | packets | kernel drops | alerts | complete rounds |',
+             '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for name, _ in modes:
+        rs = res[name]
+        med = statistics.median(x[0] for x in rs)
+        lines.append('| %s | %.3f | %.3f | %.3f | %d | %d | %s | %d of %d |' % (
+            name, med, rs[0][2] / med / 1e6, statistics.median(x[1] for x in rs), rs[0][2],
+            max(x[4] for x in rs), '/'.join(sorted({str(x[5]) for x in rs})), sum(x[6] for x in rs), len(rs)))
+    lines += ['', '%s over %s: %.2fx (median of the rounds); paired per round %.2fx, range %.2f-%.2f' % (
+        many, one, statistics.median(x[0] for x in res[one]) / statistics.median(x[0] for x in res[many]),
+        statistics.median(paired), min(paired), max(paired))]
+    text = '\n'.join(lines) + '\n'
+    with open(os.path.join(a.out, 'livedrain.md'), 'w') as f:
+        f.write(text)
+    print(text, end='')
+    return 0 if all(x[6] for rs in res.values() for x in rs) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
