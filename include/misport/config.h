@@ -165,8 +165,8 @@
 
 /* Waiting between threads: a wait that has slept this many times (10 ms and more) is a thread with
  * nothing to do, such as a worker of a quiet live capture; each further sleep doubles, up to
- * MP_SPIN_SLEEP_MAX_NS. Sleeps of MP_SPIN_SLEEP_NS alone kept an idle worker awake 50,000 times a
- * second, a fifth of a CPU (bench/README.md, twenty-second session). */
+ * MP_SPIN_SLEEP_MAX_NS. Sleeps of MP_SPIN_SLEEP_NS alone kept an idle worker awake over 10,000 times a
+ * second on this project's VM, a fifth of a CPU (bench/README.md, twenty-second session). */
 #define MP_SPIN_SHORT_SLEEPS 512u
 
 /* Waiting between threads: the longest sleep of a wait, in nanoseconds: the most an idle worker adds to

@@ -137,7 +137,7 @@ for f in live live-w2; do
 done
 check "offline: every flow and flow alert names its capture file" src_ok "$work/offline.json" pcap_filename "${caps[@]}"
 
-# --- 1d. an idle capture sleeps: a quiet interface must not keep worker threads awake -----------------
+# --- 1c. an idle capture sleeps: a quiet interface must not keep worker threads awake -----------------
 # A worker waiting on an empty ring sleeps longer and longer (spin_sleep_ns): 20 us sleeps alone woke
 # each idle worker over 10,000 times a second here and took about a fifth of a CPU.
 idle_cpu() { awk '{print $14 + $15}' "/proc/$mp_pid/stat"; } # user + system, clock ticks
@@ -154,7 +154,7 @@ check "idle, --workers 3: $(( (c1 - c0) * 100 / (4 * hz) ))% of a CPU (at most 1
   test $(( (c1 - c0) * 100 )) -le $(( 10 * 4 * hz ))
 check "idle run exits 0 (got $rc)" test "$rc" -eq 0
 
-# --- 1c. a stop right after the last packet loses nothing, batched (the default) or --immediate ---------
+# --- 1d. a stop right after the last packet loses nothing, batched (the default) or --immediate ---------
 # By default the kernel hands packets over in blocks (up to MP_CAPTURE_BLOCK_TIMEOUT_MS late); SIGTERM
 # sent as tcpreplay returns finds the last packets in a block not handed over yet, which the drain at the
 # stop must still read.
