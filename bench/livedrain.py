@@ -29,33 +29,51 @@ def sh(*cmd, check=True, **kw):
     return subprocess.run(cmd, check=check, **kw)
 
 
-def cpu_ns(pid):
-    """Run time of every thread of pid, in nanoseconds (0 for threads that are gone)."""
-    total = 0
-    try:
-        tasks = os.listdir('/proc/%d/task' % pid)
-    except OSError:
-        return None
-    for t in tasks:
-        try:
-            with open('/proc/%d/task/%s/schedstat' % (pid, t)) as f:
-                total += int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return total
+class Threads:
+    """The run time of each thread of a process, from /proc/PID/task/TID/schedstat. The files are opened
+    once, before the timing starts (misport's threads all exist by then), and re-read with pread: the
+    sampler runs on the CPUs it measures, so each sample must cost little."""
+
+    def __init__(self, pid):
+        self.fds = {}
+        for t in os.listdir('/proc/%d/task' % pid):
+            with open('/proc/%d/task/%s/comm' % (pid, t)) as f:
+                name = f.read().strip()
+            self.fds.setdefault(name, []).append(os.open('/proc/%d/task/%s/schedstat' % (pid, t), os.O_RDONLY))
+
+    def per_thread(self):
+        """Nanoseconds of run time by thread name (a thread that is gone counts 0)."""
+        out = {}
+        for name, fds in self.fds.items():
+            for fd in fds:
+                try:
+                    out[name] = out.get(name, 0) + int(os.pread(fd, 128, 0).split()[0])
+                except (OSError, ValueError, IndexError):
+                    out.setdefault(name, 0)
+        return out
+
+    def total(self):
+        return sum(self.per_thread().values())
+
+    def close(self):
+        for fds in self.fds.values():
+            for fd in fds:
+                os.close(fd)
 
 
 def wait_settled(pid, proc, least_s=1.0, quiet_s=0.5, limit_s=60.0):
     """Waits until misport has opened its capture: at least least_s, then quiet_s with under 5 ms of
     CPU (allocating and touching a large kernel buffer takes seconds)."""
     t0 = time.monotonic()
-    last_c, last_t = cpu_ns(pid), time.monotonic()
+    last_c, last_t = None, t0
     while True:
         time.sleep(0.05)
         if proc.poll() is not None:
             raise RuntimeError('misport exited at start (status %d)' % proc.returncode)
-        c, t = cpu_ns(pid), time.monotonic()
-        if c - last_c > 5_000_000:
+        th = Threads(pid)  # threads may still be starting: opened afresh each time
+        c, t = th.total(), time.monotonic()
+        th.close()
+        if last_c is None or c - last_c > 5_000_000:
             last_c, last_t = c, t
         elif t - t0 >= least_s and t - last_t >= quiet_s:
             return
@@ -63,37 +81,27 @@ def wait_settled(pid, proc, least_s=1.0, quiet_s=0.5, limit_s=60.0):
             raise RuntimeError('misport did not settle within %.0f s' % limit_s)
 
 
-def thread_ns(pid):
-    """Run time of each thread of pid by name, in nanoseconds."""
-    out = {}
-    for t in os.listdir('/proc/%d/task' % pid):
-        try:
-            with open('/proc/%d/task/%s/comm' % (pid, t)) as f:
-                name = f.read().strip()
-            with open('/proc/%d/task/%s/schedstat' % (pid, t)) as f:
-                out[name] = out.get(name, 0) + int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            pass
-    return out
-
-
 def drain(pid, busy_frac=0.2, quiet_s=0.3):
     """Continues pid and returns (seconds until its threads were last busy, CPU seconds used, CPU
     seconds of each thread by name)."""
-    per0 = thread_ns(pid)
-    c0 = cpu_ns(pid)
+    th = Threads(pid)
+    per0 = th.per_thread()
+    c0 = sum(per0.values())
     t0 = time.monotonic()
     os.kill(pid, signal.SIGCONT)
     last_busy, prev_c, prev_t = t0, c0, t0
-    while True:
-        time.sleep(0.002)
-        c, t = cpu_ns(pid), time.monotonic()
-        if c - prev_c > busy_frac * (t - prev_t) * 1e9:
-            last_busy = t
-        prev_c, prev_t = c, t
-        if t - last_busy > quiet_s:
-            per = {k: (v - per0.get(k, 0)) / 1e9 for k, v in thread_ns(pid).items()}
-            return last_busy - t0, (c - c0) / 1e9, per
+    try:
+        while True:
+            time.sleep(0.002)
+            c, t = th.total(), time.monotonic()
+            if c - prev_c > busy_frac * (t - prev_t) * 1e9:
+                last_busy = t
+            prev_c, prev_t = c, t
+            if t - last_busy > quiet_s:
+                per = {k: (v - per0.get(k, 0)) / 1e9 for k, v in th.per_thread().items()}
+                return last_busy - t0, (c - c0) / 1e9, per
+    finally:
+        th.close()
 
 
 def final_stats(path):

@@ -228,10 +228,10 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		h = (const struct rec *)(r->buf + (head & r->mask));
-		/* Any record ends a short wait. A wait that has reached the long sleeps (spin_sleep_ns) is an
-		 * idle worker, and only a packet ends it: the tick record an idle live capture sends every
-		 * second would start it over at its pauses and shortest sleeps. */
-		if (spins < MP_SPIN_PAUSES + MP_SPIN_SHORT_SLEEPS || h->type == REC_PKT || h->type == REC_RAW)
+		/* Any record ends a short wait. A wait that has reached the long sleeps is an idle worker,
+		 * and only a packet ends it: the tick record an idle live capture sends every second would
+		 * start it over at its pauses and shortest sleeps. */
+		if (!spin_waited_long(spins) || h->type == REC_PKT || h->type == REC_RAW)
 			spins = 0;
 		/* The next record, if published in full, is fetched while this one is processed. */
 		if (head + h->size + MP_WORKER_RING_PREFETCH_NEXT <= r->tail_seen)

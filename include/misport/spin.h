@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "misport/config.h"
+
 /* One step of waiting for a condition another thread will make true (a ring that fills or drains, a
  * queue that empties): a CPU pause for the first MP_SPIN_PAUSES steps counted in *spins, then a sleep
  * of spin_sleep_ns(*spins) per step. The caller zeroes *spins when it stops waiting. It never calls
@@ -17,6 +19,13 @@ bool spin_backoff(unsigned *spins);
  * steps, MP_SPIN_SLEEP_NS for the next MP_SPIN_SHORT_SLEEPS, then twice the step before, up to
  * MP_SPIN_SLEEP_MAX_NS. */
 long spin_sleep_ns(unsigned spins);
+
+/* Whether a wait at step `spins` has reached the long sleeps, that is, whether the waiting thread has had
+ * nothing to do for a while (10 ms and more). */
+static inline bool spin_waited_long(unsigned spins)
+{
+	return spins >= MP_SPIN_PAUSES + MP_SPIN_SHORT_SLEEPS;
+}
 
 /* Locks m, a mutex other threads hold for microseconds at a time (the outputs shared by workers). While
  * m is held, it retries for up to MP_SPIN_LOCK_NS before it sleeps in pthread_mutex_lock: on a virtual

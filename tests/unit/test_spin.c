@@ -55,6 +55,7 @@ Test(spin, sleeps_grow_when_a_wait_lasts)
 
 		cr_assert_geq(ns, prev, "step %u sleeps less than the step before", s);
 		cr_assert_leq(ns, MP_SPIN_SLEEP_MAX_NS, "step %u", s);
+		cr_assert_eq(spin_waited_long(s), ns > MP_SPIN_SLEEP_NS, "step %u: long wait or not", s);
 		prev = ns;
 	}
 	cr_assert_eq(prev, MP_SPIN_SLEEP_MAX_NS, "the sleeps reach the cap");
