@@ -136,8 +136,11 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     env = dict(os.environ)
     env.setdefault('MISPORT_RULES', os.path.join(HERE, '..', 'rules'))
+    # With --workers N the kernel deals the packets to a socket per worker (PACKET_FANOUT, the default);
+    # with --no-fanout as well, one reader thread reads one socket and shards them.
     modes = [('misport', ['--workers', '1']),
-             ('misport-w%d' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus])]
+             ('misport-w%d' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus]),
+             ('misport-w%d-reader' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus, '--no-fanout'])]
     res = {m: [] for m, _ in modes}
     sh('ip', 'netns', 'add', ns)
     try:
@@ -185,14 +188,13 @@ def main():
                 ok = sent is not None and pk == sent and drops == 0
                 res[name].append((secs, cpu, pk, sent, drops, alerts, ok))
                 threads = ', '.join('%s %.3f' % kv for kv in sorted(per.items()))
-                print('[livedrain] round %d/%d %-11s %7.3f s  %.3f M packets/s  CPU %.3f s (%s)  packets %d of %s '
+                print('[livedrain] round %d/%d %-18s %7.3f s  %.3f M packets/s  CPU %.3f s (%s)  packets %d of %s '
                       'sent, kernel drops %d, %d alerts%s' % (r + 1, a.rounds, name, secs, pk / secs / 1e6, cpu,
                                                              threads, pk, sent, drops, alerts,
                                                              '' if ok else '  INCOMPLETE'), flush=True)
     finally:
         sh('ip', 'netns', 'del', ns, check=False)
-    one, many = modes[0][0], modes[1][0]
-    paired = [res[one][i][0] / res[many][i][0] for i in range(a.rounds)]
+    one = modes[0][0]
     lines = ['# livedrain: %s, %s, %d rounds, -B %d KiB, MTU %s' % (a.misport, os.path.basename(a.corpus), a.rounds,
                                                                   a.buffer_kib, mtu), '',
              '| tool | drain s (median) | M packets/s | CPU s | packets | kernel drops | alerts | complete rounds |',
@@ -203,9 +205,12 @@ def main():
         lines.append('| %s | %.3f | %.3f | %.3f | %d | %d | %s | %d of %d |' % (
             name, med, rs[0][2] / med / 1e6, statistics.median(x[1] for x in rs), rs[0][2],
             max(x[4] for x in rs), '/'.join(sorted({str(x[5]) for x in rs})), sum(x[6] for x in rs), len(rs)))
-    lines += ['', '%s over %s: %.2fx (median of the rounds); paired per round %.2fx, range %.2f-%.2f' % (
-        many, one, statistics.median(x[0] for x in res[one]) / statistics.median(x[0] for x in res[many]),
-        statistics.median(paired), min(paired), max(paired))]
+    lines.append('')
+    for many, _ in modes[1:]:
+        paired = [res[one][i][0] / res[many][i][0] for i in range(a.rounds)]
+        lines.append('%s over %s: %.2fx (median of the rounds); paired per round %.2fx, range %.2f-%.2f' % (
+            many, one, statistics.median(x[0] for x in res[one]) / statistics.median(x[0] for x in res[many]),
+            statistics.median(paired), min(paired), max(paired)))
     text = '\n'.join(lines) + '\n'
     with open(os.path.join(a.out, 'livedrain.md'), 'w') as f:
         f.write(text)

@@ -5,10 +5,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,6 +61,8 @@ struct capture {
 	int dlt;
 	int live;
 	uint64_t delivered;
+	uint64_t start_us;     /* packets stamped earlier are skipped (capture_set_start) */
+	uint64_t before_start; /* packets skipped so */
 	/* last raw pcap_stats() values and the 64-bit totals they were widened into */
 	uint32_t last_recv, last_drop, last_ifdrop;
 	struct capture_counters total;
@@ -344,6 +350,116 @@ fail:
 	return -1;
 }
 
+/* The fanout group's program (packet(7), PACKET_FANOUT_CBPF): fanout_hash (fanout.h) of the frame's
+ * two IP addresses, which the kernel takes modulo the group's size to pick a socket. Loads are relative to
+ * the network header (SKF_NET_OFF), which the kernel has found past the link header and any VLAN tag it
+ * took off; frames that are neither IPv4 nor IPv6, or too short, give 0 (the first socket). Returns the
+ * number of instructions written to prog (at most MP_FANOUT_PROG_MAX). */
+#define MP_FANOUT_PROG_MAX 96
+#define FP_STMT(code, k)   ((struct sock_filter)BPF_STMT((code), (uint32_t)(k)))
+static unsigned fanout_prog(struct sock_filter *prog, uint32_t seed)
+{
+	unsigned n = 0, jv4, jv6, jmix;
+
+	prog[n++] = FP_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
+	jv4 = n;
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 0); /* jf: IPv6? */
+	/* IPv4: scratch word 0 the source address (offset 12), word 1 the destination (16) */
+	prog[n++] = FP_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12);
+	prog[n++] = FP_STMT(BPF_ST, 0);
+	prog[n++] = FP_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 16);
+	prog[n++] = FP_STMT(BPF_ST, 1);
+	jmix = n;
+	prog[n++] = FP_STMT(BPF_JMP | BPF_JA, 0); /* to the mix */
+	prog[jv4].jf = (uint8_t)(n - jv4 - 1);
+	jv6 = n;
+	prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 0); /* jf: other */
+	/* IPv6: each address's four words XORed, the source (offsets 8-23) into word 0, the destination
+	 * (24-39) into word 1 */
+	for (uint32_t m = 0; m < 2; m++) {
+		uint32_t base = 8 + 16 * m;
+
+		prog[n++] = FP_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + (int)base);
+		for (uint32_t off = 4; off < 16; off += 4) {
+			prog[n++] = FP_STMT(BPF_MISC | BPF_TAX, 0);
+			prog[n++] = FP_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + (int)(base + off));
+			prog[n++] = FP_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+		}
+		prog[n++] = FP_STMT(BPF_ST, m);
+	}
+	prog[jmix].k = n - jmix - 1;
+	/* fanout_fmix32(word ^ seed) of word 0 into word 2, then of word 1, then of their sum */
+	for (uint32_t m = 0; m < 3; m++) {
+		if (m < 2) {
+			prog[n++] = FP_STMT(BPF_LD | BPF_MEM, m);
+			prog[n++] = FP_STMT(BPF_ALU | BPF_XOR | BPF_K, seed);
+		} else {
+			prog[n++] = FP_STMT(BPF_LDX | BPF_W | BPF_MEM, 2);
+			prog[n++] = FP_STMT(BPF_ALU | BPF_ADD | BPF_X, 0);
+		}
+		prog[n++] = FP_STMT(BPF_MISC | BPF_TAX, 0);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x85ebca6bu);
+		prog[n++] = FP_STMT(BPF_MISC | BPF_TAX, 0);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_RSH | BPF_K, 13);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_MUL | BPF_K, 0xc2b2ae35u);
+		prog[n++] = FP_STMT(BPF_MISC | BPF_TAX, 0);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+		prog[n++] = FP_STMT(BPF_ALU | BPF_XOR | BPF_X, 0);
+		if (m == 0)
+			prog[n++] = FP_STMT(BPF_ST, 2);
+	}
+	prog[n++] = FP_STMT(BPF_RET | BPF_A, 0);
+	prog[jv6].jf = (uint8_t)(n - jv6 - 1);
+	prog[n++] = FP_STMT(BPF_RET | BPF_K, 0);
+	return n;
+}
+
+int capture_fanout_join(struct capture *c, int *group, uint32_t seed, char *err, size_t errlen)
+{
+	int fd = c->live ? pcap_fileno(c->p) : -1;
+	int val;
+	socklen_t len = sizeof(val);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: not a live capture", c->name);
+		return -1;
+	}
+	if (*group < 0) {
+		/* the kernel picks an id no group uses, so that no other program's group is joined */
+		val = (PACKET_FANOUT_CBPF | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+		if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof(val)) != 0 ||
+		    getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, &len) != 0)
+			goto fail;
+		struct sock_filter prog[MP_FANOUT_PROG_MAX];
+		struct sock_fprog fp = {(unsigned short)fanout_prog(prog, seed), prog};
+
+		if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof(fp)) != 0)
+			goto fail;
+		*group = val & 0xffff;
+		return 0;
+	}
+	val = (PACKET_FANOUT_CBPF << 16) | (*group & 0xffff);
+	if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &val, sizeof(val)) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: cannot join a packet fanout group: %s", c->name, strerror(errno));
+	return -1;
+}
+
+void capture_set_start(struct capture *c, uint64_t start_us)
+{
+	c->start_us = start_us;
+}
+
+uint64_t capture_before_start(const struct capture *c)
+{
+	return c->before_start;
+}
+
 int capture_fd(const struct capture *c)
 {
 	return pcap_get_selectable_fd(c->p);
@@ -398,6 +514,10 @@ static void on_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *byte
 	if (rc->stopped)
 		return;
 	pkt.ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	if (pkt.ts_us < rc->c->start_us) {
+		rc->c->before_start++;
+		return;
+	}
 	pkt.caplen = h->caplen;
 	pkt.wirelen = h->len;
 	pkt.data = bytes;

@@ -83,6 +83,54 @@ static void sum_counters(struct capture **caps, size_t n, struct capture_counter
 	}
 }
 
+/* live_run with kernel fanout: the worker threads read their sockets; this thread only keeps time, acts
+ * on signals, and emits the periodic stats. */
+static int run_fanout(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
+		      live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err,
+		      size_t errlen)
+{
+	uint64_t start = mono_ms() / 1000u, next_stats;
+	int rc = 0;
+	bool limit = false;
+
+	next_stats = o->stats_interval_s ? start + o->stats_interval_s : 0;
+	while (!sig_stop_requested()) {
+		uint64_t now;
+		int st;
+
+		(void)poll(NULL, 0, MP_LIVE_POLL_MS); /* a signal cuts it short */
+		st = wk_fanout_state(pl, err, errlen);
+		if (st == 1) {
+			rc = -1;
+			break;
+		}
+		if (st == 2) {
+			limit = true;
+			break;
+		}
+		wk_tick(pl, wall_us());
+		now = mono_ms() / 1000u;
+		if (sig_take_stats() || (next_stats != 0 && now >= next_stats)) {
+			wk_emit_stats(pl, NULL);
+			if (next_stats != 0)
+				next_stats = now + o->stats_interval_s;
+		}
+		if (sig_take_reload() && reload != NULL) {
+			if (reload(reload_user) != 0)
+				log_warnx("reload failed; the previous configuration stays in force");
+			else
+				log_info("reloaded");
+		}
+		if (o->duration_s != 0 && now - start >= o->duration_s)
+			break;
+	}
+	/* As without fanout, a stop reads what the kernel still holds (not after a limit or an error). */
+	wk_stop(pl, rc == 0 && !limit);
+	sum_counters(caps, ncaps, totals);
+	wk_finish(pl, totals);
+	return rc;
+}
+
 int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
 	     live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err,
 	     size_t errlen)
@@ -92,6 +140,8 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 	uint64_t start = mono_ms() / 1000u, next_stats;
 	int rc = 0;
 
+	if (wk_is_fanout(pl))
+		return run_fanout(caps, ncaps, pl, o, reload, reload_user, totals, err, errlen);
 	if (ncaps > MP_MAX_INTERFACES) {
 		snprintf(err, errlen, "too many interfaces (at most %d)", MP_MAX_INTERFACES);
 		return -1;

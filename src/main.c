@@ -15,6 +15,7 @@
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/explain.h"
+#include "misport/fanout.h"
 #include "misport/heap.h"
 #include "misport/live.h"
 #include "misport/log.h"
@@ -62,6 +63,7 @@ struct options {
 	const char *evidence_dir;
 	const char *report;
 	bool no_scan;
+	bool no_fanout;    /* --no-fanout: live workers fed by the reader thread, not by the kernel */
 	unsigned tunnels;  /* decode_set_tunnels mask (--decap) */
 	uint16_t cid_seed; /* --community-id-seed */
 };
@@ -119,12 +121,12 @@ static void usage(FILE *fp)
 	    "tuning:\n"
 	    "      --max-flows N     flow table cap (default %u)\n"
 	    "      --workers N       worker threads; flows are sharded by host pair (default 1)\n"
-	    "      --cpus LIST       pin the reader (worker 0) to LIST's first CPU and worker i to its\n"
-	    "                        entry i, the list repeating if short (as taskset -c: 0,2-3)\n"
+	    "      --no-fanout       live --workers: a reader thread shards, not the kernel's fanout\n"
+	    "      --cpus LIST       pin worker i (0: the reader without fanout) to LIST's entry i, the\n"
+	    "                        list repeating if short (as taskset -c: 0,2-3)\n"
 	    "      --seed N          hash and flow-id seed (default: random)\n"
 	    "  -v, --verbose         more diagnostics (repeatable)\n"
-	    "  -h, --help            this help\n"
-	    "  -V, --version         print the version\n"
+	    "  -h, --help            this help; -V, --version: the version\n"
 	    "\nsignals: INT/TERM stop and flush, HUP reopens outputs, USR1 writes a stats record\n"
 	    "exit status: 0 ok, 1 usage or setup error, 2 some input could not be read,\n"
 	    "             3 a live interface failed\n",
@@ -166,6 +168,7 @@ enum {
 	OPT_EVIDENCE_DIR,
 	OPT_REPORT,
 	OPT_NO_SCAN,
+	OPT_NO_FANOUT,
 	OPT_CPUS,
 	OPT_DECAP,
 	OPT_CID_SEED,
@@ -248,6 +251,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"evidence-dir", required_argument, NULL, OPT_EVIDENCE_DIR},
 	    {"report", required_argument, NULL, OPT_REPORT},
 	    {"no-scan-detection", no_argument, NULL, OPT_NO_SCAN},
+	    {"no-fanout", no_argument, NULL, OPT_NO_FANOUT},
 	    {"decap", required_argument, NULL, OPT_DECAP},
 	    {"community-id-seed", required_argument, NULL, OPT_CID_SEED},
 	    {"sensor-name", required_argument, NULL, OPT_SENSOR_NAME},
@@ -428,6 +432,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_NO_SCAN:
 			o->no_scan = true;
+			break;
+		case OPT_NO_FANOUT:
+			o->no_fanout = true;
 			break;
 		case OPT_SENSOR_NAME:
 			eve_set_sensor_name(optarg);
@@ -684,6 +691,64 @@ static int open_ifaces(const struct options *o, struct capture **caps)
 	return (int)o->nifaces;
 }
 
+/* Opens o->workers sockets on every -i interface, those of one interface a kernel fanout group, into
+ * caps[i * nifaces + k] (worker i, interface k); each socket gets an equal part of the kernel buffer.
+ * Packets stamped before the last socket joined are skipped (capture_set_start), so none is seen twice.
+ * Returns the number of sockets opened with *start_us the capture's start; 0 when the kernel cannot
+ * make a fanout group (nothing left open: the caller shards in the reader instead); or -1 after logging
+ * the failure. */
+static int open_fanout(const struct options *o, struct capture **caps, uint64_t *start_us)
+{
+	struct capture_live_opts lo = o->live;
+	size_t total = (size_t)o->workers * o->nifaces;
+	uint32_t seed32 = fanout_seed32(o->seed); /* the workers' fanout_hash uses the same */
+	struct timespec ts;
+	char err[512];
+	int kib = o->live.buffer_kib > 0 ? o->live.buffer_kib : (int)MP_CAPTURE_BUFFER_KIB;
+
+	lo.buffer_kib = kib / (int)o->workers;
+	if (lo.buffer_kib < MP_FANOUT_MIN_BUFFER_KIB)
+		lo.buffer_kib = MP_FANOUT_MIN_BUFFER_KIB;
+	for (size_t k = 0; k < o->nifaces; k++) {
+		int group = -1;
+
+		for (unsigned i = 0; i < o->workers; i++) {
+			struct capture **c = &caps[(size_t)i * o->nifaces + k];
+
+			if (capture_open_live(o->ifaces[k], &lo, o->bpf, c, err, sizeof(err)) != 0) {
+				log_warnx("%s", err);
+				goto fail;
+			}
+			if (!decode_link_supported(capture_datalink(*c))) {
+				log_warnx("%s: unsupported link type %s (%d)", o->ifaces[k],
+					  capture_datalink_name(capture_datalink(*c)), capture_datalink(*c));
+				goto fail;
+			}
+			if (capture_fanout_join(*c, &group, seed32, err, sizeof(err)) != 0) {
+				log_warnx("%s; the reader thread shards instead (--no-fanout)", err);
+				for (size_t j = 0; j < total; j++) {
+					capture_close(caps[j]);
+					caps[j] = NULL;
+				}
+				return 0;
+			}
+		}
+		log_debug("%s: %u sockets in packet fanout group %d, %d KiB of kernel buffer each",
+			  o->ifaces[k], o->workers, group, lo.buffer_kib);
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*start_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	for (size_t j = 0; j < total; j++)
+		capture_set_start(caps[j], *start_us);
+	return (int)total;
+fail:
+	for (size_t j = 0; j < total; j++) {
+		capture_close(caps[j]);
+		caps[j] = NULL;
+	}
+	return -1;
+}
+
 /* misport explain [--json] [--rules DIR] [--registry FILE] QUERY...: explains ports or service names. */
 static int run_explain(int argc, char **argv)
 {
@@ -745,7 +810,10 @@ int main(int argc, char **argv)
 	struct outputs *outs = NULL;
 	struct workers *pl = NULL;
 	struct pipeline_config pc;
-	struct capture *caps[MP_MAX_INTERFACES] = {NULL};
+	static struct capture *caps[MP_MAX_INTERFACES * MP_MAX_WORKERS]; /* with fanout, one per worker */
+	size_t ncaps = 0;
+	uint64_t fan_start_us = 0;
+	bool fanout = false;
 	struct capture_counters kc;
 	struct reload_ctx rctx;
 	struct rules *rules = NULL;
@@ -793,9 +861,22 @@ int main(int argc, char **argv)
 		o.seed = (uint64_t)(uintptr_t)&o ^ 0x6d6973706f7274ull;
 
 	/* Interfaces and output files are opened before privileges are dropped. */
-	if (o.nifaces != 0 && open_ifaces(&o, caps) < 0) {
-		rules_free(rules);
-		return EXIT_LIVE;
+	if (o.nifaces != 0 && o.workers > 1 && !o.no_fanout) {
+		int n = open_fanout(&o, caps, &fan_start_us);
+
+		if (n < 0) {
+			rules_free(rules);
+			return EXIT_LIVE;
+		}
+		fanout = n > 0;
+		ncaps = (size_t)n;
+	}
+	if (o.nifaces != 0 && !fanout) {
+		if (open_ifaces(&o, caps) < 0) {
+			rules_free(rules);
+			return EXIT_LIVE;
+		}
+		ncaps = o.nifaces;
 	}
 	outs = outputs_new();
 	if (outs == NULL) {
@@ -829,7 +910,8 @@ int main(int argc, char **argv)
 	pc.suppress_interval_s = o.suppress_s;
 	pc.evidence_path = o.write_path;
 	pc.evidence_dir = o.evidence_dir;
-	if (wk_new(&pc, o.workers, &pl, err, sizeof(err)) != 0) {
+	if ((fanout ? wk_new_fanout(&pc, o.workers, caps, o.nifaces, o.ifaces, o.count, &pl, err, sizeof(err))
+		    : wk_new(&pc, o.workers, &pl, err, sizeof(err))) != 0) {
 		log_warnx("%s", err);
 		goto done;
 	}
@@ -844,7 +926,9 @@ int main(int argc, char **argv)
 		rctx.w = pl;
 		rctx.rules = &rules;
 		status = 0;
-		if (live_run(caps, o.nifaces, pl, &lo, reload_all, &rctx, &kc, err, sizeof(err)) != 0) {
+		if (fanout)
+			wk_fanout_go(pl, fan_start_us);
+		if (live_run(caps, ncaps, pl, &lo, reload_all, &rctx, &kc, err, sizeof(err)) != 0) {
 			log_warnx("%s", err);
 			status = EXIT_LIVE;
 		}
@@ -869,7 +953,7 @@ done:
 	wk_free(pl);
 	outputs_free(outs);
 	rules_free(rules);
-	for (size_t i = 0; i < o.nifaces; i++)
+	for (size_t i = 0; i < ncaps; i++)
 		capture_close(caps[i]);
 	return status;
 }

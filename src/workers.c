@@ -1,24 +1,29 @@
 /* workers.c: single-threaded or sharded multi-threaded pipelines. The reader thread shards every frame
  * by its host addresses, runs shard 0 itself and feeds shards 1..N-1 through single-producer
  * single-consumer byte rings (frames, undecoded or with the reader's decoding), so N workers use N
- * threads. */
+ * threads. Live, the kernel can shard instead (packet(7) PACKET_FANOUT): each worker thread then reads
+ * a socket of its own, and the scan detector's input is merged by the packets' times. */
 #include "misport/workers.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "misport/config.h"
 #include "misport/decode.h"
 #include "misport/dpi.h"
+#include "misport/fanout.h"
 #include "misport/flow.h"
 #include "misport/output.h"
 #include "misport/scan.h"
@@ -56,6 +61,23 @@ struct rec {
 };
 
 _Static_assert(sizeof(struct rec) % REC_ALIGN == 0, "ring record header must be a REC_ALIGN multiple");
+
+/* Positions with kernel fanout. No reader numbers the packets, so each worker makes the positions of its
+ * records (scanfeed.h's pos) from the packets' times: bits 17-63 the microseconds since the capture
+ * started (plus one), bits 7-16 a count of records within one microsecond, bits 1-6 the worker, so no
+ * two workers ever share a position; bit 0 of the word a worker publishes (fan_at) says it is idle.
+ * A worker's positions only grow: a packet stamped earlier than its previous record (the kernel does
+ * not stamp in order across CPUs) takes the next position after it. */
+#define FAN_IDLE      1u
+#define FAN_IDX_SHIFT 1
+#define FAN_SEQ_ONE   (UINT64_C(1) << 7)
+#define FAN_T_SHIFT   17
+#define FAN_T_MAX     ((UINT64_C(1) << (64 - FAN_T_SHIFT)) - 1)
+
+_Static_assert(MP_MAX_WORKERS <= 64, "fanout positions hold the worker in six bits");
+
+/* How a fanout worker is told to end (workers.fan_exit). */
+enum { FAN_RUN = 0, FAN_EXIT_DRAIN, FAN_EXIT_NOW };
 
 /* A REC_PKT record carries the reader's decoding of the frame after the header, then the frame: the
  * worker does not decode it again. Pointers into the frame travel as offsets from its first byte. A
@@ -98,6 +120,20 @@ struct worker {
 	struct mp_stats_record snap;      /* filled on REC_STATS */
 	_Atomic uint64_t acked;           /* last REC_STATS generation served */
 	uint64_t cpu_ns;                  /* the thread's CPU time at the end of its flush */
+	/* kernel fanout only; ring is then the inbound queue of the packets other workers hand over (several
+	 * producers, serialized by in_lock), and its clock_us field carries the packet's interface */
+	struct capture *const *caps; /* its sockets, one per interface (borrowed) */
+	pthread_spinlock_t in_lock;
+	int in_lock_ready;
+	size_t cur_iface;                     /* the interface whose socket it reads now */
+	uint64_t forwarded;                   /* packets it handed to their owner */
+	int evfd;                             /* wakes its poll for a request or the end (owned), or -1 */
+	_Alignas(64) _Atomic uint64_t fan_at; /* position of its current record, | FAN_IDLE while idle */
+	uint64_t fan_last;                    /* position of its latest record (its thread only) */
+	uint64_t req_served;                  /* latest request generation served (its thread only) */
+	struct capture_counters kc;           /* its sockets' kernel counters at the latest stats request */
+	char err[256];                        /* the read error that stopped it, when failed */
+	_Atomic int failed;
 };
 
 struct workers {
@@ -123,7 +159,23 @@ struct workers {
 	uint64_t rd_cpu0_ns; /* the reader thread's CPU time when wk_new returned */
 	struct summary *merged;
 	int finished;
-	_Alignas(64) char end_[1]; /* nothing written often shares the line before */
+	/* kernel fanout only (wk_new_fanout) */
+	bool fanout;
+	size_t ncaps;                   /* sockets per worker: one per interface */
+	const char *const *names;       /* the interfaces' names, or NULL (borrowed) */
+	uint64_t fan_start_us;          /* time 0 of the positions: when the capture started */
+	uint64_t fan_max;               /* packet limit over all workers (0: none) */
+	uint32_t fan_seed;              /* fanout_hash's seed, as in the kernel's program */
+	_Atomic unsigned fan_read_done; /* workers that have stopped reading their sockets */
+	uint32_t req_type;              /* the latest request: REC_STATS or REC_RULES, */
+	uint64_t req_arg;               /* its argument (the rules), */
+	_Atomic uint64_t req_gen;       /* and its generation, published last */
+	_Atomic uint64_t fan_seen;      /* packets taken, counted only with a limit */
+	_Atomic int fan_go;             /* set once the threads may read */
+	_Atomic int fan_halt;           /* set when the limit is reached or a read failed: nobody reads */
+	_Atomic int fan_exit;           /* FAN_RUN, or how the threads are to end */
+	struct capture_counters fan_kc; /* kernel counters summed at the latest stats request */
+	_Alignas(64) char end_[1];      /* nothing written often shares the line before */
 };
 
 /* CPU time of the calling thread in nanoseconds, or 0 when the clock is not available. */
@@ -319,6 +371,391 @@ static uint64_t ring_peek_pos(const struct ring *r, uint64_t h, uint64_t t)
 	return 0;
 }
 
+/* Wall clock in microseconds. */
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The first fanout position of worker idx at time t_us (see FAN_T_SHIFT). */
+static uint64_t fan_key(const struct workers *w, unsigned idx, uint64_t t_us)
+{
+	uint64_t t = (t_us > w->fan_start_us ? t_us - w->fan_start_us : 0) + 1;
+
+	if (t > FAN_T_MAX)
+		t = FAN_T_MAX;
+	return (t << FAN_T_SHIFT) | ((uint64_t)idx << FAN_IDX_SHIFT);
+}
+
+/* The scan feed's bound of fanout worker i: the position of the record it works on, which it publishes
+ * before starting it. An idle worker (in poll, its sockets empty) can next get a packet stamped up to
+ * MP_FANOUT_ORDER_LAG_MS ago, so its bound is raised here to that time, by whichever thread asks; the
+ * worker takes the raised value as the floor of its next positions when it wakes (fan_idle_end). The
+ * idle bit and the position share one word, so a raise never lands after the worker woke. */
+static uint64_t fan_bound(struct workers *w, unsigned i)
+{
+	_Atomic uint64_t *at = &w->wk[i].fan_at;
+	uint64_t v = atomic_load_explicit(at, memory_order_acquire), want;
+
+	if (!(v & FAN_IDLE))
+		return v;
+	want = fan_key(w, i, wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u) | FAN_IDLE;
+	while (want > v) {
+		if (atomic_compare_exchange_weak_explicit(at, &v, want, memory_order_acq_rel,
+							  memory_order_acquire))
+			return want & ~(uint64_t)FAN_IDLE;
+		if (!(v & FAN_IDLE))
+			return v;
+	}
+	return v & ~(uint64_t)FAN_IDLE;
+}
+
+/* Gives the worker's next record its position (after its latest, and at least t_us's), publishes it and
+ * hands it to the pipeline. */
+static void fan_next_pos(struct worker *wk, uint64_t t_us)
+{
+	uint64_t k = fan_key(wk->w, wk->idx, t_us);
+
+	if (k <= wk->fan_last)
+		k = wk->fan_last + FAN_SEQ_ONE;
+	wk->fan_last = k;
+	atomic_store_explicit(&wk->fan_at, k, memory_order_release);
+	pipeline_set_pos(wk->pl, k);
+}
+
+/* The worker is about to wait with its sockets empty: every call it made is submitted, and its next
+ * record comes after its latest and no earlier than the lag behind the wall clock. */
+static void fan_idle_begin(struct worker *wk)
+{
+	uint64_t b = fan_key(wk->w, wk->idx, wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u);
+
+	if (b <= wk->fan_last)
+		b = wk->fan_last + FAN_SEQ_ONE;
+	atomic_store_explicit(&wk->fan_at, b | FAN_IDLE, memory_order_release);
+}
+
+/* The worker woke: it clears its idle bit, after which nobody raises its bound, and starts its next
+ * positions at the bound that others may have seen. */
+static void fan_idle_end(struct worker *wk)
+{
+	uint64_t v = atomic_load_explicit(&wk->fan_at, memory_order_acquire);
+
+	while (!atomic_compare_exchange_weak_explicit(&wk->fan_at, &v, v & ~(uint64_t)FAN_IDLE,
+						      memory_order_acq_rel, memory_order_acquire))
+		;
+	v &= ~(uint64_t)FAN_IDLE;
+	if (v >= FAN_SEQ_ONE && v - FAN_SEQ_ONE > wk->fan_last)
+		wk->fan_last = v - FAN_SEQ_ONE;
+}
+
+/* Empties the worker's eventfd after a wake-up. */
+static void fan_clear_wake(struct worker *wk)
+{
+	uint64_t v;
+
+	if (read(wk->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+}
+
+static void fan_wake(struct worker *wk)
+{
+	uint64_t one = 1;
+
+	if (write(wk->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return;
+}
+
+/* Whether a record of need bytes fits in r now (the producer's side; with in_lock held when several
+ * threads produce). */
+static bool ring_fits(struct ring *r, uint32_t need)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t contig = r->cap - (tail & r->mask), total = need + (contig < need ? contig : 0);
+
+	if (r->cap - (tail - r->head_seen) >= total)
+		return true;
+	r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+	return r->cap - (tail - r->head_seen) >= total;
+}
+
+/* Runs up to MP_LIVE_BATCH packets that other workers handed over. Returns how many. */
+static int fan_drain_inbound(struct worker *wk)
+{
+	struct workers *w = wk->w;
+	struct ring *r = &wk->ring;
+	int got = 0;
+
+	if (r->buf == NULL)
+		return 0;
+	while (got < MP_LIVE_BATCH) {
+		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+		const struct rec *h;
+
+		if (head == r->tail_seen &&
+		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire)))
+			break;
+		if (r->cap - (head & r->mask) < sizeof(struct rec)) {
+			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)),
+					      memory_order_release);
+			continue;
+		}
+		h = (const struct rec *)(r->buf + (head & r->mask));
+		if (h->type == REC_PKT) {
+			const struct rec_dec *rd = (const struct rec_dec *)(h + 1);
+			const uint8_t *frame = (const uint8_t *)(rd + 1);
+			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, frame};
+			struct mp_packet p = rd->p;
+
+			p.l3 = rd->l3_off != NO_OFF ? frame + rd->l3_off : NULL;
+			p.payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
+			if (w->names != NULL)
+				pipeline_set_source(wk->pl, w->names[h->clock_us], true);
+			fan_next_pos(wk, h->ts_us);
+			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, (enum mp_decode_result)rd->result, &p);
+			got++;
+		}
+		atomic_store_explicit(&r->head, head + h->size, memory_order_release);
+	}
+	if (got > 0 && w->names != NULL)
+		pipeline_set_source(wk->pl, w->names[wk->cur_iface], true);
+	return got;
+}
+
+/* Hands a decoded packet to worker `to`, its owner. While the owner's queue is full it runs its own
+ * queue meanwhile (two workers handing packets to each other must not wait for each other), and
+ * otherwise waits as an idle worker, so that its place in the scan detector's order holds nobody up. */
+static void fan_forward(struct worker *wk, struct worker *to, int dlt, const struct capture_pkt *pkt,
+			const struct mp_packet *p, enum mp_decode_result r)
+{
+	uint32_t need = rec_size(REC_PKT, pkt->caplen);
+	unsigned spins = 0;
+
+	for (;;) {
+		pthread_spin_lock(&to->in_lock);
+		if (ring_fits(&to->ring, need)) {
+			ring_put(&to->ring, REC_PKT, dlt, 0, pkt->ts_us, wk->cur_iface, pkt->data,
+				 pkt->caplen, pkt->wirelen, p, r);
+			pthread_spin_unlock(&to->in_lock);
+			break;
+		}
+		pthread_spin_unlock(&to->in_lock);
+		if (fan_drain_inbound(wk) == 0) {
+			fan_idle_begin(wk);
+			spin_backoff(&spins);
+			fan_idle_end(wk);
+		}
+	}
+	wk->forwarded++;
+	/* The owner may be going to sleep: it sets its idle bit, then looks at its queue once more; this
+	 * side published the record, then looks at the bit (fences on both sides: one sees the other). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&to->fan_at, memory_order_relaxed) & FAN_IDLE)
+		fan_wake(to);
+}
+
+/* capture_cb of a fanout worker: the packet is decoded, and run here when this worker owns its host
+ * pair (fanout_hash of the addresses decode_packet found, inside any tunnel), else handed over. */
+static int fan_cb(void *user, int dlt, const struct capture_pkt *pkt)
+{
+	struct worker *wk = user;
+	struct workers *w = wk->w;
+	struct mp_packet p;
+	enum mp_decode_result r;
+	unsigned owner = wk->idx;
+
+	if (w->fan_max != 0 &&
+	    atomic_fetch_add_explicit(&w->fan_seen, 1, memory_order_relaxed) >= w->fan_max) {
+		atomic_store_explicit(&w->fan_halt, 1, memory_order_release);
+		return 1;
+	}
+	r = decode_packet(dlt, pkt->data, pkt->caplen, pkt->wirelen, &p);
+	if (w->n > 1 && (r == MP_DEC_OK || r == MP_DEC_SKIP_FRAGMENT))
+		owner = fanout_hash(fanout_fold(p.src), fanout_fold(p.dst), w->fan_seed) % w->n;
+	if (owner != wk->idx) {
+		fan_forward(wk, &w->wk[owner], dlt, pkt, &p, r);
+		return 0;
+	}
+	fan_next_pos(wk, pkt->ts_us);
+	pipeline_packet_decoded(wk->pl, dlt, pkt, r, &p);
+	return 0;
+}
+
+/* Reads a batch from each of the worker's sockets. Returns the packets read; a read error halts every
+ * worker, and is kept in wk->err. */
+static int fan_read(struct worker *wk)
+{
+	struct workers *w = wk->w;
+	int got = 0;
+
+	for (size_t k = 0; k < w->ncaps; k++) {
+		int r;
+
+		wk->cur_iface = k;
+		if (w->names != NULL)
+			pipeline_set_source(wk->pl, w->names[k], true);
+		r = capture_read_ready(wk->caps[k], fan_cb, wk, MP_LIVE_BATCH, wk->err, sizeof(wk->err));
+		if (r < 0) {
+			atomic_store_explicit(&wk->failed, 1, memory_order_release);
+			atomic_store_explicit(&w->fan_halt, 1, memory_order_release);
+			break;
+		}
+		got += r;
+	}
+	return got + fan_drain_inbound(wk);
+}
+
+/* Kernel counters summed over the worker's sockets, read in its own thread (libpcap handles are not
+ * shared between threads). */
+static void fan_counters(struct worker *wk, struct capture_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (size_t k = 0; k < wk->w->ncaps; k++) {
+		struct capture_counters c;
+
+		if (capture_counters(wk->caps[k], &c) == 0) {
+			sum->received += c.received;
+			sum->dropped += c.dropped;
+			sum->ifdropped += c.ifdropped;
+		}
+	}
+}
+
+/* Serves the latest request of the controlling thread (fan_request), once. */
+static void fan_serve(struct worker *wk)
+{
+	struct workers *w = wk->w;
+	uint64_t gen = atomic_load_explicit(&w->req_gen, memory_order_acquire);
+
+	if (gen == wk->req_served)
+		return;
+	wk->req_served = gen;
+	if (w->req_type == REC_STATS) {
+		pipeline_stats(wk->pl, &wk->snap);
+		fan_counters(wk, &wk->kc);
+	} else if (w->req_type == REC_RULES) {
+		pipeline_set_rules(wk->pl, (const struct rules *)(uintptr_t)w->req_arg);
+	}
+	atomic_store_explicit(&wk->acked, gen, memory_order_release);
+}
+
+/* Whether no handed-over packet waits for the worker (its own thread). */
+static bool fan_inbound_empty(struct worker *wk)
+{
+	struct ring *r = &wk->ring;
+
+	return r->buf == NULL || atomic_load_explicit(&r->head, memory_order_relaxed) ==
+				     (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire));
+}
+
+/* A fanout worker thread: reads its sockets, runs its pipeline on what they deliver, ticks it from the
+ * wall clock, serves requests, and at the end reads for MP_LIVE_DRAIN_MS more (FAN_EXIT_DRAIN) before
+ * it ends its flows. */
+static void *fan_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct workers *w = wk->w;
+	struct pollfd pfd[MP_MAX_INTERFACES + 1];
+	uint64_t drain_until = 0;
+	size_t nfd = w->ncaps + 1;
+
+	for (size_t k = 0; k < w->ncaps; k++) {
+		pfd[k].fd = capture_fd(wk->caps[k]);
+		pfd[k].events = POLLIN;
+	}
+	pfd[w->ncaps].fd = wk->evfd;
+	pfd[w->ncaps].events = POLLIN;
+	while (!atomic_load_explicit(&w->fan_go, memory_order_acquire) &&
+	       atomic_load_explicit(&w->fan_exit, memory_order_acquire) == FAN_RUN) {
+		(void)poll(&pfd[w->ncaps], 1, MP_LIVE_POLL_MS);
+		fan_clear_wake(wk);
+	}
+	fan_idle_end(wk);
+	for (;;) {
+		int ex = atomic_load_explicit(&w->fan_exit, memory_order_acquire), got = 0, timeout;
+		bool halted = atomic_load_explicit(&w->fan_halt, memory_order_acquire);
+
+		fan_serve(wk);
+		if (ex != FAN_RUN && drain_until == 0)
+			drain_until = ex == FAN_EXIT_DRAIN ? mono_ms() + MP_LIVE_DRAIN_MS : 1;
+		if (!halted && atomic_load_explicit(&w->fan_go, memory_order_acquire))
+			got = fan_read(wk);
+		fan_next_pos(wk, 0);
+		pipeline_tick(wk->pl, wall_us());
+		if (got > 0)
+			continue;
+		timeout = MP_LIVE_POLL_MS;
+		if (drain_until != 0) {
+			uint64_t now = mono_ms();
+
+			if (now >= drain_until || halted)
+				break;
+			timeout = (int)(drain_until - now);
+		}
+		fan_idle_begin(wk);
+		atomic_thread_fence(memory_order_seq_cst); /* against fan_forward's: see there */
+		if (!fan_inbound_empty(wk)) {
+			fan_idle_end(wk);
+			continue;
+		}
+		wk->ring.empty_sleeps++;
+		(void)poll(pfd, (nfds_t)nfd, timeout);
+		if (pfd[w->ncaps].revents & POLLIN)
+			fan_clear_wake(wk);
+		fan_idle_end(wk);
+	}
+	/* Its sockets are done with; others may still hand it packets until they are done with theirs. */
+	atomic_fetch_add_explicit(&w->fan_read_done, 1, memory_order_acq_rel);
+	for (;;) {
+		bool all = atomic_load_explicit(&w->fan_read_done, memory_order_acquire) == w->n;
+		unsigned spins = 0;
+
+		fan_serve(wk);
+		while (fan_drain_inbound(wk) > 0)
+			;
+		if (all) /* every handover happened before the count reached n: the queue is empty now */
+			break;
+		fan_idle_begin(wk);
+		spin_backoff(&spins);
+		fan_idle_end(wk);
+	}
+	fan_next_pos(wk, 0);
+	pipeline_flush(wk->pl);
+	fan_counters(wk, &wk->kc);
+	wk->cpu_ns = thread_cpu_ns(); /* read by the controlling thread after it joined this one */
+	dpi_thread_publish();
+	return NULL;
+}
+
+/* Makes a request of every fanout worker and waits until all have served it. Only the controlling
+ * thread calls this, one request at a time. */
+static void fan_request(struct workers *w, uint32_t type, uint64_t arg)
+{
+	uint64_t gen = ++w->stats_gen;
+
+	w->req_type = type;
+	w->req_arg = arg;
+	atomic_store_explicit(&w->req_gen, gen, memory_order_release);
+	for (unsigned i = 0; i < w->n; i++)
+		fan_wake(&w->wk[i]);
+	for (unsigned i = 0; i < w->n; i++) {
+		unsigned spins = 0;
+
+		while (atomic_load_explicit(&w->wk[i].acked, memory_order_acquire) != gen)
+			spin_backoff(&spins);
+	}
+}
+
 /* The scan feed's bound of producer i (scanfeed.h): a position below which i submits nothing more.
  * Shard 0 runs in the reader's thread: rd_done. A threaded worker has done every record before the one
  * at the head of its ring (the one it works on, or waits to start); with an empty ring, its next record
@@ -332,6 +769,8 @@ static uint64_t wk_bound(void *ctx, unsigned i)
 	struct ring *r;
 	uint64_t next, h, t, pos;
 
+	if (w->fanout)
+		return fan_bound(w, i);
 	if (i == 0)
 		return atomic_load_explicit(&w->rd_done, memory_order_acquire);
 	next = atomic_load_explicit(&w->rd_disp, memory_order_acquire);
@@ -379,11 +818,13 @@ static void init_vshards(struct workers *w)
 		w->vshard[i] = (uint8_t)(i < n0 ? 0 : 1 + (k++ % (w->n - 1)));
 }
 
-int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen)
+/* The part of wk_new and wk_new_fanout before any thread starts: n pipelines, and with the reader's
+ * sharding (fanout false) the rings of workers 1..n-1. */
+static int wk_alloc(const struct pipeline_config *cfg, unsigned n, bool fanout, struct workers **out,
+		    char *err, size_t errlen)
 {
 	struct workers *w;
 	struct pipeline_config base;
-	char name[16]; /* a thread name holds 15 bytes and the NUL */
 
 	*out = NULL;
 	if (n == 0 || n > MP_MAX_WORKERS) {
@@ -394,6 +835,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 	if (w == NULL)
 		goto oom;
 	w->n = n;
+	w->fanout = fanout;
 	init_vshards(w);
 	w->cfg = *cfg;
 	if (pthread_mutex_init(&w->emit_lock, NULL) != 0)
@@ -408,7 +850,7 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		goto fail;
 	base = *cfg;
 	base.scan = w->scan;
-	if (n == 1) {
+	if (n == 1 && !fanout) {
 		if (pipeline_new(&base, &w->single, err, errlen) != 0)
 			goto fail;
 		*out = w;
@@ -417,6 +859,8 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 	w->wk = cache_aligned_calloc(n, sizeof(*w->wk));
 	if (w->wk == NULL)
 		goto oom;
+	for (unsigned i = 0; i < n; i++)
+		w->wk[i].evfd = -1;
 	if (w->scan != NULL && sfeed_new(n, MP_SCAN_FEED_QUEUE, (void *)(uintptr_t)&w->scan_lock, wk_bound, w,
 					 sfeed_apply_scan, w->scan, &w->feed, err, errlen) != 0)
 		goto fail;
@@ -434,7 +878,10 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 			pc.max_flows = 1;
 		wk->w = w;
 		wk->idx = i;
-		if (i > 0) { /* shard 0 runs in the reader's thread and needs no ring */
+		atomic_init(&wk->fan_at, FAN_IDLE); /* a fanout worker is idle until its first packet */
+		/* Shard 0 runs in the reader's thread and needs no ring; fanout workers each have one for the
+		 * packets others hand over. */
+		if (fanout ? n > 1 : i > 0) {
 			wk->ring.cap = MP_WORKER_RING_BYTES;
 			wk->ring.mask = wk->ring.cap - 1;
 			wk->ring.buf = aligned_alloc(64, wk->ring.cap);
@@ -447,17 +894,6 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		if (pipeline_new(&pc, &wk->pl, err, errlen) != 0)
 			goto fail;
 	}
-	for (unsigned i = 1; i < n; i++) {
-		if (pthread_create(&w->wk[i].thread, NULL, worker_main, &w->wk[i]) != 0) {
-			snprintf(err, errlen, "cannot start worker thread %u", i);
-			goto fail;
-		}
-		w->wk[i].started = 1;
-		/* "misport-w1" ... in top -H, ps -L and perf: a failure only loses the name */
-		snprintf(name, sizeof(name), "misport-w%u", i);
-		(void)pthread_setname_np(w->wk[i].thread, name);
-	}
-	w->rd_cpu0_ns = thread_cpu_ns();
 	*out = w;
 	return 0;
 oom:
@@ -465,6 +901,109 @@ oom:
 fail:
 	wk_free(w);
 	return -1;
+}
+
+int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen)
+{
+	struct workers *w;
+	char name[16]; /* a thread name holds 15 bytes and the NUL */
+
+	*out = NULL;
+	if (wk_alloc(cfg, n, false, &w, err, errlen) != 0)
+		return -1;
+	for (unsigned i = 1; i < n; i++) {
+		if (pthread_create(&w->wk[i].thread, NULL, worker_main, &w->wk[i]) != 0) {
+			snprintf(err, errlen, "cannot start worker thread %u", i);
+			goto fail;
+		}
+		w->wk[i].started = 1;
+		/* "misport-w1" ... in top -H, ps -L and perf: a failure only loses the name */
+		snprintf(name, sizeof(name), "misport-w%u", i & 0xffu); /* i < MP_MAX_WORKERS */
+		(void)pthread_setname_np(w->wk[i].thread, name);
+	}
+	w->rd_cpu0_ns = thread_cpu_ns();
+	*out = w;
+	return 0;
+fail:
+	wk_free(w);
+	return -1;
+}
+
+int wk_new_fanout(const struct pipeline_config *cfg, unsigned n, struct capture *const *caps, size_t ncaps,
+		  const char *const *names, uint64_t max_packets, struct workers **out, char *err,
+		  size_t errlen)
+{
+	struct workers *w;
+	sigset_t all, old;
+	char name[16];
+
+	*out = NULL;
+	if (ncaps == 0 || ncaps > MP_MAX_INTERFACES) {
+		snprintf(err, errlen, "kernel fanout: 1..%d interfaces", MP_MAX_INTERFACES);
+		return -1;
+	}
+	if (wk_alloc(cfg, n, true, &w, err, errlen) != 0)
+		return -1;
+	w->ncaps = ncaps;
+	w->names = names;
+	w->fan_max = max_packets;
+	w->fan_seed = fanout_seed32(cfg->seed);
+	for (unsigned i = 0; i < n; i++) {
+		w->wk[i].caps = caps + (size_t)i * ncaps;
+		if (pthread_spin_init(&w->wk[i].in_lock, PTHREAD_PROCESS_PRIVATE) != 0) {
+			snprintf(err, errlen, "workers: cannot make a lock");
+			goto fail;
+		}
+		w->wk[i].in_lock_ready = 1;
+		if ((w->wk[i].evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+			snprintf(err, errlen, "eventfd: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	/* Signals go to the controlling thread, whose loop acts on them: the workers block them all. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; i < n; i++) {
+		if (pthread_create(&w->wk[i].thread, NULL, fan_main, &w->wk[i]) != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			snprintf(err, errlen, "cannot start worker thread %u", i);
+			goto fail;
+		}
+		w->wk[i].started = 1;
+		snprintf(name, sizeof(name), "misport-w%u", i & 0xffu); /* i < MP_MAX_WORKERS */
+		(void)pthread_setname_np(w->wk[i].thread, name);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	*out = w;
+	return 0;
+fail:
+	wk_free(w);
+	return -1;
+}
+
+bool wk_is_fanout(const struct workers *w)
+{
+	return w->fanout;
+}
+
+void wk_fanout_go(struct workers *w, uint64_t start_us)
+{
+	w->fan_start_us = start_us;
+	atomic_store_explicit(&w->fan_go, 1, memory_order_release);
+	for (unsigned i = 0; i < w->n; i++)
+		fan_wake(&w->wk[i]);
+}
+
+int wk_fanout_state(struct workers *w, char *err, size_t errlen)
+{
+	if (!atomic_load_explicit(&w->fan_halt, memory_order_acquire))
+		return 0;
+	for (unsigned i = 0; i < w->n; i++)
+		if (atomic_load_explicit(&w->wk[i].failed, memory_order_acquire)) {
+			snprintf(err, errlen, "%s", w->wk[i].err);
+			return 1;
+		}
+	return 2;
 }
 
 int wk_parse_cpus(const char *s, unsigned *cpus, size_t max, char *err, size_t errlen)
@@ -565,6 +1104,14 @@ int wk_pin_cpus(struct workers *w, const unsigned *cpus, size_t ncpus, char *err
 	if (ncpus == 0) {
 		snprintf(err, errlen, "no CPU to run on");
 		return -1;
+	}
+	if (w->fanout) { /* every worker is a thread; the controlling thread stays where it is */
+		for (unsigned i = 0; i < w->n; i++) {
+			snprintf(who, sizeof(who), "worker %u", i);
+			if (pin_thread(w->wk[i].thread, who, cpus[i % ncpus], err, errlen) != 0)
+				return -1;
+		}
+		return 0;
 	}
 	if (pin_thread(pthread_self(), w->n > 1 ? "the reader and worker 0" : "the pipeline", cpus[0], err,
 		       errlen) != 0)
@@ -680,6 +1227,10 @@ void wk_tick(struct workers *w, uint64_t now_us)
 		outputs_idle(w->cfg.outputs, NULL);
 		return;
 	}
+	if (w->fanout) { /* the workers tick themselves */
+		outputs_idle(w->cfg.outputs, &w->emit_lock);
+		return;
+	}
 	if (now_us > w->now_us)
 		w->now_us = now_us;
 	if (w->now_us >= w->next_sweep_us) {
@@ -752,6 +1303,20 @@ static void stats_add(struct mp_stats_record *d, const struct mp_stats_record *s
 static void collect(struct workers *w, struct mp_stats_record *sum)
 {
 	memset(sum, 0, sizeof(*sum));
+	if (w->fanout) {
+		if (!w->finished)
+			fan_request(w, REC_STATS, 0);
+		memset(&w->fan_kc, 0, sizeof(w->fan_kc));
+		for (unsigned i = 0; i < w->n; i++) {
+			if (w->finished)
+				pipeline_stats(w->wk[i].pl, &w->wk[i].snap);
+			stats_add(sum, &w->wk[i].snap);
+			w->fan_kc.received += w->wk[i].kc.received;
+			w->fan_kc.dropped += w->wk[i].kc.dropped;
+			w->fan_kc.ifdropped += w->wk[i].kc.ifdropped;
+		}
+		return;
+	}
 	w->stats_gen++;
 	if (!w->finished)
 		broadcast(w, REC_STATS, w->stats_gen);
@@ -797,7 +1362,10 @@ void wk_set_source(struct workers *w, const char *name, bool iface)
 		pipeline_set_source(w->single, name, iface);
 		return;
 	}
-	if (!w->finished) /* in ring order: packets before it keep the previous source */
+	if (!w->finished &&
+	    !w->fanout) /* fanout workers name each socket's packets themselves */ /* in ring order: packets
+										      before it keep the
+										      previous source */
 		broadcast(w, iface ? REC_IFACE : REC_SOURCE, (uint64_t)(uintptr_t)name);
 }
 
@@ -823,6 +1391,10 @@ void wk_set_rules(struct workers *w, const struct rules *rules)
 	}
 	if (w->finished)
 		return;
+	if (w->fanout) { /* every worker has switched when fan_request returns */
+		fan_request(w, REC_RULES, (uint64_t)(uintptr_t)rules);
+		return;
+	}
 	broadcast(w, REC_RULES, (uint64_t)(uintptr_t)rules);
 	collect(w, &ignored); /* rings are in order: a stats answer means the switch is done */
 }
@@ -834,7 +1406,7 @@ static void snapshot(struct workers *w, struct mp_stats_record *st)
 		pipeline_stats(w->single, st);
 	else {
 		collect(w, st);
-		if (w->feed != NULL && !w->finished) {
+		if (w->feed != NULL && !w->finished && !w->fanout) {
 			/* every worker is past the stats record: what they queued before it goes in first */
 			struct sfeed_key k = {w->pos, 0};
 
@@ -861,13 +1433,38 @@ void wk_emit_stats(struct workers *w, const struct capture_counters *kernel)
 	struct mp_stats_record st;
 
 	snapshot(w, &st);
-	emit_sum(w, &st, kernel);
+	emit_sum(w, &st, kernel == NULL && w->fanout ? &w->fan_kc : kernel);
+}
+
+/* Ends the fanout threads: with drain, each first reads what its sockets hold for MP_LIVE_DRAIN_MS. */
+static void fan_stop(struct workers *w, bool drain)
+{
+	atomic_store_explicit(&w->fan_exit, drain ? FAN_EXIT_DRAIN : FAN_EXIT_NOW, memory_order_release);
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->wk[i].evfd >= 0)
+			fan_wake(&w->wk[i]);
+	for (unsigned i = 0; i < w->n; i++)
+		if (w->wk[i].started) {
+			pthread_join(w->wk[i].thread, NULL);
+			w->wk[i].started = 0;
+		}
+	w->finished = 1;
+}
+
+void wk_stop(struct workers *w, bool drain)
+{
+	if (w->fanout && !w->finished)
+		fan_stop(w, drain);
 }
 
 static void stop_threads(struct workers *w)
 {
 	if (w->finished)
 		return;
+	if (w->fanout) {
+		fan_stop(w, false);
+		return;
+	}
 	/* Every worker's clock to the reader's before the flush, so what the flush emits carries the
 	 * time one worker would give it (the latest packet), not the worker's last tick. */
 	if (w->now_us != 0)
@@ -918,7 +1515,8 @@ int wk_worker_stats(const struct workers *w, unsigned i, struct wk_worker_stats 
 	st->pkts = w->wk[i].snap.pkts;
 	st->flows = w->wk[i].snap.flows_total;
 	st->cpu_ns = w->wk[i].cpu_ns;
-	if (i == 0)
+	st->forwarded = w->wk[i].forwarded;
+	if (i == 0 && !w->fanout)
 		for (unsigned j = 1; j < w->n; j++)
 			st->sleeps += w->wk[j].ring.full_sleeps;
 	else
@@ -936,18 +1534,27 @@ static void print_workers(const struct workers *w, FILE *fp)
 		(void)wk_worker_stats(w, i, &ws[i]);
 		total += ws[i].pkts;
 	}
-	fprintf(fp,
-		"\n  workers: %u (worker 0 runs in the reader thread, which also reads and dispatches every "
-		"packet)\n",
-		w->n);
-	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s\n", "worker", "packets", "share", "flows", "cpu s",
-		"sleeps");
-	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s\n", "------", "------------", "-------", "----------",
-		"---------", "--------");
-	for (unsigned i = 0; i < w->n; i++)
-		fprintf(fp, "  %-6u %12" PRIu64 " %6.1f%% %10" PRIu64 " %9.3f %8" PRIu64 "\n", i, ws[i].pkts,
+	if (w->fanout)
+		fprintf(fp, "\n  workers: %u (each reads its own socket; the kernel shards by host pair)\n",
+			w->n);
+	else
+		fprintf(
+		    fp,
+		    "\n  workers: %u (worker 0 runs in the reader thread, which also reads and dispatches "
+		    "every packet)\n",
+		    w->n);
+	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s%s\n", "worker", "packets", "share", "flows", "cpu s",
+		"sleeps", w->fanout ? "    handed" : "");
+	fprintf(fp, "  %-6s %12s %7s %10s %9s %8s%s\n", "------", "------------", "-------", "----------",
+		"---------", "--------", w->fanout ? "  --------" : "");
+	for (unsigned i = 0; i < w->n; i++) {
+		fprintf(fp, "  %-6u %12" PRIu64 " %6.1f%% %10" PRIu64 " %9.3f %8" PRIu64, i, ws[i].pkts,
 			total != 0 ? 100.0 * (double)ws[i].pkts / (double)total : 0.0, ws[i].flows,
 			(double)ws[i].cpu_ns / 1e9, ws[i].sleeps);
+		if (w->fanout)
+			fprintf(fp, "  %8" PRIu64, ws[i].forwarded);
+		fputc('\n', fp);
+	}
 }
 
 void wk_print_summary(struct workers *w, FILE *fp)
@@ -983,6 +1590,10 @@ void wk_free(struct workers *w)
 		for (unsigned i = 0; i < w->n; i++) {
 			pipeline_free(w->wk[i].pl);
 			free(w->wk[i].ring.buf);
+			if (w->wk[i].evfd >= 0)
+				close(w->wk[i].evfd);
+			if (w->wk[i].in_lock_ready)
+				pthread_spin_destroy(&w->wk[i].in_lock);
 		}
 		free(w->wk);
 	}

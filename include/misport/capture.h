@@ -45,6 +45,22 @@ struct capture_live_opts {
 int capture_open_live(const char *iface, const struct capture_live_opts *o, const char *bpf,
 		      struct capture **out, char *err, size_t errlen);
 
+/* Makes live source c one socket of a Linux packet fanout group (packet(7), PACKET_FANOUT_CBPF) whose
+ * program deals each frame to a socket by a seeded hash of its two IP addresses, the same in both
+ * directions: every packet between two hosts goes to one socket of the group. With *group < 0 a new
+ * group is made (the kernel picks an unused id) and *group set to its id; otherwise the group *group
+ * is joined. Every socket of a group must capture the same interface. Returns 0, or -1 with err filled
+ * (a kernel without PACKET_FANOUT_CBPF, Linux before 4.4, or a source that is not a live socket). */
+int capture_fanout_join(struct capture *c, int *group, uint32_t seed, char *err, size_t errlen);
+
+/* Skips the packets of live source c stamped before start_us (and counts them): a socket receives
+ * every frame until it joins its fanout group, so the frames before the whole group is up would
+ * otherwise reach several sockets. */
+void capture_set_start(struct capture *c, uint64_t start_us);
+
+/* Packets skipped by capture_set_start. */
+uint64_t capture_before_start(const struct capture *c);
+
 /* Returns the descriptor to poll for readability, or -1 when the source cannot be polled. */
 int capture_fd(const struct capture *c);
 

@@ -120,6 +120,16 @@
 /* Live: packets read from one interface per wake-up before the others are served. */
 #define MP_LIVE_BATCH 512
 
+/* Live with --workers N and kernel fanout: the scan detector's input is merged in the order of the
+ * packets' times (scanfeed.h). A worker whose sockets are empty may still get packets stamped this
+ * long ago (a block the kernel has not handed over yet), so the other workers take its place in that
+ * order to be this far behind the wall clock. */
+#define MP_FANOUT_ORDER_LAG_MS MP_LIVE_DRAIN_MS
+
+/* Live with kernel fanout: each worker's socket gets the kernel buffer (-B) divided by the number of
+ * workers, but at least this many KiB. */
+#define MP_FANOUT_MIN_BUFFER_KIB 2048
+
 /* Capture: default snapshot length for live capture. */
 #define MP_CAPTURE_SNAPLEN 262144
 

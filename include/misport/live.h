@@ -19,7 +19,9 @@ struct live_opts {
 /* Called on SIGHUP; returns 0, or -1 when the reload failed (the old configuration stays). */
 typedef int (*live_reload_cb)(void *user);
 
-/* Runs until a stop signal, a limit, or an interface error. On return every flow has been
+/* Runs until a stop signal, a limit, or an interface error. With workers made by wk_new_fanout, caps are
+ * every worker's sockets (only their counters are read here, once the workers have stopped), and the
+ * workers read them. On return every flow has been
  * finished and the final stats record emitted; *totals holds the summed kernel counters.
  * Returns 0 on a requested stop or limit, -1 on an interface error (err filled). */
 int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
