@@ -417,6 +417,21 @@ static unsigned fanout_prog(struct sock_filter *prog, uint32_t seed)
 	return n;
 }
 
+_Static_assert(sizeof(struct capture_bpf_insn) == sizeof(struct sock_filter),
+	       "capture_bpf_insn is a sock_filter");
+
+size_t capture_fanout_program(struct capture_bpf_insn *prog, size_t max, uint32_t seed)
+{
+	struct sock_filter f[MP_FANOUT_PROG_MAX];
+	unsigned n = fanout_prog(f, seed);
+
+	if (n > max)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		prog[i] = (struct capture_bpf_insn){f[i].code, f[i].jt, f[i].jf, f[i].k};
+	return n;
+}
+
 int capture_fanout_join(struct capture *c, int *group, uint32_t seed, char *err, size_t errlen)
 {
 	int fd = c->live ? pcap_fileno(c->p) : -1;

@@ -127,6 +127,7 @@ struct worker {
 	int in_lock_ready;
 	size_t cur_iface;                     /* the interface whose socket it reads now */
 	uint64_t forwarded;                   /* packets it handed to their owner */
+	_Atomic int sleeping;                 /* set while it may wait in poll: a handover wakes it */
 	int evfd;                             /* wakes its poll for a request or the end (owned), or -1 */
 	_Alignas(64) _Atomic uint64_t fan_at; /* position of its current record, | FAN_IDLE while idle */
 	uint64_t fan_last;                    /* position of its latest record (its thread only) */
@@ -557,10 +558,10 @@ static void fan_forward(struct worker *wk, struct worker *to, int dlt, const str
 		}
 	}
 	wk->forwarded++;
-	/* The owner may be going to sleep: it sets its idle bit, then looks at its queue once more; this
-	 * side published the record, then looks at the bit (fences on both sides: one sees the other). */
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(&to->fan_at, memory_order_relaxed) & FAN_IDLE)
+	/* The owner sets `sleeping`, then looks at its queue once more before poll; this side published the
+	 * record, then clears it. Both exchange the one variable, so either the owner's look finds the
+	 * record (it read this side's exchange) or this side finds it set and wakes it. */
+	if (atomic_exchange_explicit(&to->sleeping, 0, memory_order_acq_rel))
 		fan_wake(to);
 }
 
@@ -703,13 +704,15 @@ static void *fan_main(void *arg)
 			timeout = (int)(drain_until - now);
 		}
 		fan_idle_begin(wk);
-		atomic_thread_fence(memory_order_seq_cst); /* against fan_forward's: see there */
+		(void)atomic_exchange_explicit(&wk->sleeping, 1, memory_order_acq_rel); /* see fan_forward */
 		if (!fan_inbound_empty(wk)) {
+			atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
 			fan_idle_end(wk);
 			continue;
 		}
 		wk->ring.empty_sleeps++;
 		(void)poll(pfd, (nfds_t)nfd, timeout);
+		atomic_store_explicit(&wk->sleeping, 0, memory_order_relaxed);
 		if (pfd[w->ncaps].revents & POLLIN)
 			fan_clear_wake(wk);
 		fan_idle_end(wk);

@@ -53,6 +53,18 @@ int capture_open_live(const char *iface, const struct capture_live_opts *o, cons
  * (a kernel without PACKET_FANOUT_CBPF, Linux before 4.4, or a source that is not a live socket). */
 int capture_fanout_join(struct capture *c, int *group, uint32_t seed, char *err, size_t errlen);
 
+/* One instruction of a classic BPF program, laid out as Linux's struct sock_filter. */
+struct capture_bpf_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+
+/* Writes the program capture_fanout_join gives a new group (for seed) into prog, which has room for max
+ * instructions. Returns the number written, or 0 when max is too small. Tests run it against
+ * fanout_hash (fanout.h), which the workers compute in turn. */
+size_t capture_fanout_program(struct capture_bpf_insn *prog, size_t max, uint32_t seed);
+
 /* Skips the packets of live source c stamped before start_us (and counts them): a socket receives
  * every frame until it joins its fanout group, so the frames before the whole group is up would
  * otherwise reach several sockets. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-live.sh: live capture tests on a veth pair between two network namespaces this test creates:
 # tcpreplay replays golden captures into one end while misport listens on the other. Checks that the
-# live alerts and flows (with one worker and with --workers 2) equal the offline result, that
+# live alerts and flows (with one worker, with --workers 2 sharded by the kernel's packet fanout, tunnels
+# included, and with --workers 2 --no-fanout) equal the offline result, that
 # delivered + kernel-dropped packets equal what tcpreplay sent, that SIGTERM flushes everything with
 # exit 0, SIGHUP behaviour (policy reload; log rotation with --workers 2), that alerts reach the EVE file
 # while misport runs, flat memory, and that an idle capture with worker threads sleeps.
@@ -107,16 +108,62 @@ cat "$work/verdicts.txt"
 check "the stats record's alerts by verdict equal the alert records" test "$vrc" -eq 0
 check "every flow was flushed at SIGTERM ($nflows flow records)" test "$nflows" -eq "$(grep -c '"event_type":"flow"' "$work/offline.json")"
 
-# --- 1b. the same replay with two workers (the reader shards host pairs over two pipelines) ---------
-start_misport "$work/live-w2.json" --workers 2
-ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "${caps[@]}" >"$work/replay-w2.txt" 2>&1
-sleep 0.5
-rc=0; stop_misport TERM || rc=$?
-check "--workers 2: SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
+# --- 1b. the same replay with two workers: by default the kernel deals packets to a socket per worker
+# (PACKET_FANOUT), with --no-fanout one reader thread shards them --------------------------------------
+# fan_run NAME ARGS -- CAPTURES...: misport --workers 2 ARGS on vs while CAPTURES are replayed; the EVE
+# file is $work/NAME.json, the summary (with the table of workers) $work/NAME.sum.
+fan_run() {
+  local name=$1; shift
+  local args=()
+  while [[ $1 != -- ]]; do args+=("$1"); shift; done; shift
+  ip netns exec "$ns_s" "$misport" -i vs --seed 1 --eve "$work/$name.json" --flows --stats-interval 0 \
+    --workers 2 "${args[@]}" >"$work/$name.sum" 2>"$work/stderr" &
+  mp_pid=$!
+  sleep 1.5
+  ip netns exec "$ns_r" tcpreplay -q -i vr --pps=2000 "$@" >/dev/null 2>&1
+  sleep 0.5
+  stop_misport TERM
+}
+# workers NAME: "packets handed" of each worker in the summary's table, one worker per line
+workers() { awk '/^  worker /{t=1; next} t && /^  -/{next} t && NF >= 7 {print $2, $7} t && NF < 6 {t=0}' "$work/$1.sum"; }
+rc=0; fan_run live-w2 -- "${caps[@]}" || rc=$?
+check "--workers 2 (fanout): SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
+check "--workers 2 (fanout): the summary says the kernel shards" grep -q "the kernel shards by host pair" "$work/live-w2.sum"
 python3 "$here/compare_eve.py" "$work/offline.json" "$work/live-w2.json" >"$work/cmp-w2.txt"
 cmp_rc=$?
 cat "$work/cmp-w2.txt"
-check "--workers 2: live alerts and flows equal the offline result" test "$cmp_rc" -eq 0
+check "--workers 2 (fanout): live alerts and flows equal the offline result" test "$cmp_rc" -eq 0
+read -r busy handed < <(workers live-w2 | awk '$1 > 0 {b++} {h += $2} END {print b+0, h+0}')
+# The kernel's program and the workers' hash are the same function, so nothing is handed over unless
+# its hosts are inside a tunnel (these captures have none).
+check "--workers 2 (fanout): both workers read packets ($busy busy), none handed over ($handed)" \
+  test "$busy" -eq 2 -a "$handed" -eq 0
+rc=0; fan_run live-w2-reader --no-fanout -- "${caps[@]}" || rc=$?
+check "--workers 2 --no-fanout: SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
+check "--workers 2 --no-fanout: the summary says the reader shards" grep -q "worker 0 runs in the reader thread" \
+  "$work/live-w2-reader.sum"
+python3 "$here/compare_eve.py" "$work/offline.json" "$work/live-w2-reader.json" >"$work/cmp-w2r.txt"
+cmp_rc=$?
+cat "$work/cmp-w2r.txt"
+check "--workers 2 --no-fanout: live alerts and flows equal the offline result" test "$cmp_rc" -eq 0
+# Tunnels: the kernel hashes the outer addresses, misport's flows are the inner ones; a worker hands each
+# packet to the worker that owns its inner hosts, so no flow is split between two workers.
+tun=()
+for t in gre-3098 geneve-3098 erspan2-3098 erspan3-3098 vxlan-3098 gtpu-3098; do
+  [[ -f "$src/pcaps/$t.pcap" ]] && tun+=("$src/pcaps/$t.pcap")
+done
+targs=()
+for c in "${tun[@]}" "$src/pcaps/mixed.pcap"; do targs+=(-r "$c"); done
+"$misport" -q --seed 1 --eve "$work/offline-tun.json" --flows "${targs[@]}"
+rc=0; fan_run live-w2-tun -- "${tun[@]}" "$src/pcaps/mixed.pcap" || rc=$?
+check "--workers 2 (fanout), tunnels: SIGTERM exits 0 (got $rc)" test "$rc" -eq 0
+python3 "$here/compare_eve.py" "$work/offline-tun.json" "$work/live-w2-tun.json" >"$work/cmp-w2t.txt"
+cmp_rc=$?
+cat "$work/cmp-w2t.txt"
+check "--workers 2 (fanout), ${#tun[@]} tunnel captures: live alerts and flows equal the offline result" \
+  test "$cmp_rc" -eq 0
+handed=$(workers live-w2-tun | awk '{h += $2} END {print h+0}')
+check "--workers 2 (fanout), tunnels: packets were handed to their owner ($handed)" test "$handed" -gt 0
 # Every live flow record and alert about a flow names the interface (in_iface) and no file; offline
 # records name the file instead.
 src_ok() { # src_ok FILE FIELD VALUE...: every flow record and flow alert has FIELD = one of the VALUEs
@@ -131,7 +178,7 @@ bad = [r for r in recs if r.get(field) not in want or other in r]
 print(f"{len(recs)} records, {len(bad)} without {field} in {want}")
 sys.exit(1 if bad or not recs else 0)' "$@"
 }
-for f in live live-w2; do
+for f in live live-w2 live-w2-reader; do
   check "$f: every flow and flow alert has in_iface=vs ($(src_ok "$work/$f.json" in_iface vs))" \
     src_ok "$work/$f.json" in_iface vs
 done
@@ -142,17 +189,21 @@ check "offline: every flow and flow alert names its capture file" src_ok "$work/
 # each idle worker over 10,000 times a second here and took about a fifth of a CPU.
 idle_cpu() { awk '{print $14 + $15}' "/proc/$mp_pid/stat"; } # user + system, clock ticks
 idle_wakes() { cat /proc/"$mp_pid"/task/*/status | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}'; }
-start_misport "$work/idle.json" --workers 3
-sleep 1.5 # the first sleeps of a wait are short
-c0=$(idle_cpu) v0=$(idle_wakes)
-sleep 4
-c1=$(idle_cpu) v1=$(idle_wakes)
-rc=0; stop_misport TERM || rc=$?
 hz=$(getconf CLK_TCK)
-check "idle, --workers 3: $(( (v1 - v0) / 4 )) wake-ups a second (at most 2000)" test $(( (v1 - v0) / 4 )) -le 2000
-check "idle, --workers 3: $(( (c1 - c0) * 100 / (4 * hz) ))% of a CPU (at most 10%)" \
-  test $(( (c1 - c0) * 100 )) -le $(( 10 * 4 * hz ))
-check "idle run exits 0 (got $rc)" test "$rc" -eq 0
+for mode in fanout --no-fanout; do
+  extra=(); [[ $mode == --no-fanout ]] && extra=(--no-fanout)
+  start_misport "$work/idle.json" --workers 3 "${extra[@]}"
+  sleep 1.5 # the first sleeps of a wait are short
+  c0=$(idle_cpu) v0=$(idle_wakes)
+  sleep 4
+  c1=$(idle_cpu) v1=$(idle_wakes)
+  rc=0; stop_misport TERM || rc=$?
+  check "idle, --workers 3 ($mode): $(( (v1 - v0) / 4 )) wake-ups a second (at most 2000)" \
+    test $(( (v1 - v0) / 4 )) -le 2000
+  check "idle, --workers 3 ($mode): $(( (c1 - c0) * 100 / (4 * hz) ))% of a CPU (at most 10%)" \
+    test $(( (c1 - c0) * 100 )) -le $(( 10 * 4 * hz ))
+  check "idle run ($mode) exits 0 (got $rc)" test "$rc" -eq 0
+done
 
 # --- 1d. a stop right after the last packet loses nothing, batched (the default) or --immediate ---------
 # By default the kernel hands packets over in blocks (up to MP_CAPTURE_BLOCK_TIMEOUT_MS late); SIGTERM

@@ -3,6 +3,7 @@
  * classic pcap files checked record by record against libpcap's own reading. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <linux/filter.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "misport/capture.h"
 #include "misport/decode.h"
+#include "misport/fanout.h"
 
 #define MIXED SOURCE_DIR "/pcaps/mixed.pcap"
 
@@ -512,4 +514,135 @@ Test(capture, corpus_reads_as_libpcap_does)
 	closedir(d);
 	cr_assert_gt(files, 200);
 	cr_assert_gt(direct, 100, "%u of %u files read directly", direct, files);
+}
+
+/* A classic BPF machine for the instructions the fanout program uses, run as the kernel runs a fanout
+ * program on a frame: net is the frame from its network header on (len bytes), proto its EtherType
+ * (SKF_AD_PROTOCOL). A load past the end ends the program with 0, as in the kernel. */
+static uint32_t run_bpf(const struct capture_bpf_insn *prog, size_t n, uint16_t proto, const uint8_t *net,
+			size_t len)
+{
+	uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = {0};
+
+	for (size_t pc = 0; pc < n; pc++) {
+		const struct capture_bpf_insn *i = &prog[pc];
+		int32_t k = (int32_t)i->k;
+
+		switch (i->code) {
+		case BPF_LD | BPF_H | BPF_ABS:
+			cr_assert_eq(k, SKF_AD_OFF + SKF_AD_PROTOCOL,
+				     "only the protocol is loaded as a half-word");
+			a = proto;
+			break;
+		case BPF_LD | BPF_W | BPF_ABS: {
+			cr_assert_geq(k, SKF_NET_OFF, "loads are relative to the network header");
+			size_t off = (size_t)(k - SKF_NET_OFF);
+
+			if (off + 4 > len)
+				return 0;
+			a = (uint32_t)net[off] << 24 | (uint32_t)net[off + 1] << 16 |
+			    (uint32_t)net[off + 2] << 8 | net[off + 3];
+			break;
+		}
+		case BPF_LD | BPF_MEM:
+			a = mem[i->k];
+			break;
+		case BPF_LDX | BPF_W | BPF_MEM:
+			x = mem[i->k];
+			break;
+		case BPF_ST:
+			mem[i->k] = a;
+			break;
+		case BPF_MISC | BPF_TAX:
+			x = a;
+			break;
+		case BPF_ALU | BPF_XOR | BPF_K:
+			a ^= i->k;
+			break;
+		case BPF_ALU | BPF_XOR | BPF_X:
+			a ^= x;
+			break;
+		case BPF_ALU | BPF_ADD | BPF_X:
+			a += x;
+			break;
+		case BPF_ALU | BPF_MUL | BPF_K:
+			a *= i->k;
+			break;
+		case BPF_ALU | BPF_RSH | BPF_K:
+			a >>= i->k;
+			break;
+		case BPF_JMP | BPF_JA:
+			pc += i->k;
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_RET | BPF_A:
+			return a;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			cr_assert_fail("instruction 0x%04x is not one the fanout program should use",
+				       i->code);
+		}
+	}
+	cr_assert_fail("the program ran off its end");
+	return 0;
+}
+
+/* The kernel's fanout program and the workers' fanout_hash agree, so a worker runs what its socket gets
+ * and hands nothing over but tunnelled packets: IPv4 and IPv6, both directions, a host talking to itself,
+ * other seeds; a frame that is not IP or is too short goes to the first socket. */
+Test(capture, fanout_program_computes_fanout_hash)
+{
+	struct capture_bpf_insn prog[128];
+	/* IPv4 header: 45 00 len, id, flags, ttl 64 proto 6, csum, 10.0.0.1 -> 192.168.7.9 */
+	uint8_t v4[20] = {0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 192, 168, 7, 9};
+	/* IPv6 header: version 6, payload 0, next header 17, hop limit 64, 2001:db8::1 -> fe80::aa:bbcc */
+	uint8_t v6[40] = {0x60, 0, 0, 0, 0, 0, 17, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0,
+			  0,    0, 0, 0, 0, 0, 0,  0,  0,    1,    0xfe, 0x80, 0, 0,
+			  0,    0, 0, 0, 0, 0, 0,  0,  0,    0xaa, 0xbb, 0xcc};
+	uint8_t a[16], b[16], rev[40];
+	unsigned ones = 0;
+
+	for (uint32_t seed = 0; seed < 64; seed++) {
+		size_t n = capture_fanout_program(prog, 128, seed * 0x9e3779b9u);
+		uint32_t s = seed * 0x9e3779b9u;
+
+		cr_assert_gt(n, 0);
+		cr_assert_eq(capture_fanout_program(prog, n - 1, s), 0, "too little room is refused");
+		/* IPv4, as decode.h stores the addresses: the first four bytes */
+		memset(a, 0, 16);
+		memset(b, 0, 16);
+		memcpy(a, v4 + 12, 4);
+		memcpy(b, v4 + 16, 4);
+		cr_assert_eq(run_bpf(prog, n, 0x0800, v4, sizeof(v4)),
+			     fanout_hash(fanout_fold(a), fanout_fold(b), s));
+		memcpy(rev, v4, 20);
+		memcpy(rev + 12, v4 + 16, 4);
+		memcpy(rev + 16, v4 + 12, 4);
+		cr_assert_eq(run_bpf(prog, n, 0x0800, rev, 20), run_bpf(prog, n, 0x0800, v4, 20),
+			     "both directions");
+		/* IPv6 */
+		memcpy(a, v6 + 8, 16);
+		memcpy(b, v6 + 24, 16);
+		cr_assert_eq(run_bpf(prog, n, 0x86dd, v6, sizeof(v6)),
+			     fanout_hash(fanout_fold(a), fanout_fold(b), s));
+		memcpy(rev, v6, 40);
+		memcpy(rev + 8, v6 + 24, 16);
+		memcpy(rev + 24, v6 + 8, 16);
+		cr_assert_eq(run_bpf(prog, n, 0x86dd, rev, 40), run_bpf(prog, n, 0x86dd, v6, 40),
+			     "both directions");
+		/* not IP, and too short */
+		cr_assert_eq(run_bpf(prog, n, 0x0806, v4, sizeof(v4)), 0);
+		cr_assert_eq(run_bpf(prog, n, 0x0800, v4, 19), 0);
+		cr_assert_eq(run_bpf(prog, n, 0x86dd, v6, 39), 0);
+		/* a host talking to itself is not always even (a plain sum of the two would be) */
+		memcpy(rev, v4, 20);
+		memcpy(rev + 16, v4 + 12, 4);
+		rev[15] = (uint8_t)seed;
+		rev[19] = (uint8_t)seed;
+		ones += run_bpf(prog, n, 0x0800, rev, 20) & 1u;
+	}
+	cr_assert(ones > 16 && ones < 48, "%u of 64 self-talking hosts odd", ones);
 }
