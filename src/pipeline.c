@@ -674,14 +674,17 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 	if (pl->first_us == 0)
 		pl->first_us = now_us;
 	run_timers(pl);
-	if (pl->pend_head != pl->pend_tail) { /* live capture without packets: alerts still go out */
-		/* The queries they wait for may sit in the feed because no call was made since: with kernel
-		 * fanout, a worker's bound follows its packets' times, not a reader's position, and nothing
-		 * else merges them while the capture is quiet. */
-		if (!pl->own_feed)
-			scan_sync(pl);
-		pend_run(pl, pl->pend_tail, false);
-	}
+	if (pl->pend_head != pl->pend_tail)         /* live capture without packets: alerts still go out */
+		pend_run(pl, pl->pend_tail, false); /* (run_timers has handed the queue over) */
+}
+
+void pipeline_idle(struct pipeline *pl)
+{
+	if (pl->pend_head == pl->pend_tail)
+		return;
+	if (!pl->own_feed)
+		scan_sync(pl);
+	pend_run(pl, pl->pend_tail, false);
 }
 
 /* Scan evidence of one packet: ICMP message kinds per direction, ICMP errors matched to the flow they

@@ -703,6 +703,7 @@ static void *fan_main(void *arg)
 				break;
 			timeout = (int)(drain_until - now);
 		}
+		pipeline_idle(wk->pl);
 		fan_idle_begin(wk);
 		(void)atomic_exchange_explicit(&wk->sleeping, 1, memory_order_acq_rel); /* see fan_forward */
 		if (!fan_inbound_empty(wk)) {

@@ -70,6 +70,12 @@ void pipeline_set_pos(struct pipeline *pl, uint64_t pos);
  * flows end and pending alerts close even when traffic stops. Time never goes backwards. */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 
+/* Live with kernel fanout, before the worker waits for packets: hands the scan-detector calls it queued
+ * over to the merge and finishes the judgments whose answers are in, without waiting. Its alerts then
+ * go out while the capture is quiet: no reader keeps moving the positions on, so nothing else would
+ * merge the questions they wait for. */
+void pipeline_idle(struct pipeline *pl);
+
 /* Names where the next packets come from: the capture file (iface false; EVE pcap_filename of the flows
  * they start) or the interface (iface true; in_iface); NULL for none. name is borrowed and must outlive
  * the pipeline. */
