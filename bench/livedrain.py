@@ -8,7 +8,8 @@ namespace made here, is stopped (SIGSTOP), tcpreplay --topspeed sends the corpus
 the kernel queues every frame in misport's buffer, and misport is continued (SIGCONT). The drain time runs
 from SIGCONT to the last moment misport's threads were busy (sampled every 2 ms from
 /proc/PID/task/*/schedstat). Each round runs every mode once, in rotating order; the final EVE stats record
-must account for every packet sent, with no kernel drop. Not part of CI; run as root.
+must account for every packet sent, with no kernel drop, and the last round's alerts of every mode must
+be one worker's. Not part of CI; run as root.
 
 usage: python3 bench/livedrain.py [--misport BIN] [--corpus PCAP] [--rounds R] [--workers N] [--cpus LIST]
                                   [--buffer-kib K] [--out DIR]
@@ -116,6 +117,23 @@ def final_stats(path):
     return stats, alerts
 
 
+def alert_keys(path):
+    """The alerts of an EVE file as a multiset of what identifies them (times and flow ids aside: each
+    mode captures at other times)."""
+    keys = {}
+    with open(path) as f:
+        for line in f:
+            if '"event_type":"alert"' not in line:
+                continue
+            r = json.loads(line)
+            a = r['alert']
+            md = a.get('metadata', {})
+            k = (a.get('signature_id'), r.get('src_ip'), r.get('src_port'), r.get('dest_ip'), r.get('dest_port'),
+                 r.get('proto'), r.get('app_proto'), tuple(md.get('verdict', [])), tuple(md.get('record', [])))
+            keys[k] = keys.get(k, 0) + 1
+    return keys
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--misport', default=os.path.join(HERE, 'build/misport-build/misport'))
@@ -211,11 +229,20 @@ def main():
         lines.append('%s over %s: %.2fx (median of the rounds); paired per round %.2fx, range %.2f-%.2f' % (
             many, one, statistics.median(x[0] for x in res[one]) / statistics.median(x[0] for x in res[many]),
             statistics.median(paired), min(paired), max(paired)))
+    # The EVE files of the last round: every mode's alerts against one worker's.
+    same = True
+    base = alert_keys(os.path.join(a.out, 'livedrain-%s.json' % one))
+    for many, _ in modes[1:]:
+        other = alert_keys(os.path.join(a.out, 'livedrain-%s.json' % many))
+        diff = sum(abs(base.get(k, 0) - other.get(k, 0)) for k in set(base) | set(other))
+        same = same and diff == 0
+        lines.append('%s: alerts of the last round %s one worker\'s (%d differ; signature, 5-tuple, app, verdict)'
+                     % (many, 'identical to' if diff == 0 else 'NOT identical to', diff))
     text = '\n'.join(lines) + '\n'
     with open(os.path.join(a.out, 'livedrain.md'), 'w') as f:
         f.write(text)
     print(text, end='')
-    return 0 if all(x[6] for rs in res.values() for x in rs) else 1
+    return 0 if same and all(x[6] for rs in res.values() for x in rs) else 1
 
 
 if __name__ == '__main__':
