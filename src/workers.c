@@ -401,9 +401,11 @@ static uint64_t fan_key(const struct workers *w, unsigned idx, uint64_t t_us)
 
 /* The scan feed's bound of fanout worker i: the position of the record it works on, which it publishes
  * before starting it. An idle worker (in poll, its sockets empty) can next get a packet stamped up to
- * MP_FANOUT_ORDER_LAG_MS ago, so its bound is raised here to that time, by whichever thread asks; the
- * worker takes the raised value as the floor of its next positions when it wakes (fan_idle_end). The
- * idle bit and the position share one word, so a raise never lands after the worker woke. */
+ * MP_FANOUT_ORDER_LAG_MS ago, so its bound is raised here to that time, or to the furthest position of
+ * another worker when that is further (after the wall clock stepped back, positions run ahead of it),
+ * by whichever thread asks; the worker takes the raised value as the floor of its next positions when it
+ * wakes (fan_idle_end). The idle bit and the position share one word, so a raise never lands after the
+ * worker woke. */
 static uint64_t fan_bound(struct workers *w, unsigned i)
 {
 	_Atomic uint64_t *at = &w->wk[i].fan_at;
@@ -412,6 +414,13 @@ static uint64_t fan_bound(struct workers *w, unsigned i)
 	if (!(v & FAN_IDLE))
 		return v;
 	want = fan_key(w, i, wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u) | FAN_IDLE;
+	for (unsigned j = 0; j < w->n; j++) {
+		uint64_t o =
+		    atomic_load_explicit(&w->wk[j].fan_at, memory_order_relaxed) & ~(FAN_SEQ_ONE - 1);
+
+		if (j != i && (o | ((uint64_t)i << FAN_IDX_SHIFT) | FAN_IDLE) > want)
+			want = o | ((uint64_t)i << FAN_IDX_SHIFT) | FAN_IDLE;
+	}
 	while (want > v) {
 		if (atomic_compare_exchange_weak_explicit(at, &v, want, memory_order_acq_rel,
 							  memory_order_acquire))
@@ -720,9 +729,8 @@ static void *fan_main(void *arg)
 	}
 	/* Its sockets are done with; others may still hand it packets until they are done with theirs. */
 	atomic_fetch_add_explicit(&w->fan_read_done, 1, memory_order_acq_rel);
-	for (;;) {
+	for (unsigned spins = 0;;) {
 		bool all = atomic_load_explicit(&w->fan_read_done, memory_order_acquire) == w->n;
-		unsigned spins = 0;
 
 		fan_serve(wk);
 		while (fan_drain_inbound(wk) > 0)
