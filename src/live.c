@@ -83,6 +83,38 @@ static void sum_counters(struct capture **caps, size_t n, struct capture_counter
 	}
 }
 
+/* One round's timers and signals, after the packets: ticks the workers, emits a stats record when asked
+ * or due (with the kernel counters of caps, or with kernel fanout those the workers read), and reloads
+ * on SIGHUP. Returns the monotonic time in seconds. */
+static uint64_t housekeeping(struct capture **caps, size_t ncaps, struct workers *pl,
+			     const struct live_opts *o, uint64_t *next_stats, live_reload_cb reload,
+			     void *reload_user)
+{
+	uint64_t now;
+
+	wk_tick(pl, wall_us());
+	now = mono_ms() / 1000u;
+	if (sig_take_stats() || (*next_stats != 0 && now >= *next_stats)) {
+		struct capture_counters cc;
+
+		if (wk_is_fanout(pl))
+			wk_emit_stats(pl, NULL);
+		else {
+			sum_counters(caps, ncaps, &cc);
+			wk_emit_stats(pl, &cc);
+		}
+		if (*next_stats != 0)
+			*next_stats = now + o->stats_interval_s;
+	}
+	if (sig_take_reload() && reload != NULL) {
+		if (reload(reload_user) != 0)
+			log_warnx("reload failed; the previous configuration stays in force");
+		else
+			log_info("reloaded");
+	}
+	return now;
+}
+
 /* live_run with kernel fanout: the worker threads read their sockets; this thread only keeps time, acts
  * on signals, and emits the periodic stats. */
 static int run_fanout(struct capture **caps, size_t ncaps, struct workers *pl, const struct live_opts *o,
@@ -108,19 +140,7 @@ static int run_fanout(struct capture **caps, size_t ncaps, struct workers *pl, c
 			limit = true;
 			break;
 		}
-		wk_tick(pl, wall_us());
-		now = mono_ms() / 1000u;
-		if (sig_take_stats() || (next_stats != 0 && now >= next_stats)) {
-			wk_emit_stats(pl, NULL);
-			if (next_stats != 0)
-				next_stats = now + o->stats_interval_s;
-		}
-		if (sig_take_reload() && reload != NULL) {
-			if (reload(reload_user) != 0)
-				log_warnx("reload failed; the previous configuration stays in force");
-			else
-				log_info("reloaded");
-		}
+		now = housekeeping(caps, ncaps, pl, o, &next_stats, reload, reload_user);
 		if (o->duration_s != 0 && now - start >= o->duration_s)
 			break;
 	}
@@ -153,7 +173,6 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 	next_stats = o->stats_interval_s ? start + o->stats_interval_s : 0;
 	while (!sig_stop_requested()) {
 		int n = poll(pfd, (nfds_t)ncaps, MP_LIVE_POLL_MS);
-		struct capture_counters cc;
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR) {
@@ -168,20 +187,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 		}
 		if (rc != 0)
 			break;
-		wk_tick(pl, wall_us());
-		now = mono_ms() / 1000u;
-		if (sig_take_stats() || (next_stats != 0 && now >= next_stats)) {
-			sum_counters(caps, ncaps, &cc);
-			wk_emit_stats(pl, &cc);
-			if (next_stats != 0)
-				next_stats = now + o->stats_interval_s;
-		}
-		if (sig_take_reload() && reload != NULL) {
-			if (reload(reload_user) != 0)
-				log_warnx("reload failed; the previous configuration stays in force");
-			else
-				log_info("reloaded");
-		}
+		now = housekeeping(caps, ncaps, pl, o, &next_stats, reload, reload_user);
 		if (at_limit(&lc))
 			break;
 		if (o->duration_s != 0 && now - start >= o->duration_s)

@@ -260,6 +260,19 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 				   3);
 }
 
+/* The packet of a REC_PKT record h: the frame in *pkt and the reader's decoding in *p, its pointers
+ * made again from the offsets. Both point into the ring, valid until the consumer moves past h. */
+static void rec_packet(const struct rec *h, struct capture_pkt *pkt, struct mp_packet *p)
+{
+	const struct rec_dec *rd = (const struct rec_dec *)(h + 1);
+	const uint8_t *frame = (const uint8_t *)(rd + 1);
+
+	*pkt = (struct capture_pkt){h->ts_us, h->caplen, h->wirelen, frame};
+	*p = rd->p;
+	p->l3 = rd->l3_off != NO_OFF ? frame + rd->l3_off : NULL;
+	p->payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *wk = arg;
@@ -296,15 +309,14 @@ static void *worker_main(void *arg)
 		}
 		switch (h->type) {
 		case REC_PKT: {
-			const struct rec_dec *rd = (const struct rec_dec *)(h + 1);
-			const uint8_t *frame = (const uint8_t *)(rd + 1);
-			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, frame};
-			struct mp_packet p = rd->p;
+			struct capture_pkt pkt;
+			struct mp_packet p;
 
-			p.l3 = rd->l3_off != NO_OFF ? frame + rd->l3_off : NULL;
-			p.payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
+			rec_packet(h, &pkt, &p);
 			pipeline_set_clock(wk->pl, h->clock_us);
-			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, (enum mp_decode_result)rd->result, &p);
+			pipeline_packet_decoded(
+			    wk->pl, h->dlt, &pkt,
+			    (enum mp_decode_result)((const struct rec_dec *)(h + 1))->result, &p);
 			break;
 		}
 		case REC_RAW: {
@@ -522,17 +534,16 @@ static int fan_drain_inbound(struct worker *wk)
 		}
 		h = (const struct rec *)(r->buf + (head & r->mask));
 		if (h->type == REC_PKT) {
-			const struct rec_dec *rd = (const struct rec_dec *)(h + 1);
-			const uint8_t *frame = (const uint8_t *)(rd + 1);
-			struct capture_pkt pkt = {h->ts_us, h->caplen, h->wirelen, frame};
-			struct mp_packet p = rd->p;
+			struct capture_pkt pkt;
+			struct mp_packet p;
 
-			p.l3 = rd->l3_off != NO_OFF ? frame + rd->l3_off : NULL;
-			p.payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
+			rec_packet(h, &pkt, &p);
 			if (w->names != NULL)
 				pipeline_set_source(wk->pl, w->names[h->clock_us], true);
 			fan_next_pos(wk, h->ts_us);
-			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, (enum mp_decode_result)rd->result, &p);
+			pipeline_packet_decoded(
+			    wk->pl, h->dlt, &pkt,
+			    (enum mp_decode_result)((const struct rec_dec *)(h + 1))->result, &p);
 			got++;
 		}
 		atomic_store_explicit(&r->head, head + h->size, memory_order_release);
