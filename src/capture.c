@@ -61,8 +61,7 @@ struct capture {
 	int dlt;
 	int live;
 	uint64_t delivered;
-	uint64_t start_us;     /* packets stamped earlier are skipped (capture_set_start) */
-	uint64_t before_start; /* packets skipped so */
+	uint64_t start_us; /* packets stamped earlier are skipped (capture_set_start) */
 	/* last raw pcap_stats() values and the 64-bit totals they were widened into */
 	uint32_t last_recv, last_drop, last_ifdrop;
 	struct capture_counters total;
@@ -470,11 +469,6 @@ void capture_set_start(struct capture *c, uint64_t start_us)
 	c->start_us = start_us;
 }
 
-uint64_t capture_before_start(const struct capture *c)
-{
-	return c->before_start;
-}
-
 int capture_fd(const struct capture *c)
 {
 	return pcap_get_selectable_fd(c->p);
@@ -529,10 +523,8 @@ static void on_packet(u_char *u, const struct pcap_pkthdr *h, const u_char *byte
 	if (rc->stopped)
 		return;
 	pkt.ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-	if (pkt.ts_us < rc->c->start_us) {
-		rc->c->before_start++;
+	if (pkt.ts_us < rc->c->start_us)
 		return;
-	}
 	pkt.caplen = h->caplen;
 	pkt.wirelen = h->len;
 	pkt.data = bytes;

@@ -10,6 +10,7 @@
 
 #include "misport/config.h"
 #include "misport/log.h"
+#include "misport/now.h"
 #include "misport/signals.h"
 
 struct live_ctx {
@@ -31,22 +32,6 @@ static int live_cb(void *user, int dlt, const struct capture_pkt *pkt)
 	wk_packet(lc->pl, dlt, pkt);
 	lc->seen++;
 	return at_limit(lc);
-}
-
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Reads what capture i has ready (capture_read_ready), after naming it to the workers when the packets
@@ -92,8 +77,8 @@ static uint64_t housekeeping(struct capture **caps, size_t ncaps, struct workers
 {
 	uint64_t now;
 
-	wk_tick(pl, wall_us());
-	now = mono_ms() / 1000u;
+	wk_tick(pl, now_wall_us());
+	now = now_mono_ms() / 1000u;
 	if (sig_take_stats() || (*next_stats != 0 && now >= *next_stats)) {
 		struct capture_counters cc;
 
@@ -121,7 +106,7 @@ static int run_fanout(struct capture **caps, size_t ncaps, struct workers *pl, c
 		      live_reload_cb reload, void *reload_user, struct capture_counters *totals, char *err,
 		      size_t errlen)
 {
-	uint64_t start = mono_ms() / 1000u, next_stats;
+	uint64_t start = now_mono_ms() / 1000u, next_stats;
 	int rc = 0;
 	bool limit = false;
 
@@ -157,7 +142,7 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 {
 	struct pollfd pfd[MP_MAX_INTERFACES];
 	struct live_ctx lc = {pl, 0, o->max_packets, o->names, SIZE_MAX};
-	uint64_t start = mono_ms() / 1000u, next_stats;
+	uint64_t start = now_mono_ms() / 1000u, next_stats;
 	int rc = 0;
 
 	if (wk_is_fanout(pl))
@@ -197,11 +182,11 @@ int live_run(struct capture **caps, size_t ncaps, struct workers *pl, const stru
 	 * kernel has not handed over yet come within the block timeout, so sources are read for
 	 * MP_LIVE_DRAIN_MS. */
 	if (rc == 0) {
-		uint64_t until = mono_ms() + MP_LIVE_DRAIN_MS, now;
+		uint64_t until = now_mono_ms() + MP_LIVE_DRAIN_MS, now;
 
 		for (;;) {
 			read_all_ready(caps, ncaps, &lc, err, errlen);
-			now = mono_ms();
+			now = now_mono_ms();
 			if (at_limit(&lc) || now >= until)
 				break;
 			(void)poll(pfd, (nfds_t)ncaps, (int)(until - now));

@@ -19,6 +19,7 @@
 #include "misport/heap.h"
 #include "misport/live.h"
 #include "misport/log.h"
+#include "misport/now.h"
 #include "misport/outconf.h"
 #include "misport/output.h"
 #include "misport/pipeline.h"
@@ -702,9 +703,8 @@ static int open_fanout(const struct options *o, struct capture **caps, uint64_t 
 	struct capture_live_opts lo = o->live;
 	size_t total = (size_t)o->workers * o->nifaces;
 	uint32_t seed32 = fanout_seed32(o->seed); /* the workers' fanout_hash uses the same */
-	struct timespec ts;
 	char err[512];
-	int kib = o->live.buffer_kib > 0 ? o->live.buffer_kib : (int)MP_CAPTURE_BUFFER_KIB;
+	int kib = o->live.buffer_kib > 0 ? o->live.buffer_kib : (int)MP_CAPTURE_BUFFER_KIB, rc = -1;
 
 	lo.buffer_kib = kib / (int)o->workers;
 	if (lo.buffer_kib < MP_FANOUT_MIN_BUFFER_KIB)
@@ -726,18 +726,14 @@ static int open_fanout(const struct options *o, struct capture **caps, uint64_t 
 			}
 			if (capture_fanout_join(*c, &group, seed32, err, sizeof(err)) != 0) {
 				log_warnx("%s; the reader thread shards instead (--no-fanout)", err);
-				for (size_t j = 0; j < total; j++) {
-					capture_close(caps[j]);
-					caps[j] = NULL;
-				}
-				return 0;
+				rc = 0;
+				goto fail;
 			}
 		}
 		log_debug("%s: %u sockets in packet fanout group %d, %d KiB of kernel buffer each",
 			  o->ifaces[k], o->workers, group, lo.buffer_kib);
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	*start_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	*start_us = now_wall_us();
 	for (size_t j = 0; j < total; j++)
 		capture_set_start(caps[j], *start_us);
 	return (int)total;
@@ -746,7 +742,7 @@ fail:
 		capture_close(caps[j]);
 		caps[j] = NULL;
 	}
-	return -1;
+	return rc;
 }
 
 /* misport explain [--json] [--rules DIR] [--registry FILE] QUERY...: explains ports or service names. */

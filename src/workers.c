@@ -25,6 +25,7 @@
 #include "misport/dpi.h"
 #include "misport/fanout.h"
 #include "misport/flow.h"
+#include "misport/now.h"
 #include "misport/output.h"
 #include "misport/scan.h"
 #include "misport/scanfeed.h"
@@ -202,7 +203,21 @@ static uint32_t off_of(const uint8_t *ptr, const uint8_t *frame)
 	return ptr != NULL ? (uint32_t)(ptr - frame) : NO_OFF;
 }
 
-/* Appends one record, waiting while the ring is full. Only the reader thread calls this. For REC_PKT,
+/* Whether a record of need bytes fits in r now, with the pad before it when the end of the buffer is too
+ * short (the producer's side; with in_lock held when several threads produce). */
+static bool ring_fits(struct ring *r, uint32_t need)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t contig = r->cap - (tail & r->mask), total = need + (contig < need ? contig : 0);
+
+	if (r->cap - (tail - r->head_seen) >= total)
+		return true;
+	r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+	return r->cap - (tail - r->head_seen) >= total;
+}
+
+/* Appends one record, waiting while the ring is full. Only one thread at a time calls this: the reader,
+ * or (kernel fanout) a worker holding the owner's in_lock after ring_fits said the record fits. For REC_PKT,
  * data is the frame and dec its decoding (result res); REC_RAW takes the frame alone; control records
  * use neither. */
 static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint64_t ts_us, uint64_t clock_us,
@@ -211,19 +226,13 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 {
 	uint32_t need = rec_size(type, caplen);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	uint64_t off = tail & r->mask, contig = r->cap - off, total = need;
+	uint64_t off = tail & r->mask, contig = r->cap - off;
 	unsigned spins = 0;
 	struct rec *h;
 
-	if (contig < need)
-		total += contig; /* a pad record fills the end, the record starts at offset 0 */
-	if (r->cap - (tail - r->head_seen) < total) {
-		while (r->cap -
-			   (tail - (r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire))) <
-		       total)
-			r->full_sleeps += spin_backoff(&spins);
-	}
-	if (contig < need) {
+	while (!ring_fits(r, need))
+		r->full_sleeps += spin_backoff(&spins);
+	if (contig < need) { /* a pad record fills the end, the record starts at offset 0 */
 		if (contig >= sizeof(struct rec)) {
 			h = (struct rec *)(r->buf + off);
 			h->size = (uint32_t)contig;
@@ -260,9 +269,10 @@ static void ring_put(struct ring *r, uint32_t type, int dlt, uint64_t pos, uint6
 				   3);
 }
 
-/* The packet of a REC_PKT record h: the frame in *pkt and the reader's decoding in *p, its pointers
- * made again from the offsets. Both point into the ring, valid until the consumer moves past h. */
-static void rec_packet(const struct rec *h, struct capture_pkt *pkt, struct mp_packet *p)
+/* The packet of a REC_PKT record h: the frame in *pkt and the sender's decoding in *p, its pointers
+ * made again from the offsets; returns the decoding's result. Both point into the ring, valid until the
+ * consumer moves past h. */
+static enum mp_decode_result rec_packet(const struct rec *h, struct capture_pkt *pkt, struct mp_packet *p)
 {
 	const struct rec_dec *rd = (const struct rec_dec *)(h + 1);
 	const uint8_t *frame = (const uint8_t *)(rd + 1);
@@ -271,6 +281,27 @@ static void rec_packet(const struct rec *h, struct capture_pkt *pkt, struct mp_p
 	*p = rd->p;
 	p->l3 = rd->l3_off != NO_OFF ? frame + rd->l3_off : NULL;
 	p->payload = rd->payload_off != NO_OFF ? frame + rd->payload_off : NULL;
+	return (enum mp_decode_result)rd->result;
+}
+
+/* The record at the consumer's head of r, at position *headp; the end of the buffer, too short for a
+ * header, is passed over. NULL when r is empty. Only the consumer calls this. */
+static const struct rec *ring_head(struct ring *r, uint64_t *headp)
+{
+	for (;;) {
+		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+		if (head == r->tail_seen &&
+		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire)))
+			return NULL;
+		if (r->cap - (head & r->mask) < sizeof(struct rec)) {
+			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)),
+					      memory_order_release);
+			continue;
+		}
+		*headp = head;
+		return (const struct rec *)(r->buf + (head & r->mask));
+	}
 }
 
 static void *worker_main(void *arg)
@@ -280,20 +311,13 @@ static void *worker_main(void *arg)
 	unsigned spins = 0;
 
 	for (;;) {
-		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-		const struct rec *h;
+		uint64_t head;
+		const struct rec *h = ring_head(r, &head);
 
-		if (head == r->tail_seen &&
-		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire))) {
+		if (h == NULL) {
 			r->empty_sleeps += spin_backoff(&spins);
 			continue;
 		}
-		if (r->cap - (head & r->mask) < sizeof(struct rec)) { /* the end of the buffer, skipped */
-			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)),
-					      memory_order_release);
-			continue;
-		}
-		h = (const struct rec *)(r->buf + (head & r->mask));
 		/* Any record ends a short wait. A wait that has reached the long sleeps is an idle worker,
 		 * and only a packet ends it: the tick record an idle live capture sends every second would
 		 * start it over at its pauses and shortest sleeps. */
@@ -311,12 +335,10 @@ static void *worker_main(void *arg)
 		case REC_PKT: {
 			struct capture_pkt pkt;
 			struct mp_packet p;
+			enum mp_decode_result res = rec_packet(h, &pkt, &p);
 
-			rec_packet(h, &pkt, &p);
 			pipeline_set_clock(wk->pl, h->clock_us);
-			pipeline_packet_decoded(
-			    wk->pl, h->dlt, &pkt,
-			    (enum mp_decode_result)((const struct rec_dec *)(h + 1))->result, &p);
+			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, res, &p);
 			break;
 		}
 		case REC_RAW: {
@@ -384,23 +406,6 @@ static uint64_t ring_peek_pos(const struct ring *r, uint64_t h, uint64_t t)
 	return 0;
 }
 
-/* Wall clock in microseconds. */
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The first fanout position of worker idx at time t_us (see FAN_T_SHIFT). */
 static uint64_t fan_key(const struct workers *w, unsigned idx, uint64_t t_us)
 {
@@ -425,7 +430,7 @@ static uint64_t fan_bound(struct workers *w, unsigned i)
 
 	if (!(v & FAN_IDLE))
 		return v;
-	want = fan_key(w, i, wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u) | FAN_IDLE;
+	want = fan_key(w, i, now_wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u) | FAN_IDLE;
 	for (unsigned j = 0; j < w->n; j++) {
 		uint64_t o =
 		    atomic_load_explicit(&w->wk[j].fan_at, memory_order_relaxed) & ~(FAN_SEQ_ONE - 1);
@@ -460,7 +465,7 @@ static void fan_next_pos(struct worker *wk, uint64_t t_us)
  * record comes after its latest and no earlier than the lag behind the wall clock. */
 static void fan_idle_begin(struct worker *wk)
 {
-	uint64_t b = fan_key(wk->w, wk->idx, wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u);
+	uint64_t b = fan_key(wk->w, wk->idx, now_wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u);
 
 	if (b <= wk->fan_last)
 		b = wk->fan_last + FAN_SEQ_ONE;
@@ -498,19 +503,6 @@ static void fan_wake(struct worker *wk)
 		return;
 }
 
-/* Whether a record of need bytes fits in r now (the producer's side; with in_lock held when several
- * threads produce). */
-static bool ring_fits(struct ring *r, uint32_t need)
-{
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	uint64_t contig = r->cap - (tail & r->mask), total = need + (contig < need ? contig : 0);
-
-	if (r->cap - (tail - r->head_seen) >= total)
-		return true;
-	r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
-	return r->cap - (tail - r->head_seen) >= total;
-}
-
 /* Runs up to MP_LIVE_BATCH packets that other workers handed over. Returns how many. */
 static int fan_drain_inbound(struct worker *wk)
 {
@@ -521,29 +513,20 @@ static int fan_drain_inbound(struct worker *wk)
 	if (r->buf == NULL)
 		return 0;
 	while (got < MP_LIVE_BATCH) {
-		uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-		const struct rec *h;
+		uint64_t head;
+		const struct rec *h = ring_head(r, &head);
 
-		if (head == r->tail_seen &&
-		    head == (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire)))
+		if (h == NULL)
 			break;
-		if (r->cap - (head & r->mask) < sizeof(struct rec)) {
-			atomic_store_explicit(&r->head, head + (r->cap - (head & r->mask)),
-					      memory_order_release);
-			continue;
-		}
-		h = (const struct rec *)(r->buf + (head & r->mask));
-		if (h->type == REC_PKT) {
+		if (h->type == REC_PKT) { /* the rest are pads */
 			struct capture_pkt pkt;
 			struct mp_packet p;
+			enum mp_decode_result res = rec_packet(h, &pkt, &p);
 
-			rec_packet(h, &pkt, &p);
 			if (w->names != NULL)
 				pipeline_set_source(wk->pl, w->names[h->clock_us], true);
 			fan_next_pos(wk, h->ts_us);
-			pipeline_packet_decoded(
-			    wk->pl, h->dlt, &pkt,
-			    (enum mp_decode_result)((const struct rec_dec *)(h + 1))->result, &p);
+			pipeline_packet_decoded(wk->pl, h->dlt, &pkt, res, &p);
 			got++;
 		}
 		atomic_store_explicit(&r->head, head + h->size, memory_order_release);
@@ -553,9 +536,18 @@ static int fan_drain_inbound(struct worker *wk)
 	return got;
 }
 
+/* One step of a wait for another worker: the worker waits as an idle one, so that its place in the scan
+ * detector's order holds nobody up (fan_bound may raise it meanwhile). */
+static void fan_wait_step(struct worker *wk, unsigned *spins)
+{
+	fan_idle_begin(wk);
+	spin_backoff(spins);
+	fan_idle_end(wk);
+}
+
 /* Hands a decoded packet to worker `to`, its owner. While the owner's queue is full it runs its own
  * queue meanwhile (two workers handing packets to each other must not wait for each other), and
- * otherwise waits as an idle worker, so that its place in the scan detector's order holds nobody up. */
+ * otherwise waits as an idle worker (fan_wait_step). */
 static void fan_forward(struct worker *wk, struct worker *to, int dlt, const struct capture_pkt *pkt,
 			const struct mp_packet *p, enum mp_decode_result r)
 {
@@ -571,11 +563,8 @@ static void fan_forward(struct worker *wk, struct worker *to, int dlt, const str
 			break;
 		}
 		pthread_spin_unlock(&to->in_lock);
-		if (fan_drain_inbound(wk) == 0) {
-			fan_idle_begin(wk);
-			spin_backoff(&spins);
-			fan_idle_end(wk);
-		}
+		if (fan_drain_inbound(wk) == 0)
+			fan_wait_step(wk, &spins);
 	}
 	wk->forwarded++;
 	/* The owner sets `sleeping`, then looks at its queue once more before poll; this side published the
@@ -673,10 +662,9 @@ static void fan_serve(struct worker *wk)
 /* Whether no handed-over packet waits for the worker (its own thread). */
 static bool fan_inbound_empty(struct worker *wk)
 {
-	struct ring *r = &wk->ring;
+	uint64_t head;
 
-	return r->buf == NULL || atomic_load_explicit(&r->head, memory_order_relaxed) ==
-				     (r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire));
+	return wk->ring.buf == NULL || ring_head(&wk->ring, &head) == NULL;
 }
 
 /* A fanout worker thread: reads its sockets, runs its pipeline on what they deliver, ticks it from the
@@ -708,16 +696,16 @@ static void *fan_main(void *arg)
 
 		fan_serve(wk);
 		if (ex != FAN_RUN && drain_until == 0)
-			drain_until = ex == FAN_EXIT_DRAIN ? mono_ms() + MP_LIVE_DRAIN_MS : 1;
+			drain_until = ex == FAN_EXIT_DRAIN ? now_mono_ms() + MP_LIVE_DRAIN_MS : 1;
 		if (!halted && atomic_load_explicit(&w->fan_go, memory_order_acquire))
 			got = fan_read(wk);
 		fan_next_pos(wk, 0);
-		pipeline_tick(wk->pl, wall_us());
+		pipeline_tick(wk->pl, now_wall_us());
 		if (got > 0)
 			continue;
 		timeout = MP_LIVE_POLL_MS;
 		if (drain_until != 0) {
-			uint64_t now = mono_ms();
+			uint64_t now = now_mono_ms();
 
 			if (now >= drain_until || halted)
 				break;
@@ -748,9 +736,7 @@ static void *fan_main(void *arg)
 			;
 		if (all) /* every handover happened before the count reached n: the queue is empty now */
 			break;
-		fan_idle_begin(wk);
-		spin_backoff(&spins);
-		fan_idle_end(wk);
+		fan_wait_step(wk, &spins);
 	}
 	fan_next_pos(wk, 0);
 	pipeline_flush(wk->pl);
@@ -1365,12 +1351,8 @@ static void emit_sum(struct workers *w, struct mp_stats_record *st, const struct
 		st->kernel_drops = kernel->dropped;
 		st->kernel_ifdrops = kernel->ifdropped;
 	}
-	if (st->ts_us == 0) { /* nothing read yet (an empty capture): stamp the record with the wall clock */
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		st->ts_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	}
+	if (st->ts_us == 0) /* nothing read yet (an empty capture): stamp the record with the wall clock */
+		st->ts_us = now_wall_us();
 	ev.type = MP_EV_STATS;
 	ev.u.stats = st;
 	spin_lock_mutex(&w->emit_lock);

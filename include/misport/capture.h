@@ -65,13 +65,10 @@ struct capture_bpf_insn {
  * fanout_hash (fanout.h), which the workers compute in turn. */
 size_t capture_fanout_program(struct capture_bpf_insn *prog, size_t max, uint32_t seed);
 
-/* Skips the packets of live source c stamped before start_us (and counts them): a socket receives
- * every frame until it joins its fanout group, so the frames before the whole group is up would
- * otherwise reach several sockets. */
+/* Skips the packets of live source c stamped before start_us: a socket receives every frame until it
+ * joins its fanout group, so the frames before the whole group is up would otherwise reach several
+ * sockets. */
 void capture_set_start(struct capture *c, uint64_t start_us);
-
-/* Packets skipped by capture_set_start. */
-uint64_t capture_before_start(const struct capture *c);
 
 /* Returns the descriptor to poll for readability, or -1 when the source cannot be polled. */
 int capture_fd(const struct capture *c);

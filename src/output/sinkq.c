@@ -12,6 +12,7 @@
 
 #include "misport/config.h"
 #include "misport/log.h"
+#include "misport/now.h"
 #include "misport/output.h"
 
 struct sinkq {
@@ -40,10 +41,7 @@ struct sinkq {
 
 uint64_t sinkq_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return now_mono_ms();
 }
 
 /* Waits on q->cv (mu held) until woken or until the monotonic time until_ms. */

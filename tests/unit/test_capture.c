@@ -590,6 +590,24 @@ static uint32_t run_bpf(const struct capture_bpf_insn *prog, size_t n, uint16_t 
 	return 0;
 }
 
+/* Checks the fanout program (n instructions) on the network header hdr (len bytes, EtherType proto)
+ * whose source address of alen bytes starts at off, the destination right after it: the program gives
+ * fanout_hash of the addresses as decode.h stores them, and the same with the two swapped. */
+static void check_pair(const struct capture_bpf_insn *prog, size_t n, uint16_t proto, const uint8_t *hdr,
+		       size_t len, size_t off, size_t alen, uint32_t seed)
+{
+	uint8_t a[16] = {0}, b[16] = {0}, rev[64];
+
+	cr_assert_leq(len, sizeof(rev));
+	memcpy(a, hdr + off, alen);
+	memcpy(b, hdr + off + alen, alen);
+	cr_assert_eq(run_bpf(prog, n, proto, hdr, len), fanout_hash(fanout_fold(a), fanout_fold(b), seed));
+	memcpy(rev, hdr, len);
+	memcpy(rev + off, hdr + off + alen, alen);
+	memcpy(rev + off + alen, hdr + off, alen);
+	cr_assert_eq(run_bpf(prog, n, proto, rev, len), run_bpf(prog, n, proto, hdr, len), "both directions");
+}
+
 /* The kernel's fanout program and the workers' fanout_hash agree, so a worker runs what its socket gets
  * and hands nothing over but tunnelled packets: IPv4 and IPv6, both directions, a host talking to itself,
  * other seeds; a frame that is not IP or is too short goes to the first socket. */
@@ -602,47 +620,28 @@ Test(capture, fanout_program_computes_fanout_hash)
 	uint8_t v6[40] = {0x60, 0, 0, 0, 0, 0, 17, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0,
 			  0,    0, 0, 0, 0, 0, 0,  0,  0,    1,    0xfe, 0x80, 0, 0,
 			  0,    0, 0, 0, 0, 0, 0,  0,  0,    0xaa, 0xbb, 0xcc};
-	uint8_t a[16], b[16], rev[40];
+	uint8_t self[20];
 	unsigned ones = 0;
 
-	for (uint32_t seed = 0; seed < 64; seed++) {
-		size_t n = capture_fanout_program(prog, 128, seed * 0x9e3779b9u);
-		uint32_t s = seed * 0x9e3779b9u;
+	for (uint32_t i = 0; i < 64; i++) {
+		uint32_t seed = i * 0x9e3779b9u;
+		size_t n = capture_fanout_program(prog, 128, seed);
 
 		cr_assert_gt(n, 0);
-		cr_assert_eq(capture_fanout_program(prog, n - 1, s), 0, "too little room is refused");
-		/* IPv4, as decode.h stores the addresses: the first four bytes */
-		memset(a, 0, 16);
-		memset(b, 0, 16);
-		memcpy(a, v4 + 12, 4);
-		memcpy(b, v4 + 16, 4);
-		cr_assert_eq(run_bpf(prog, n, 0x0800, v4, sizeof(v4)),
-			     fanout_hash(fanout_fold(a), fanout_fold(b), s));
-		memcpy(rev, v4, 20);
-		memcpy(rev + 12, v4 + 16, 4);
-		memcpy(rev + 16, v4 + 12, 4);
-		cr_assert_eq(run_bpf(prog, n, 0x0800, rev, 20), run_bpf(prog, n, 0x0800, v4, 20),
-			     "both directions");
-		/* IPv6 */
-		memcpy(a, v6 + 8, 16);
-		memcpy(b, v6 + 24, 16);
-		cr_assert_eq(run_bpf(prog, n, 0x86dd, v6, sizeof(v6)),
-			     fanout_hash(fanout_fold(a), fanout_fold(b), s));
-		memcpy(rev, v6, 40);
-		memcpy(rev + 8, v6 + 24, 16);
-		memcpy(rev + 24, v6 + 8, 16);
-		cr_assert_eq(run_bpf(prog, n, 0x86dd, rev, 40), run_bpf(prog, n, 0x86dd, v6, 40),
-			     "both directions");
+		cr_assert_eq(capture_fanout_program(prog, n - 1, seed), 0, "too little room is refused");
+		check_pair(prog, n, 0x0800, v4, sizeof(v4), 12, 4, seed);
+		check_pair(prog, n, 0x86dd, v6, sizeof(v6), 8, 16, seed);
 		/* not IP, and too short */
 		cr_assert_eq(run_bpf(prog, n, 0x0806, v4, sizeof(v4)), 0);
 		cr_assert_eq(run_bpf(prog, n, 0x0800, v4, 19), 0);
 		cr_assert_eq(run_bpf(prog, n, 0x86dd, v6, 39), 0);
 		/* a host talking to itself is not always even (a plain sum of the two would be) */
-		memcpy(rev, v4, 20);
-		memcpy(rev + 16, v4 + 12, 4);
-		rev[15] = (uint8_t)seed;
-		rev[19] = (uint8_t)seed;
-		ones += run_bpf(prog, n, 0x0800, rev, 20) & 1u;
+		memcpy(self, v4, 20);
+		memcpy(self + 16, v4 + 12, 4);
+		self[15] = (uint8_t)i;
+		self[19] = (uint8_t)i;
+		check_pair(prog, n, 0x0800, self, sizeof(self), 12, 4, seed);
+		ones += run_bpf(prog, n, 0x0800, self, 20) & 1u;
 	}
 	cr_assert(ones > 16 && ones < 48, "%u of 64 self-talking hosts odd", ones);
 }
