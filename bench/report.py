@@ -111,6 +111,8 @@ def merge_subruns(runs):
     --subruns) are averaged (times) or maximised (peak RSS); a failed run fails the repetition."""
     groups = {}
     for r in runs:
+        if r.get("sub") == "0":
+            continue  # an untimed warm-up run (bench/run --warmup)
         groups.setdefault((r["rep"], r["copies"], r["tool"]), []).append(r)
     out = []
     for (rep, n, t), rs in groups.items():
@@ -347,10 +349,43 @@ def main():
         out += ["", busy]
     out += ["", "Targets of issue 7 (misport = one worker; the largest corpus unless said):", ""]
     out += check_targets(rows, sizes, workers, res)
+    out += warmup_lines(read_tsv(os.path.join(res, "raw.tsv")), workers)
     text = "\n".join(out) + "\n"
     with open(os.path.join(res, "table.md"), "w") as fp:
         fp.write(text)
     sys.stdout.write(text)
+
+
+def warmup_lines(raw, workers):
+    """For information: what an untimed warm-up run (sub 0) took beyond the mean of the timed runs that
+    followed it in the same repetition, for misport and its multi-worker run, per corpus size (median over
+    repetitions). It is the cost of running right after other tools, which the timed runs leave out."""
+    cells = []
+    for t in ("misport", f"misport-w{workers}"):
+        by = {}
+        for r in raw:
+            if r["tool"] != t or r["exit"] != "0" or num(r["wall_s"]) is None:
+                continue
+            by.setdefault((int(r["copies"]), r["rep"]), []).append(r)
+        diffs = {}
+        for (n, _), rs in by.items():
+            warm = [r for r in rs if r["sub"] == "0"]
+            timed = [r for r in rs if r["sub"] != "0"]
+            if not warm or not timed:
+                continue
+            for f in ("wall_s", "sys_s"):
+                vals = [num(r[f]) for r in timed]
+                if num(warm[0][f]) is None or any(v is None for v in vals):
+                    continue
+                diffs.setdefault((n, f), []).append(num(warm[0][f]) - sum(vals) / len(vals))
+        for n in sorted({n for n, _ in diffs}):
+            w, sy = diffs.get((n, "wall_s")), diffs.get((n, "sys_s"))
+            if w:
+                cells.append(f"{t} {n} copies {statistics.median(w) * 1000:+.0f} ms"
+                             + (f" (system {statistics.median(sy) * 1000:+.0f} ms)" if sy else ""))
+    if not cells:
+        return []
+    return [f"- info  the warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
 
 
 def check_targets(rows, sizes, workers, res):
