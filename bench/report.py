@@ -446,6 +446,14 @@ def check_targets(rows, sizes, workers, res):
             flat[0][0], flat[-1][0], ", ".join(f"{v:.0f}" for _, v in flat), (hi / lo - 1) * 100, note)))
     else:
         out.append(line(None, "time per packet flat (5x to 40x copies): needs two sizes >= 5"))
+    # For information: the same comparison for the minimal loop, a control. Its state does not grow with
+    # the corpus either, so its spread is what the machine itself adds to runs of these lengths (on the
+    # VM of bench/README.md, short processes run slower per unit of work than long ones).
+    ctl = [(n, get(n, "minimal", "ns_per_pkt")) for n in sizes if n >= 5 and get(n, "minimal", "ns_per_pkt")]
+    if len(ctl) >= 2:
+        lo, hi = min(v for _, v in ctl), max(v for _, v in ctl)
+        out.append("- info  the same for the minimal loop (a control: nothing in it grows with the corpus): "
+                   "{} ns ({:+.1f}%)".format(", ".join(f"{v:.0f}" for _, v in ctl), (hi / lo - 1) * 100))
     # For information: the same comparison in instructions (callgrind), which the machine's speed does not
     # move; blind to cache misses, so it backs the timed target and does not replace it.
     irs = [(n, get(n, "misport", "ir_per_pkt")) for n in sizes if n >= 5 and get(n, "misport", "ir_per_pkt")]
