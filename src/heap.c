@@ -25,9 +25,6 @@
 /* End of the advised part of the brk heap (a 2 MiB boundary); 0 until heap_tune succeeded. */
 static _Atomic uintptr_t advised_end;
 
-/* Bytes between two writes of heap_prefault: the smallest page size. */
-#define PREFAULT_STRIDE 4096u
-
 static uintptr_t align_down(uintptr_t x)
 {
 	return x & ~(HUGE_BYTES - 1);
@@ -86,26 +83,5 @@ void heap_advise_growth(void)
 	if (end <= done || !atomic_compare_exchange_strong(&advised_end, &done, end))
 		return;
 	(void)madvise((void *)done, end - done, MADV_HUGEPAGE);
-#endif
-}
-
-void heap_prefault(size_t bytes)
-{
-#ifndef HEAP_FOREIGN_ALLOCATOR
-	unsigned char *block;
-	volatile unsigned char *p; /* the compiler may not drop writes to memory that is freed right after */
-
-	if (atomic_load_explicit(&advised_end, memory_order_relaxed) == 0 || bytes == 0)
-		return;
-	block = malloc(bytes);
-	if (block == NULL)
-		return;
-	heap_advise_growth(); /* a break this allocation extended is advised before the first touch */
-	p = block;
-	for (size_t off = 0; off < bytes; off += PREFAULT_STRIDE)
-		p[off] = 0;
-	free(block);
-#else
-	(void)bytes;
 #endif
 }

@@ -25,7 +25,6 @@
 #include "misport/dpi.h"
 #include "misport/fanout.h"
 #include "misport/flow.h"
-#include "misport/heap.h"
 #include "misport/now.h"
 #include "misport/output.h"
 #include "misport/scan.h"
@@ -137,7 +136,6 @@ struct worker {
 	struct capture_counters kc;           /* its sockets' kernel counters at the latest stats request */
 	char err[256];                        /* the read error that stopped it, when failed */
 	_Atomic int failed;
-	_Atomic int ready; /* set by its thread once its memory is resident (heap_prefault) */
 };
 
 struct workers {
@@ -312,8 +310,6 @@ static void *worker_main(void *arg)
 	struct ring *r = &wk->ring;
 	unsigned spins = 0;
 
-	heap_prefault(MP_HEAP_PREFAULT_BYTES);
-	atomic_store_explicit(&wk->ready, 1, memory_order_release);
 	for (;;) {
 		uint64_t head;
 		const struct rec *h = ring_head(r, &head);
@@ -682,8 +678,6 @@ static void *fan_main(void *arg)
 	uint64_t drain_until = 0;
 	size_t nfd = w->ncaps + 1;
 
-	heap_prefault(MP_HEAP_PREFAULT_BYTES);
-	atomic_store_explicit(&wk->ready, 1, memory_order_release);
 	for (size_t k = 0; k < w->ncaps; k++) {
 		pfd[k].fd = capture_fd(wk->caps[k]);
 		pfd[k].events = POLLIN;
@@ -918,18 +912,6 @@ fail:
 	return -1;
 }
 
-/* Waits until the worker threads from `first` on have made their memory resident, so that the time
- * they take for it is start-up and not time in which packets wait for them. */
-static void wait_ready(struct workers *w, unsigned first)
-{
-	for (unsigned i = first; i < w->n; i++) {
-		unsigned spins = 0;
-
-		while (!atomic_load_explicit(&w->wk[i].ready, memory_order_acquire))
-			spin_backoff(&spins);
-	}
-}
-
 int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, char *err, size_t errlen)
 {
 	struct workers *w;
@@ -948,9 +930,6 @@ int wk_new(const struct pipeline_config *cfg, unsigned n, struct workers **out, 
 		snprintf(name, sizeof(name), "misport-w%u", i & 0xffu); /* i < MP_MAX_WORKERS */
 		(void)pthread_setname_np(w->wk[i].thread, name);
 	}
-	/* for the pipeline this thread runs (shard 0, or the only one), while the workers do theirs */
-	heap_prefault(MP_HEAP_PREFAULT_BYTES);
-	wait_ready(w, 1);
 	w->rd_cpu0_ns = thread_cpu_ns();
 	*out = w;
 	return 0;
@@ -1004,7 +983,6 @@ int wk_new_fanout(const struct pipeline_config *cfg, unsigned n, struct capture 
 		(void)pthread_setname_np(w->wk[i].thread, name);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	wait_ready(w, 0);
 	*out = w;
 	return 0;
 fail:

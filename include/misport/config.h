@@ -14,12 +14,6 @@
 /* Heap: size of the one allocation heap_tune makes (and frees) to extend the break before advising it. */
 #define MP_HEAP_PRIME_BYTES (1 << 20)
 
-/* Heap: memory each thread that runs a pipeline makes resident before the first packet (heap_prefault),
- * so that the packet path allocates from pages already there instead of taking first-touch page faults
- * until its working set outgrows this. A run of the benchmark corpus (about 1,000 flows live at a time)
- * grew its heap by 5-6 MiB past start-up; live traffic with more flows outgrows it and faults as before. */
-#define MP_HEAP_PREFAULT_BYTES (8 << 20)
-
 /* Flow table: maximum number of live flows; at the cap the least recently seen flow is evicted (counted). */
 #define MP_FLOW_MAX_DEFAULT 262144u
 

@@ -2,8 +2,6 @@
 #ifndef MISPORT_HEAP_H
 #define MISPORT_HEAP_H
 
-#include <stddef.h>
-
 /* Makes the heap's memory eligible for transparent huge pages: glibc's brk heap grows in steps of
  * MP_HEAP_TOP_PAD, allocations below MP_HEAP_MMAP_THRESHOLD come from it, and the part grown here is
  * advised MADV_HUGEPAGE, so that touching new heap memory costs one fault per 2 MiB instead of one per
@@ -17,14 +15,5 @@ int heap_tune(void);
  * thread at any time once heap_tune returned 0; a no-op otherwise. Cheap: it reads the current break
  * (no system call) and calls madvise only when the heap grew by a block or more. */
 void heap_advise_growth(void);
-
-/* Makes `bytes` of memory resident in the calling thread's malloc arena before it needs them: allocates
- * them, writes one byte in every 4 KiB page, frees them. glibc keeps freed memory at the top of an arena
- * below the trim threshold heap_tune sets (twice MP_HEAP_TOP_PAD), so the thread's later allocations
- * take these pages instead of faulting fresh ones in (the kernel zeroes each, and in a VM a first touch
- * may also trap to the hypervisor). Call it in each thread that runs a pipeline, after the pipeline's
- * start-up allocations and before its first packet. A no-op when heap_tune did not tune the heap (the
- * allocator may then return the memory at once); a failed allocation is ignored. */
-void heap_prefault(size_t bytes);
 
 #endif

@@ -1,14 +1,11 @@
-/* test_heap.c: heap_tune advises the grown brk heap MADV_HUGEPAGE (madvise(2)), and later growth too;
- * heap_prefault leaves a thread's next allocations resident (mincore(2)). */
+/* test_heap.c: heap_tune advises the grown brk heap MADV_HUGEPAGE (madvise(2)), and later growth too. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "misport/config.h"
@@ -105,68 +102,4 @@ Test(heap, advise_growth_without_tune_advises_nothing)
 		      "heap advised without heap_tune");
 	for (int i = 0; i < N; i++)
 		free(blocks[i]);
-}
-
-/* Pages of [p, p + len) that are resident, per mincore(2); the range is widened to whole pages. */
-static size_t resident_pages(const void *p, size_t len, size_t *total)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)(pg - 1);
-	uintptr_t hi = ((uintptr_t)p + len + pg - 1) & ~(uintptr_t)(pg - 1);
-	size_t n = (hi - lo) / pg, in = 0;
-	unsigned char *vec = malloc(n);
-
-	cr_assert_not_null(vec);
-	cr_assert_eq(mincore((void *)lo, hi - lo, vec), 0, "mincore: %s", strerror(errno));
-	for (size_t i = 0; i < n; i++)
-		in += vec[i] & 1u;
-	free(vec);
-	*total = n;
-	return in;
-}
-
-/* After heap_prefault(N), an allocation of half of N (in the same arena) finds every page resident; an
- * allocation beyond what was made resident does not, so the check can tell the two apart. */
-static void check_prefault_in_this_thread(void)
-{
-	size_t half = MP_HEAP_PREFAULT_BYTES / 2, in, total;
-	char *p, *far;
-
-	heap_prefault(MP_HEAP_PREFAULT_BYTES);
-	p = malloc(half);
-	cr_assert_not_null(p);
-	in = resident_pages(p, half, &total);
-	cr_assert_eq(in, total, "%zu of %zu pages resident after heap_prefault", in, total);
-	/* far starts in the prefaulted memory's second half. 4 MiB past the prefaulted end (beyond the
-	 * huge page that may hold that end) and 7 MiB before far's own end (where malloc writes the next
-	 * chunk's header, faulting in the huge page around it) lies memory nothing has touched. */
-	far = malloc((size_t)MP_HEAP_PREFAULT_BYTES * 2);
-	cr_assert_not_null(far);
-	in = resident_pages(far + MP_HEAP_PREFAULT_BYTES, (size_t)1 << 20, &total);
-	cr_assert_lt(in, total, "untouched memory reported resident: the check cannot fail");
-	free(far);
-	free(p);
-}
-
-Test(heap, prefault_leaves_the_next_allocations_resident)
-{
-	tune_or_skip();
-	check_prefault_in_this_thread();
-}
-
-static void *prefault_thread(void *arg)
-{
-	(void)arg;
-	check_prefault_in_this_thread();
-	return NULL;
-}
-
-/* Worker threads allocate from glibc's per-thread arenas: heap_prefault in the thread serves its own. */
-Test(heap, prefault_serves_a_thread_arena)
-{
-	pthread_t t;
-
-	tune_or_skip();
-	cr_assert_eq(pthread_create(&t, NULL, prefault_thread, NULL), 0);
-	cr_assert_eq(pthread_join(t, NULL), 0);
 }
