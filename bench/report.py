@@ -385,7 +385,7 @@ def warmup_lines(raw, workers):
                              + (f" (system {statistics.median(sy) * 1000:+.0f} ms)" if sy else ""))
     if not cells:
         return []
-    return [f"- info  the warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
+    return ["- info  the warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
 
 
 def check_targets(rows, sizes, workers, res):
