@@ -4,10 +4,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "misport/config.h"
 #include "misport/log.h"
+#include "misport/now.h"
 #include "misport/spin.h"
 #include "output/modules.h"
 
@@ -220,14 +220,6 @@ int outputs_sink_stats(const struct outputs *o, size_t i, struct output_sink_sta
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void outputs_flush(struct outputs *o)
 {
 	uint64_t deadline;
@@ -237,7 +229,7 @@ void outputs_flush(struct outputs *o)
 	o->flushed = true;
 	/* One deadline for all: each sink's thread already drains concurrently; flush() joins them in
 	 * turn. */
-	deadline = mono_ms() + MP_OUT_FLUSH_TIMEOUT_MS;
+	deadline = now_mono_ms() + MP_OUT_FLUSH_TIMEOUT_MS;
 	for (size_t i = 0; i < o->n; i++)
 		if (o->sinks[i].mod->flush != NULL)
 			o->sinks[i].mod->flush(o->sinks[i].state, deadline);

@@ -432,11 +432,13 @@ static uint64_t fan_bound(struct workers *w, unsigned i)
 		return v;
 	want = fan_key(w, i, now_wall_us() - (uint64_t)MP_FANOUT_ORDER_LAG_MS * 1000u) | FAN_IDLE;
 	for (unsigned j = 0; j < w->n; j++) {
+		/* worker j's microsecond and count, as a position of worker i's */
 		uint64_t o =
-		    atomic_load_explicit(&w->wk[j].fan_at, memory_order_relaxed) & ~(FAN_SEQ_ONE - 1);
+		    (atomic_load_explicit(&w->wk[j].fan_at, memory_order_relaxed) & ~(FAN_SEQ_ONE - 1)) |
+		    ((uint64_t)i << FAN_IDX_SHIFT) | FAN_IDLE;
 
-		if (j != i && (o | ((uint64_t)i << FAN_IDX_SHIFT) | FAN_IDLE) > want)
-			want = o | ((uint64_t)i << FAN_IDX_SHIFT) | FAN_IDLE;
+		if (j != i && o > want)
+			want = o;
 	}
 	while (want > v) {
 		if (atomic_compare_exchange_weak_explicit(at, &v, want, memory_order_acq_rel,

@@ -87,7 +87,4 @@ void sinkq_output_stats(struct sinkq *q, struct output_sink_stats *st);
 /* Stops (with an immediate deadline if sinkq_stop was not called) and frees. NULL allowed. */
 void sinkq_free(struct sinkq *q);
 
-/* CLOCK_MONOTONIC now, in milliseconds. */
-uint64_t sinkq_now_ms(void);
-
 #endif

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "misport/config.h"
+#include "misport/now.h"
 
 struct netconn {
 	struct net_target t;
@@ -308,7 +309,7 @@ static int wait_fd(int fd, short events, uint64_t deadline_ms)
 {
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = events, .revents = 0};
-		uint64_t now = sinkq_now_ms();
+		uint64_t now = now_mono_ms();
 		int rc;
 
 		if (now >= deadline_ms)

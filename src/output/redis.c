@@ -11,6 +11,7 @@
 
 #include "misport/config.h"
 #include "misport/netconn.h"
+#include "misport/now.h"
 #include "misport/output.h"
 #include "misport/sinkq.h"
 #include "modules.h"
@@ -233,7 +234,7 @@ static int rd_simple(struct redis_sink *s, int argc, const char **argv, char *er
 static int rd_connect(void *ctx, uint64_t deadline_ms, char *err, size_t errlen)
 {
 	struct redis_sink *s = ctx;
-	uint64_t now = sinkq_now_ms();
+	uint64_t now = now_mono_ms();
 	struct timeval tv = ms_tv(deadline_ms > now ? deadline_ms - now : 1);
 
 	rd_disconnect(s);

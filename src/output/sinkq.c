@@ -39,11 +39,6 @@ struct sinkq {
 	struct sinkq_stats st;
 };
 
-uint64_t sinkq_now_ms(void)
-{
-	return now_mono_ms();
-}
-
 /* Waits on q->cv (mu held) until woken or until the monotonic time until_ms. */
 static void wait_until(struct sinkq *q, uint64_t until_ms)
 {
@@ -99,7 +94,7 @@ static void *sender_main(void *arg)
 			pthread_cond_wait(&q->cv, &q->mu);
 	}
 	while (batch != NULL) {
-		uint64_t now = sinkq_now_ms(), io_deadline;
+		uint64_t now = now_mono_ms(), io_deadline;
 		size_t n, done = 0;
 		int rc;
 
@@ -126,7 +121,7 @@ static void *sender_main(void *arg)
 				q->st.connect_failures++;
 				outage_failures++;
 				outage_begin(q, &outage, "cannot connect", err);
-				next_attempt = sinkq_now_ms() + backoff;
+				next_attempt = now_mono_ms() + backoff;
 				backoff = backoff * 2 > q->backoff_max ? q->backoff_max : backoff * 2;
 				continue;
 			}
@@ -155,7 +150,7 @@ static void *sender_main(void *arg)
 				q->st.connected = false;
 				outage_failures++;
 				outage_begin(q, &outage, "receiver went away", "");
-				next_attempt = outage_failures > 1 ? sinkq_now_ms() + backoff : 0;
+				next_attempt = outage_failures > 1 ? now_mono_ms() + backoff : 0;
 				if (outage_failures > 1)
 					backoff = backoff * 2 > q->backoff_max ? q->backoff_max : backoff * 2;
 				continue;
@@ -180,7 +175,7 @@ static void *sender_main(void *arg)
 			q->st.send_failures++;
 			outage_failures++;
 			outage_begin(q, &outage, "connection broke", err);
-			next_attempt = sinkq_now_ms() + backoff;
+			next_attempt = now_mono_ms() + backoff;
 			backoff = backoff * 2 > q->backoff_max ? q->backoff_max : backoff * 2;
 		} else if (outage) {
 			/* Deliveries work again: the outage is over. */
@@ -356,7 +351,7 @@ void sinkq_free(struct sinkq *q)
 {
 	if (q == NULL)
 		return;
-	sinkq_stop(q, sinkq_now_ms());
+	sinkq_stop(q, now_mono_ms());
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q->ring);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "misport/now.h"
 #include "misport/sinkq.h"
 
 /* A scripted transport; its fields are touched by the sender thread only while the queue runs, and by
@@ -126,7 +127,7 @@ Test(sinkq, full_queue_drops_and_counts)
 	cr_assert_eq(st.queued, 100);
 	cr_assert_eq(st.peak, 100);
 	cr_assert_eq(st.sent, 0);
-	sinkq_stop(q, sinkq_now_ms() + 50);
+	sinkq_stop(q, now_mono_ms() + 50);
 	sinkq_get_stats(q, &st);
 	cr_assert_eq(st.dropped_exit, 100, "what could not be flushed is counted");
 	cr_assert_eq(st.queued, 0);
@@ -172,7 +173,7 @@ Test(sinkq, failed_connects_are_retried_and_nothing_is_lost)
 	q = mkq(&f, 4096, 1 << 20, 7);
 	for (int i = 0; i < 1000; i++)
 		cr_assert_eq(sinkq_push(q, &i, sizeof(i)), 0);
-	sinkq_stop(q, sinkq_now_ms() + 5000);
+	sinkq_stop(q, now_mono_ms() + 5000);
 	sinkq_get_stats(q, &st);
 	check_in_order(&f, 1000);
 	cr_assert_eq(st.sent, 1000);
@@ -194,7 +195,7 @@ Test(sinkq, broken_send_resends_the_undelivered_rest)
 	q = mkq(&f, 4096, 1 << 20, 50);
 	for (int i = 0; i < 1000; i++)
 		cr_assert_eq(sinkq_push(q, &i, sizeof(i)), 0);
-	sinkq_stop(q, sinkq_now_ms() + 5000);
+	sinkq_stop(q, now_mono_ms() + 5000);
 	sinkq_get_stats(q, &st);
 	check_in_order(&f, 1000);
 	cr_assert_eq(st.sent, 1000);
@@ -222,7 +223,7 @@ Test(sinkq, receiver_gone_is_noticed_before_sending)
 	f.not_alive_at = 0; /* safe: the sender is idle, waiting for records; the push below wakes it */
 	for (int i = 100; i < 200; i++)
 		cr_assert_eq(sinkq_push(q, &i, sizeof(i)), 0);
-	sinkq_stop(q, sinkq_now_ms() + 5000);
+	sinkq_stop(q, now_mono_ms() + 5000);
 	sinkq_get_stats(q, &st);
 	check_in_order(&f, 200);
 	cr_assert_eq(st.reconnects, 1);
@@ -242,10 +243,9 @@ Test(sinkq, stop_is_bounded_when_the_receiver_never_comes)
 	q = mkq(&f, 4096, 1 << 20, 0);
 	for (int i = 0; i < 10; i++)
 		cr_assert_eq(sinkq_push(q, &i, sizeof(i)), 0);
-	t0 = sinkq_now_ms();
+	t0 = now_mono_ms();
 	sinkq_stop(q, t0 + 300);
-	cr_assert_lt(sinkq_now_ms() - t0, 1000, "stop took %llu ms",
-		     (unsigned long long)(sinkq_now_ms() - t0));
+	cr_assert_lt(now_mono_ms() - t0, 1000, "stop took %llu ms", (unsigned long long)(now_mono_ms() - t0));
 	sinkq_get_stats(q, &st);
 	cr_assert_eq(st.dropped_exit, 10);
 	cr_assert_eq(st.sent, 0);
@@ -265,7 +265,7 @@ Test(sinkq, concurrent_accounting)
 	q = mkq(&f, 64, 1 << 20, 16);
 	for (int i = 0; i < 4000; i++)
 		refused += sinkq_push(q, &i, sizeof(i)) != 0;
-	sinkq_stop(q, sinkq_now_ms() + 5000);
+	sinkq_stop(q, now_mono_ms() + 5000);
 	sinkq_get_stats(q, &st);
 	cr_assert_eq(st.accepted + st.dropped_full, 4000);
 	cr_assert_eq(st.dropped_full, (uint64_t)refused);
