@@ -448,7 +448,7 @@ def check_targets(rows, sizes, workers, res):
         out.append(line(None, "time per packet flat (5x to 40x copies): needs two sizes >= 5"))
     # For information: the same comparison for the minimal loop, a control. Its state does not grow with
     # the corpus either, so its spread is what the machine itself adds to runs of these lengths (on the
-    # VM of bench/README.md, short processes run slower per unit of work than long ones).
+    # VM of bench/JOURNAL.md, short processes run slower per unit of work than long ones).
     ctl = [(n, get(n, "minimal", "ns_per_pkt")) for n in sizes if n >= 5 and get(n, "minimal", "ns_per_pkt")]
     if len(ctl) >= 2:
         lo, hi = min(v for _, v in ctl), max(v for _, v in ctl)

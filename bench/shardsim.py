@@ -18,7 +18,7 @@ packet (nDPI works on those). A ring record takes 88 bytes plus the frame, as mi
 It prints the speed-up over one worker (which costs --read + processing per frame), the bound with no
 waiting at all (the same CPU spread evenly over two threads), the average number of busy threads, and each
 thread's waits. Only the order of the packets and the costs above are modelled: not the machine, not the
-scan feed, not cache effects. bench/README.md (twenty-first session) gives the results for the benchmark
+scan feed, not cache effects. bench/JOURNAL.md (twenty-first session) gives the results for the benchmark
 corpus.
 
 usage: python3 bench/shardsim.py [options] FILE.pcap

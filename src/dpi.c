@@ -108,7 +108,7 @@ static void dpi_free(void *p)
  * every allocation's size to a process-wide counter with a locked add, and that counter shares a cache
  * line with the hook pointers that every nDPI allocation and free reads: with two workers the line moved
  * between the cores on about a million calls per run of the benchmark's 40-copy corpus (378 k mallocs,
- * 197 k callocs, 484 k frees), and two workers ran 1.07x faster without it (bench/README.md). These go
+ * 197 k callocs, 484 k frees), and two workers ran 1.07x faster without it (bench/JOURNAL.md). These go
  * straight to the hooks above, which count per thread; nDPI's counter (ndpi_get_tot_allocated_memory) is
  * no longer kept. Same contracts as nDPI's: memory from ndpi_malloc and ndpi_calloc is released with
  * ndpi_free; ndpi_calloc's memory is zeroed, and a count whose product with size overflows gets NULL. */

@@ -824,7 +824,7 @@ int main(int argc, char **argv)
 	}
 	memset(&o, 0, sizeof(o));
 	o.live.promisc = 1;
-	o.live.immediate = 0; /* batched, as tcpdump's default (bench/README.md, "live capture") */
+	o.live.immediate = 0; /* batched, as tcpdump's default (bench/JOURNAL.md, "live capture") */
 	o.workers = 1;
 	o.suppress_s = MP_SUPPRESS_INTERVAL_DEFAULT;
 	o.tunnels = MP_TUN_ALL;

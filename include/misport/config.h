@@ -150,7 +150,7 @@
 /* Workers: the reader thread runs worker 0 besides reading and dispatching every packet, so worker 0
  * gets this percentage of an other worker's share of virtual shards (with 2 workers, 60 gives worker 0
  * 96 of 256 shards; on the benchmark corpus 1.03x to 1.06x faster than 75 in paired rounds; see
- * bench/README.md). */
+ * bench/JOURNAL.md). */
 #define MP_WORKER_READER_SHARE_PCT 60u
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). */
@@ -176,7 +176,7 @@
 /* Waiting between threads: a wait that has slept this many times (10 ms and more) is a thread with
  * nothing to do, such as a worker of a quiet live capture; each further sleep doubles, up to
  * MP_SPIN_SLEEP_MAX_NS. Sleeps of MP_SPIN_SLEEP_NS alone kept an idle worker awake over 10,000 times a
- * second on this project's VM, a fifth of a CPU (bench/README.md, twenty-second session). */
+ * second on this project's VM, a fifth of a CPU (bench/JOURNAL.md, twenty-second session). */
 #define MP_SPIN_SHORT_SLEEPS 512u
 
 /* Waiting between threads: the longest sleep of a wait, in nanoseconds: the most an idle worker adds to
@@ -185,7 +185,7 @@
 
 /* Waiting between threads: how long a worker retries a lock on the shared outputs before it sleeps
  * until the lock is free, in nanoseconds. Alerts hold it for a few microseconds; a sleep and wake-up on
- * this project's VM cost more than that (bench/README.md, fifteenth session). */
+ * this project's VM cost more than that (bench/JOURNAL.md, fifteenth session). */
 #define MP_SPIN_LOCK_NS 50000u
 
 /* Input files: at most this many -r files in one run. */
