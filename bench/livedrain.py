@@ -62,9 +62,28 @@ class Threads:
                 os.close(fd)
 
 
-def wait_settled(pid, proc, least_s=1.0, quiet_s=0.5, limit_s=60.0):
-    """Waits until misport has opened its capture: at least least_s, then quiet_s with under 5 ms of
-    CPU (allocating and touching a large kernel buffer takes seconds)."""
+def packet_sockets(pid):
+    """How many of pid's descriptors are packet sockets, from /proc/PID/net/packet (the sockets of pid's
+    network namespace, inode last) and the links of /proc/PID/fd."""
+    try:
+        with open('/proc/%d/net/packet' % pid) as f:
+            inodes = {line.split()[-1] for line in f.readlines()[1:] if line.strip()}
+        links = []
+        for fd in os.listdir('/proc/%d/fd' % pid):
+            try:
+                links.append(os.readlink('/proc/%d/fd/%s' % (pid, fd)))
+            except OSError:
+                pass
+    except OSError:
+        return 0
+    return sum(1 for l in links if l.startswith('socket:[') and l[8:-1] in inodes)
+
+
+def wait_settled(pid, proc, sockets, least_s=1.0, quiet_s=0.5, limit_s=60.0):
+    """Waits until misport has opened its capture: at least least_s, its `sockets` packet sockets open,
+    then quiet_s with under 5 ms of CPU (allocating and touching a large kernel buffer takes seconds).
+    Quiet alone is not enough: a start that waits on the disk (the page cache may have dropped the
+    program's libraries) uses no CPU either."""
     t0 = time.monotonic()
     last_c, last_t = None, t0
     while True:
@@ -76,7 +95,7 @@ def wait_settled(pid, proc, least_s=1.0, quiet_s=0.5, limit_s=60.0):
         th.close()
         if last_c is None or c - last_c > 5_000_000:
             last_c, last_t = c, t
-        elif t - t0 >= least_s and t - last_t >= quiet_s:
+        elif t - t0 >= least_s and t - last_t >= quiet_s and packet_sockets(pid) >= sockets:
             return
         if t - t0 > limit_s:
             raise RuntimeError('misport did not settle within %.0f s' % limit_s)
@@ -156,10 +175,11 @@ def main():
     env.setdefault('MISPORT_RULES', os.path.join(HERE, '..', 'rules'))
     # With --workers N the kernel deals the packets to a socket per worker (PACKET_FANOUT, the default);
     # with --no-fanout as well, one reader thread reads one socket and shards them.
-    modes = [('misport', ['--workers', '1']),
-             ('misport-w%d' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus]),
-             ('misport-w%d-reader' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus, '--no-fanout'])]
-    res = {m: [] for m, _ in modes}
+    # (name, options, packet sockets it opens)
+    modes = [('misport', ['--workers', '1'], 1),
+             ('misport-w%d' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus], a.workers),
+             ('misport-w%d-reader' % a.workers, ['--workers', str(a.workers), '--cpus', a.cpus, '--no-fanout'], 1)]
+    res = {m: [] for m, _, _ in modes}
     sh('ip', 'netns', 'add', ns)
     try:
         nx = ['ip', 'netns', 'exec', ns]
@@ -174,7 +194,7 @@ def main():
             sh(*nx, 'ip', 'link', 'set', dev, 'up')
         for r in range(a.rounds):
             order = modes[r % len(modes):] + modes[:r % len(modes)]
-            for name, extra in order:
+            for name, extra, sockets in order:
                 eve = os.path.join(a.out, 'livedrain-%s.json' % name)
                 if os.path.exists(eve):
                     os.unlink(eve)  # misport appends to an EVE file
@@ -182,7 +202,7 @@ def main():
                             '--stats-interval', '0', '--eve', eve] + extra
                 proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
                 try:
-                    wait_settled(proc.pid, proc)
+                    wait_settled(proc.pid, proc, sockets)
                     os.kill(proc.pid, signal.SIGSTOP)
                     rep = sh(*nx, 'tcpreplay', '--topspeed', '-i', 'va', a.corpus,
                              capture_output=True, text=True)
@@ -207,7 +227,7 @@ def main():
                 res[name].append((secs, cpu, pk, sent, drops, alerts, ok))
                 threads = ', '.join('%s %.3f' % kv for kv in sorted(per.items()))
                 print('[livedrain] round %d/%d %-18s %7.3f s  %.3f M packets/s  CPU %.3f s (%s)  packets %d of %s '
-                      'sent, kernel drops %d, %d alerts%s' % (r + 1, a.rounds, name, secs, pk / secs / 1e6, cpu,
+                      'sent, kernel drops %d, %d alerts%s' % (r + 1, a.rounds, name, secs, pk / secs / 1e6 if secs > 0 else 0, cpu,
                                                              threads, pk, sent, drops, alerts,
                                                              '' if ok else '  INCOMPLETE'), flush=True)
     finally:
@@ -217,22 +237,31 @@ def main():
                                                                   a.buffer_kib, mtu), '',
              '| tool | drain s (median) | M packets/s | CPU s | packets | kernel drops | alerts | complete rounds |',
              '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
-    for name, _ in modes:
-        rs = res[name]
+    # Times come from complete rounds only: a round that lost packets timed less work.
+    for name, _, _ in modes:
+        rs = [x for x in res[name] if x[6]]
+        if not rs:
+            lines.append('| %s | - | - | - | - | - | - | 0 of %d |' % (name, len(res[name])))
+            continue
         med = statistics.median(x[0] for x in rs)
         lines.append('| %s | %.3f | %.3f | %.3f | %d | %d | %s | %d of %d |' % (
             name, med, rs[0][2] / med / 1e6, statistics.median(x[1] for x in rs), rs[0][2],
-            max(x[4] for x in rs), '/'.join(sorted({str(x[5]) for x in rs})), sum(x[6] for x in rs), len(rs)))
+            max(x[4] for x in rs), '/'.join(sorted({str(x[5]) for x in rs})), len(rs), len(res[name])))
     lines.append('')
-    for many, _ in modes[1:]:
-        paired = [res[one][i][0] / res[many][i][0] for i in range(a.rounds)]
-        lines.append('%s over %s: %.2fx (median of the rounds); paired per round %.2fx, range %.2f-%.2f' % (
-            many, one, statistics.median(x[0] for x in res[one]) / statistics.median(x[0] for x in res[many]),
-            statistics.median(paired), min(paired), max(paired)))
+    for many, _, _ in modes[1:]:
+        both = [i for i in range(a.rounds) if res[one][i][6] and res[many][i][6]]
+        if not both:
+            lines.append('%s over %s: no round in which both were complete' % (many, one))
+            continue
+        paired = [res[one][i][0] / res[many][i][0] for i in both]
+        lines.append('%s over %s: %.2fx (median of the complete rounds); paired per round %.2fx, range %.2f-%.2f'
+                     ' (%d rounds)' % (many, one, statistics.median(res[one][i][0] for i in both) /
+                                       statistics.median(res[many][i][0] for i in both),
+                                       statistics.median(paired), min(paired), max(paired), len(both)))
     # The EVE files of the last round: every mode's alerts against one worker's.
     same = True
     base = alert_keys(os.path.join(a.out, 'livedrain-%s.json' % one))
-    for many, _ in modes[1:]:
+    for many, _, _ in modes[1:]:
         other = alert_keys(os.path.join(a.out, 'livedrain-%s.json' % many))
         diff = sum(abs(base.get(k, 0) - other.get(k, 0)) for k in set(base) | set(other))
         same = same and diff == 0
