@@ -79,13 +79,14 @@ def packet_sockets(pid):
     return sum(1 for l in links if l.startswith('socket:[') and l[8:-1] in inodes)
 
 
-def wait_settled(pid, proc, sockets, least_s=1.0, quiet_s=0.5, limit_s=60.0):
+def wait_settled(pid, proc, sockets, least_s=1.0, quiet_s=0.5, quiet_frac=0.05, limit_s=60.0):
     """Waits until misport has opened its capture: at least least_s, its `sockets` packet sockets open,
-    then quiet_s with under 5 ms of CPU (allocating and touching a large kernel buffer takes seconds).
-    Quiet alone is not enough: a start that waits on the disk (the page cache may have dropped the
-    program's libraries) uses no CPU either."""
+    and its threads busy less than quiet_frac of one CPU over the last quiet_s (allocating and touching
+    a large kernel buffer keeps a CPU busy for seconds; an idle misport still wakes up some hundred
+    times a second, about 1 % of a CPU). Quiet alone is not enough: a start that waits on the disk (the
+    page cache may have dropped the program's libraries) uses no CPU either."""
     t0 = time.monotonic()
-    last_c, last_t = None, t0
+    samples = []  # (time, CPU ns) of the last quiet_s and one before
     while True:
         time.sleep(0.05)
         if proc.poll() is not None:
@@ -93,9 +94,12 @@ def wait_settled(pid, proc, sockets, least_s=1.0, quiet_s=0.5, limit_s=60.0):
         th = Threads(pid)  # threads may still be starting: opened afresh each time
         c, t = th.total(), time.monotonic()
         th.close()
-        if last_c is None or c - last_c > 5_000_000:
-            last_c, last_t = c, t
-        elif t - t0 >= least_s and t - last_t >= quiet_s and packet_sockets(pid) >= sockets:
+        samples.append((t, c))
+        while len(samples) > 1 and t - samples[1][0] >= quiet_s:
+            samples.pop(0)
+        t_old, c_old = samples[0]
+        if (t - t0 >= least_s and t - t_old >= quiet_s and c - c_old < quiet_frac * (t - t_old) * 1e9
+                and packet_sockets(pid) >= sockets):
             return
         if t - t0 > limit_s:
             raise RuntimeError('misport did not settle within %.0f s' % limit_s)
