@@ -230,10 +230,10 @@ def main():
                 ok = sent is not None and pk == sent and drops == 0
                 res[name].append((secs, cpu, pk, sent, drops, alerts, ok))
                 threads = ', '.join('%s %.3f' % kv for kv in sorted(per.items()))
+                rate = pk / secs / 1e6 if secs > 0 else 0.0  # 0 s: nothing was queued to drain
                 print('[livedrain] round %d/%d %-18s %7.3f s  %.3f M packets/s  CPU %.3f s (%s)  packets %d of %s '
-                      'sent, kernel drops %d, %d alerts%s' % (r + 1, a.rounds, name, secs, pk / secs / 1e6 if secs > 0 else 0, cpu,
-                                                             threads, pk, sent, drops, alerts,
-                                                             '' if ok else '  INCOMPLETE'), flush=True)
+                      'sent, kernel drops %d, %d alerts%s' % (r + 1, a.rounds, name, secs, rate, cpu, threads, pk, sent,
+                                                             drops, alerts, '' if ok else '  INCOMPLETE'), flush=True)
     finally:
         sh('ip', 'netns', 'del', ns, check=False)
     one = modes[0][0]

@@ -133,7 +133,8 @@ def merge_subruns(runs):
 
 def main():
     res, workers = sys.argv[1], sys.argv[2]
-    runs = merge_subruns(read_tsv(os.path.join(res, "raw.tsv")))
+    raw = read_tsv(os.path.join(res, "raw.tsv"))
+    runs = merge_subruns(raw)
     meta = {int(r["copies"]): r for r in read_tsv(os.path.join(res, "meta.tsv"))}
     cg = read_tsv(os.path.join(res, "callgrind", "summary.tsv"))
 
@@ -349,7 +350,7 @@ def main():
         out += ["", busy]
     out += ["", "Targets of issue 7 (misport = one worker; the largest corpus unless said):", ""]
     out += check_targets(rows, sizes, workers, res)
-    out += warmup_lines(read_tsv(os.path.join(res, "raw.tsv")), workers)
+    out += warmup_lines(raw, workers)
     text = "\n".join(out) + "\n"
     with open(os.path.join(res, "table.md"), "w") as fp:
         fp.write(text)
