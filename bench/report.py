@@ -351,6 +351,7 @@ def main():
     out += ["", "Targets of issue 7 (misport = one worker; the largest corpus unless said):", ""]
     out += check_targets(rows, sizes, workers, res)
     out += warmup_lines(raw, workers)
+    out += slow_run_lines(raw, sizes)
     text = "\n".join(out) + "\n"
     with open(os.path.join(res, "table.md"), "w") as fp:
         fp.write(text)
@@ -387,6 +388,37 @@ def warmup_lines(raw, workers):
     if not cells:
         return []
     return ["- info  the warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
+
+
+def slow_run_lines(raw, sizes):
+    """For information: how many timed runs of misport and of the minimal loop took more than 15 % longer
+    than the median run of the same tool on the same corpus (the smallest corpus of 5 copies or more, and
+    the one-packet start-up file that the net times subtract), and how their CPU time compares with the
+    other runs'. Slow runs whose CPU time rose with their wall time did the same work more slowly (the
+    machine), rather than waiting (the disk, a sleep)."""
+    small = [n for n in sizes if n >= 5]
+    if not small:
+        return []
+    cells = []
+    for n in (small[0], 0):
+        for t in ("misport", "minimal"):
+            rs = [(num(r["wall_s"]), num(r["user_s"]) + num(r["sys_s"])) for r in raw
+                  if r["tool"] == t and int(r["copies"]) == n and r["sub"] != "0" and r["exit"] == "0"
+                  and None not in (num(r["wall_s"]), num(r["user_s"]), num(r["sys_s"]))]
+            if len(rs) < 2:
+                continue
+            mid = statistics.median(w for w, _ in rs)
+            slow = [(w, c) for w, c in rs if w > mid * 1.15]
+            rest = [(w, c) for w, c in rs if w <= mid * 1.15]
+            cell = f"{t} {n or 'one-packet'}{' copies' if n else ''} {len(slow)} of {len(rs)}"
+            if slow and rest:
+                cs, cr = statistics.fmean(c for _, c in slow), statistics.fmean(c for _, c in rest)
+                ws, wr = statistics.fmean(w for w, _ in slow), statistics.fmean(w for w, _ in rest)
+                cell += f" (wall {(ws / wr - 1) * 100:+.0f}%, CPU {(cs / cr - 1) * 100:+.0f}% over the others)"
+            cells.append(cell)
+    if not cells:
+        return []
+    return ["- info  slow runs, more than 15% above the median run of the same tool and corpus: " + ", ".join(cells)]
 
 
 def check_targets(rows, sizes, workers, res):
