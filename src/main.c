@@ -559,13 +559,17 @@ static int file_cb(void *user, int dlt, const struct capture_pkt *pkt)
 
 /* Reads every input file through pl. Returns the number of files that failed (unreadable,
  * unsupported link type, or a read error part-way). */
-static int run_files(const struct options *o, struct workers *pl)
+/* Runs every input file through pl. Returns how many files failed (could not be opened, have an
+ * unsupported link type, or could not be read to the end) and sets *opened to how many were opened with
+ * a supported link type, i.e. were read from. */
+static int run_files(const struct options *o, struct workers *pl, size_t *opened)
 {
 	char err[512];
 	int failed = 0;
 	uint64_t total = 0;
 	struct progress pr;
 
+	*opened = 0;
 	for (size_t i = 0; i < o->nfiles; i++) {
 		struct capture *cap;
 		int dlt, rc;
@@ -583,6 +587,7 @@ static int run_files(const struct options *o, struct workers *pl)
 			failed++;
 			continue;
 		}
+		(*opened)++;
 		wk_set_source(pl, o->files[i], false);
 		pr.w = pl;
 		pr.cap = cap;
@@ -937,9 +942,13 @@ int main(int argc, char **argv)
 			(unsigned long long)kc.received, (unsigned long long)kc.dropped,
 			(unsigned long long)kc.ifdropped);
 	} else {
-		failed = run_files(&o, pl);
+		size_t opened;
+
+		failed = run_files(&o, pl, &opened);
 		wk_finish(pl, NULL);
-		if (!o.quiet)
+		/* When no input could be opened, the error lines say all there is (as tcpdump and tshark):
+		 * a summary of nothing would only bury them. */
+		if (!o.quiet && opened != 0)
 			wk_print_summary(pl, summary_fp);
 		status = failed != 0 ? EXIT_INPUT : 0;
 	}

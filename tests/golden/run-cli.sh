@@ -36,6 +36,14 @@ printf 'hello\n' >"$tmp/text.pcap"
 out=$("$misport" -q -r "$tmp/text.pcap" 2>&1); rc=$?
 check "not a capture: exit 2, names the file ($out)" test "$rc" -eq 2 -a "$(grep -c text.pcap <<<"$out")" -eq 1
 
+# No input could be read: the error line alone, no summary of nothing (without -q); with one input read,
+# the summary is there.
+out=$("$misport" -r "$tmp/nonexistent.pcap" -r "$tmp/text.pcap" 2>&1); rc=$?
+check "no input read: exit 2, two error lines and no summary ($out)" \
+  test "$rc" -eq 2 -a "$(wc -l <<<"$out")" -eq 2 -a "$(grep -c 'misport summary' <<<"$out")" -eq 0
+out=$("$misport" -r "$tmp/nonexistent.pcap" -r "$src/pcaps/http-80.pcap" 2>&1); rc=$?
+check "one input read: exit 2 and the summary" test "$rc" -eq 2 -a "$(grep -c 'misport summary' <<<"$out")" -eq 1
+
 # An unsupported link type (IEEE 802.11 written by editcap from a real capture).
 if command -v editcap >/dev/null; then
   editcap -T ieee-802-11 "$src/pcaps/http-80.pcap" "$tmp/wlan.pcap" 2>/dev/null
