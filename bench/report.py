@@ -435,6 +435,11 @@ def check_targets(rows, sizes, workers, res):
         printed as 1.70x reads like a PASS)."""
         return f"{x:.3f}" if round(x, 2) == round(limit, 2) and x != limit else f"{x:.2f}"
 
+    def near_pct(p, limit):
+        """A signed percentage with one decimal, or two where one would round it onto the limit (+10.02 %
+        printed as +10.0 % reads like a PASS)."""
+        return f"{p:+.2f}" if round(p, 1) == round(limit, 1) and p != limit else f"{p:+.1f}"
+
     out = []
     big = sizes[-1] if sizes else None
     m, nd, mi = get(big, "misport", "pps"), get(big, "ndpiReader", "pps"), get(big, "minimal", "pps")
@@ -464,7 +469,7 @@ def check_targets(rows, sizes, workers, res):
     if len(big_sizes) >= 2:
         a, b = get(big_sizes[0], "misport", "peak_rss_mib"), get(big_sizes[-1], "misport", "peak_rss_mib")
         out.append(line(b <= a * 1.1, f"peak RSS flat: {big_sizes[0]} copies {a:.1f} MiB, {big_sizes[-1]} copies "
-                                      f"{b:.1f} MiB ({(b / a - 1) * 100:+.1f}%, limit +10%)"))
+                                      f"{b:.1f} MiB ({near_pct((b / a - 1) * 100, 10)}%, limit +10%)"))
     else:
         out.append(line(None, "peak RSS flat (10x vs 40x copies): needs two sizes >= 10"))
     flat = [(n, get(n, "misport", "ns_per_pkt")) for n in sizes if n >= 5 and get(n, "misport", "ns_per_pkt")]
@@ -475,8 +480,8 @@ def check_targets(rows, sizes, workers, res):
         if len(cpu) == len(flat):
             note = "; CPU time per packet {} ns ({:+.1f}%)".format(", ".join(f"{v:.0f}" for v in cpu),
                                                                    (max(cpu) / min(cpu) - 1) * 100)
-        out.append(line(hi <= lo * 1.1, "time per packet flat from {} to {} copies: {} ns ({:+.1f}%, limit 10%){}".format(
-            flat[0][0], flat[-1][0], ", ".join(f"{v:.0f}" for _, v in flat), (hi / lo - 1) * 100, note)))
+        out.append(line(hi <= lo * 1.1, "time per packet flat from {} to {} copies: {} ns ({}%, limit 10%){}".format(
+            flat[0][0], flat[-1][0], ", ".join(f"{v:.0f}" for _, v in flat), near_pct((hi / lo - 1) * 100, 10), note)))
     else:
         out.append(line(None, "time per packet flat (5x to 40x copies): needs two sizes >= 5"))
     # For information: the same comparison for the minimal loop, a control. Its state does not grow with
