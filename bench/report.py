@@ -359,8 +359,8 @@ def main():
 
 
 def warmup_lines(raw, workers):
-    """For information: what an untimed warm-up run (sub 0) took beyond the mean of the timed runs that
-    followed it in the same repetition, for misport and its multi-worker run, per corpus size (median over
+    """For information: what the first untimed warm-up run (sub 0) took beyond the mean of the timed runs
+    that followed it in the same repetition, for misport and its multi-worker run, per corpus size (median over
     repetitions). It is the cost of running right after other tools, which the timed runs leave out."""
     cells = []
     for t in ("misport", f"misport-w{workers}"):
@@ -387,7 +387,7 @@ def warmup_lines(raw, workers):
                              + (f" (system {statistics.median(sy) * 1000:+.0f} ms)" if sy else ""))
     if not cells:
         return []
-    return ["- info  the warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
+    return ["- info  the first warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
 
 
 def slow_run_lines(raw, sizes):
