@@ -557,8 +557,6 @@ static int file_cb(void *user, int dlt, const struct capture_pkt *pkt)
 	return sig_stop_requested();
 }
 
-/* Reads every input file through pl. Returns the number of files that failed (unreadable,
- * unsupported link type, or a read error part-way). */
 /* Runs every input file through pl. Returns how many files failed (could not be opened, have an
  * unsupported link type, or could not be read to the end) and sets *opened to how many were opened with
  * a supported link type, i.e. were read from. */
@@ -946,8 +944,8 @@ int main(int argc, char **argv)
 
 		failed = run_files(&o, pl, &opened);
 		wk_finish(pl, NULL);
-		/* When no input could be opened, the error lines say all there is (as tcpdump and tshark):
-		 * a summary of nothing would only bury them. */
+		/* When no input could be read, the error lines say all there is (as with tcpdump and
+		 * tshark): a summary of nothing would only bury them. */
 		if (!o.quiet && opened != 0)
 			wk_print_summary(pl, summary_fp);
 		status = failed != 0 ? EXIT_INPUT : 0;
