@@ -385,9 +385,27 @@ def warmup_lines(raw, workers):
             if w:
                 cells.append(f"{t} {n} copies {statistics.median(w) * 1000:+.0f} ms"
                              + (f" (system {statistics.median(sy) * 1000:+.0f} ms)" if sy else ""))
-    if not cells:
-        return []
-    return ["- info  the first warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells)]
+    out = [warmup_count_line(raw)]
+    if cells:
+        out.append("- info  the first warm-up run beyond a timed run (median over repetitions): " + ", ".join(cells))
+    return [line for line in out if line]
+
+
+def warmup_count_line(raw):
+    """How many untimed warm-up runs (sub 0) came before the timed runs of each tool, corpus size and
+    repetition, read from raw.tsv rather than from bench/run's option, so that a harness that runs another
+    number than it says shows here. A WARNING when the groups differ."""
+    counts = {}
+    for r in raw:
+        key = (r["rep"], r["copies"], r["tool"])
+        counts[key] = counts.get(key, 0) + (r["sub"] == "0")
+    if not counts:
+        return ""
+    vals = sorted(set(counts.values()))
+    if len(vals) == 1:
+        return f"- info  untimed warm-up runs before the timed runs: {vals[0]} in each of the {len(counts)} groups (repetition, size, tool)"
+    return (f"- WARNING untimed warm-up runs before the timed runs differ between groups (repetition, size, tool): "
+            f"{vals[0]} to {vals[-1]} over {len(counts)} groups")
 
 
 def slow_run_lines(raw, sizes):
