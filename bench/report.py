@@ -209,12 +209,14 @@ def main():
         for r in rs:
             by_rep[(n, t, r["rep"])] = num(r["wall_s"])
 
-    def paired(n, a, b):
-        """Median and range over repetitions of (b's net time / a's net time): how much faster a is."""
+    def paired(n, a, b, nb=None):
+        """Median and range over repetitions of (b's net time on nb copies, n unless given / a's net time on
+        n copies): how much faster a is."""
+        nb = n if nb is None else nb
         sa, sb = med(0, a, "wall_s") or 0, med(0, b, "wall_s") or 0
         vals = []
         for (n2, t, rep), wa in by_rep.items():
-            wb = by_rep.get((n, b, rep))
+            wb = by_rep.get((nb, b, rep))
             if n2 != n or t != a or wb is None or wa - sa <= 0 or wb - sb <= 0:
                 continue
             vals.append((wb - sb) / (wa - sa))
@@ -230,28 +232,19 @@ def main():
     for (n, t), row in rows.items():
         row["paired"] = {ref: paired(n, t, ref) for ref in list(REFS) + ["misport"] if ref != t}
 
-    def paired_per_packet(t, base, n):
-        """Median, smallest and largest over repetitions of t's time per packet on n copies over the same on
-        base copies (each net of t's median start-up), and base: the time-per-packet spread with the drift
-        between repetitions left out, as paired() does for two tools."""
-        s0 = med(0, t, "wall_s") or 0
-        pa, pb = rows.get((base, t), {}).get("packets"), rows.get((n, t), {}).get("packets")
-        pk0 = num(meta.get(0, {}).get("packets")) or 0
-        if not pa or not pb:
-            return None
-        vals = []
-        for (n2, t2, rep), wb in by_rep.items():
-            wa = by_rep.get((base, t, rep))
-            if n2 != n or t2 != t or wa is None or wa - s0 <= 0 or wb - s0 <= 0:
-                continue
-            vals.append(((wb - s0) / (pb - pk0)) / ((wa - s0) / (pa - pk0)))
-        return (statistics.median(vals), min(vals), max(vals), base) if vals else None
-
+    # Each repetition's time per packet of a tool on a size over its own on the smallest size of 5 copies or
+    # more (median, smallest, largest, that size): the time-per-packet spread with the drift between
+    # repetitions left out. paired() gives the ratio of net times; the packet counts scale it.
     flat_sizes = [n for n in sizes if n >= 5]
+    pk0 = num(meta.get(0, {}).get("packets")) or 0
     for t in ("misport", "minimal"):
+        base = rows.get((flat_sizes[0], t)) if flat_sizes else None
         for n in flat_sizes[1:]:
-            if (n, t) in rows:
-                rows[(n, t)]["flat_paired"] = paired_per_packet(t, flat_sizes[0], n)
+            row = rows.get((n, t))
+            p = paired(flat_sizes[0], t, t, n) if base and row and base["packets"] and row["packets"] else None
+            if p:
+                k = (base["packets"] - pk0) / (row["packets"] - pk0)
+                row["flat_paired"] = (p[0] * k, p[1] * k, p[2] * k, flat_sizes[0])
 
     # callgrind and memcheck: per packet, net of the one-packet run
     ir = {}
