@@ -368,6 +368,7 @@ def main():
     out += check_targets(rows, sizes, workers, res)
     out += warmup_lines(raw, workers)
     out += slow_run_lines(raw, sizes)
+    out += probe_lines(raw, sizes, workers)
     text = "\n".join(out) + "\n"
     with open(os.path.join(res, "table.md"), "w") as fp:
         fp.write(text)
@@ -422,6 +423,59 @@ def warmup_count_line(raw):
         return f"- info  untimed warm-up runs before the timed runs: {vals[0]} in each of the {len(counts)} groups (repetition, size, tool)"
     return (f"- WARNING untimed warm-up runs before the timed runs differ between groups (repetition, size, tool): "
             f"{vals[0]} to {vals[-1]} over {len(counts)} groups")
+
+
+def probe_lines(raw, sizes, workers):
+    """For information: the state of the CPUs around each timed run on the largest corpus. bench/run runs
+    bench/cpuprobe on every CPU it may use right before and right after each such run; on a VM whose vCPUs
+    share physical cores with hardware threads of other work, the probe's loop runs up to twice as fast
+    while the core is free (bench/JOURNAL.md, thirtieth session). A run counts as fast when every probe
+    around it took under 1.35 times the fastest probe of the whole benchmark, slow when every probe took
+    more, mixed otherwise. The ratios of the two lines compare runs in the same state; they use whole
+    wall times (start-up included), so they are not the targets' figures."""
+    if not sizes:
+        return []
+    big = str(sizes[-1])
+    runs = []
+    for r in raw:
+        if r.get("copies") != big or r.get("sub") in (None, "0") or r.get("exit") != "0":
+            continue
+        try:
+            vals = [float(v) for v in (r.get("probe_before") or "").split(",") + (r.get("probe_after") or "").split(",")]
+        except ValueError:
+            continue  # no probe (an older raw.tsv, or cpuprobe failed)
+        if num(r["wall_s"]) is not None and vals:
+            runs.append((r["tool"], num(r["wall_s"]), vals))
+    if not runs:
+        return []
+    limit = 1.35 * min(v for _, _, vals in runs for v in vals)
+    state, tools = {}, []
+    for t, wall, vals in runs:
+        if t not in tools:
+            tools.append(t)
+        k = "fast" if all(v < limit for v in vals) else "slow" if all(v >= limit for v in vals) else "mixed"
+        state.setdefault((t, k), []).append(wall)
+
+    def cell(t):
+        parts = []
+        for k in ("fast", "slow", "mixed"):
+            w = state.get((t, k), [])
+            parts.append(f"{len(w)} {k}" + (f" ({statistics.median(w):.2f} s)" if w and k != "mixed" else ""))
+        return f"{t} " + ", ".join(parts)
+
+    out = [f"- info  CPU state around the timed runs on {big} copies (bench/cpuprobe on CPUs before and after each "
+           f"run; fast: every probe under {limit:.2f} ns a step, 1.35x the fastest; median wall time): " +
+           "; ".join(cell(t) for t in tools)]
+    pairs = []
+    for a, b in (("misport", "ndpiReader"), (f"misport-w{workers}", "misport")):
+        for k in ("fast", "slow"):
+            wa, wb = state.get((a, k)), state.get((b, k))
+            if wa and wb:
+                pairs.append(f"{a} over {b} with both {k} {statistics.median(wb) / statistics.median(wa):.2f}x")
+    if pairs:
+        out.append("- info  rates of runs in the same CPU state (medians of whole wall times, start-up included): " +
+                   ", ".join(pairs))
+    return out
 
 
 def slow_run_lines(raw, sizes):
