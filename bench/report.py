@@ -429,14 +429,17 @@ def probe_lines(raw, sizes, workers):
     """For information: the state of the CPUs around each timed run on the largest corpus. bench/run runs
     bench/cpuprobe on every CPU it may use right before and right after each such run; on a VM whose vCPUs
     share physical cores with hardware threads of other work, the probe's loop runs up to twice as fast
-    while the core is free (bench/JOURNAL.md, thirtieth session). A run counts as fast when every probe
-    around it took under 1.35 times the fastest probe of the whole benchmark, slow when every probe took
-    more, mixed otherwise. The ratios of the two lines compare runs in the same state; they use whole
-    wall times (start-up included), so they are not the targets' figures."""
+    while the core is free (bench/JOURNAL.md, thirtieth session), and a vCPU changes state about once a
+    second. A run's state is the mean of its probes (every CPU, before and after). The first line gives,
+    per tool, the median state of its runs and the correlation of their wall times with it: a tool whose
+    runs fell in slower states than another's, or whose times follow the probe closely, is compared under
+    unequal conditions by the ratio of medians. The second fits each tool's wall times against the state
+    (least squares) and compares the fits at the median state of all runs; whole wall times, start-up
+    included, so not the targets' figures. PASS/FAIL uses neither."""
     if not sizes:
         return []
     big = str(sizes[-1])
-    runs = []
+    runs = {}
     for r in raw:
         if r.get("copies") != big or r.get("sub") in (None, "0") or r.get("exit") != "0":
             continue
@@ -445,36 +448,47 @@ def probe_lines(raw, sizes, workers):
         except ValueError:
             continue  # no probe (an older raw.tsv, or cpuprobe failed)
         if num(r["wall_s"]) is not None and vals:
-            runs.append((r["tool"], num(r["wall_s"]), vals))
+            runs.setdefault(r["tool"], []).append((sum(vals) / len(vals), num(r["wall_s"])))
     if not runs:
         return []
-    limit = 1.35 * min(v for _, _, vals in runs for v in vals)
-    state, tools = {}, []
-    for t, wall, vals in runs:
-        if t not in tools:
-            tools.append(t)
-        k = "fast" if all(v < limit for v in vals) else "slow" if all(v >= limit for v in vals) else "mixed"
-        state.setdefault((t, k), []).append(wall)
 
-    def cell(t):
-        parts = []
-        for k in ("fast", "slow", "mixed"):
-            w = state.get((t, k), [])
-            parts.append(f"{len(w)} {k}" + (f" ({statistics.median(w):.2f} s)" if w and k != "mixed" else ""))
-        return f"{t} " + ", ".join(parts)
+    def corr(xy):
+        xs, ys = [x for x, _ in xy], [y for _, y in xy]
+        mx, my = statistics.mean(xs), statistics.mean(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        syy = sum((y - my) ** 2 for y in ys)
+        if sxx == 0 or syy == 0:
+            return None
+        return sum((x - mx) * (y - my) for x, y in xy) / (sxx * syy) ** 0.5
 
-    out = [f"- info  CPU state around the timed runs on {big} copies (bench/cpuprobe on CPUs before and after each "
-           f"run; fast: every probe under {limit:.2f} ns a step, 1.35x the fastest; median wall time): " +
-           "; ".join(cell(t) for t in tools)]
+    def fit_at(xy, x0):
+        xs, ys = [x for x, _ in xy], [y for _, y in xy]
+        mx, my = statistics.mean(xs), statistics.mean(ys)
+        sxx = sum((x - mx) ** 2 for x in xs)
+        if sxx == 0:
+            return None
+        slope = sum((x - mx) * (y - my) for x, y in xy) / sxx
+        return my + slope * (x0 - mx)
+
+    cells = []
+    for t, xy in runs.items():
+        r = corr(xy) if len(xy) >= 3 else None
+        cells.append(f"{t} {statistics.median(x for x, _ in xy):.2f} ns" + (f" (r {r:.2f})" if r is not None else ""))
+    allx = [x for xy in runs.values() for x, _ in xy]
+    fastest = min(v for v in allx)
+    out = [f"- info  CPU state around the timed runs on {big} copies (bench/cpuprobe, ns a step on every CPU before "
+           f"and after each run, their mean; lower is faster; the fastest run's {fastest:.2f} ns): median state of "
+           f"each tool's runs, and the correlation of their wall times with it: " + ", ".join(cells)]
+    x0 = statistics.median(allx)
     pairs = []
     for a, b in (("misport", "ndpiReader"), (f"misport-w{workers}", "misport")):
-        for k in ("fast", "slow"):
-            wa, wb = state.get((a, k)), state.get((b, k))
-            if wa and wb:
-                pairs.append(f"{a} over {b} with both {k} {statistics.median(wb) / statistics.median(wa):.2f}x")
+        if len(runs.get(a, [])) >= 3 and len(runs.get(b, [])) >= 3:
+            fa, fb = fit_at(runs[a], x0), fit_at(runs[b], x0)
+            if fa and fb and fa > 0 and fb > 0:
+                pairs.append(f"{a} over {b} {fb / fa:.2f}x")
     if pairs:
-        out.append("- info  rates of runs in the same CPU state (medians of whole wall times, start-up included): " +
-                   ", ".join(pairs))
+        out.append(f"- info  rates at the same CPU state (each tool's wall times fitted against the state, read at the "
+                   f"median state {x0:.2f} ns; whole wall times, start-up included): " + ", ".join(pairs))
     return out
 
 
