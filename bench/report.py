@@ -439,16 +439,17 @@ def probe_lines(raw, sizes, workers):
     if not sizes:
         return []
     big = str(sizes[-1])
-    runs = {}
+    by_size = {}  # copies -> tool -> [(state, wall)]
     for r in raw:
-        if r.get("copies") != big or r.get("sub") in (None, "0") or r.get("exit") != "0":
+        if r.get("sub") in (None, "0") or r.get("exit") != "0":
             continue
         try:
             vals = [float(v) for v in (r.get("probe_before") or "").split(",") + (r.get("probe_after") or "").split(",")]
         except ValueError:
-            continue  # no probe (an older raw.tsv, or cpuprobe failed)
+            continue  # no probe (an older raw.tsv, cpuprobe failed, or a corpus bench/run does not probe)
         if num(r["wall_s"]) is not None and vals:
-            runs.setdefault(r["tool"], []).append((sum(vals) / len(vals), num(r["wall_s"])))
+            by_size.setdefault(r["copies"], {}).setdefault(r["tool"], []).append((sum(vals) / len(vals), num(r["wall_s"])))
+    runs = by_size.get(big, {})
     if not runs:
         return []
 
@@ -489,6 +490,18 @@ def probe_lines(raw, sizes, workers):
     if pairs:
         out.append(f"- info  rates at the same CPU state (each tool's wall times fitted against the state, read at the "
                    f"median state {x0:.2f} ns; whole wall times, start-up included): " + ", ".join(pairs))
+    # The time-per-packet target compares short runs with long ones: did they run in the same states?
+    probed = sorted((int(n) for n in by_size), key=int)
+    if len(probed) >= 2:
+        cells = []
+        for t in ("misport", "minimal"):
+            per = [f"{n} copies {statistics.median(x for x, _ in by_size[str(n)][t]):.2f}"
+                   for n in probed if by_size[str(n)].get(t)]
+            if per:
+                cells.append(f"{t} " + ", ".join(per))
+        if cells:
+            out.append("- info  CPU state by corpus size, for the time-per-packet target (median of the runs' mean "
+                       "probes, ns a step; lower is faster): " + "; ".join(cells))
     return out
 
 
