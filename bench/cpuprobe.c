@@ -1,4 +1,4 @@
-/* cpuprobe.c: how fast each given CPU runs a throughput-bound loop right now, the benchmark's reading of the VM's state. */
+/* cpuprobe.c: how fast each given CPU runs a busy-core loop right now: the benchmark reads the VM's state. */
 /*
  * usage: cpuprobe MS CPU [CPU ...]
  * Runs, at the same time on each CPU (one pinned thread each), eight independent xorshift chains for
