@@ -426,16 +426,17 @@ def warmup_count_line(raw):
 
 
 def probe_lines(raw, sizes, workers):
-    """For information: the state of the CPUs around each timed run on the largest corpus. bench/run runs
-    bench/cpuprobe on every CPU it may use right before and right after each such run; on a VM whose vCPUs
-    share physical cores with hardware threads of other work, the probe's loop runs up to twice as fast
-    while the core is free (bench/JOURNAL.md, thirtieth session), and a vCPU changes state about once a
-    second. A run's state is the mean of its probes (every CPU, before and after). The first line gives,
-    per tool, the median state of its runs and the correlation of their wall times with it: a tool whose
-    runs fell in slower states than another's, or whose times follow the probe closely, is compared under
-    unequal conditions by the ratio of medians. The second fits each tool's wall times against the state
-    (least squares) and compares the fits at the median state of all runs; whole wall times, start-up
-    included, so not the targets' figures. PASS/FAIL uses neither."""
+    """For information: the state of the CPUs around the timed runs. bench/run runs bench/cpuprobe on every
+    CPU it may use right before and right after each timed run on a corpus of 5 copies or more; on a VM
+    whose vCPUs share physical cores with hardware threads of other work, the probe's loop runs up to twice
+    as fast while the core is free (bench/JOURNAL.md, thirtieth session), and a vCPU changes state about
+    once a second. A run's state is the mean of its probes (every CPU, before and after). On the largest
+    corpus, the first line gives, per tool, the median state of its runs and the correlation of their wall
+    times with it: a tool whose runs fell in slower states than another's, or whose times follow the probe
+    closely, is compared under unequal conditions by the ratio of medians. The second fits each tool's wall
+    times against the state (least squares) and compares the fits at the median state of all runs; whole
+    wall times, start-up included, so not the targets' figures. The third gives misport's and the minimal
+    loop's median state on each probed size, for the time-per-packet target. PASS/FAIL uses none of them."""
     if not sizes:
         return []
     big = str(sizes[-1])
