@@ -8,12 +8,11 @@
  * The loop does no memory access and keeps the execution units busy, so its speed is what the core
  * gives one hardware thread. On the benchmark's VM it runs about twice as fast when the vCPU has its
  * physical core to itself as when an SMT sibling is busy (bench/JOURNAL.md, thirtieth session); bench/run
- * probes the CPUs before and after each timed run on the largest corpus, and bench/report.py says in
- * which state each tool ran.
+ * probes the CPUs before and after each timed run on 5 copies or more, and bench/report.py says in which
+ * state each tool ran.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -93,7 +92,7 @@ int main(int argc, char **argv)
 	struct probe p[MAX_CPUS];
 	pthread_t th[MAX_CPUS];
 	unsigned long ms, cpu;
-	int n = argc - 2, started = 0, rc = 0;
+	int n = argc - 2, rc = 0;
 
 	if (argc < 3 || n > MAX_CPUS || parse_uint(argv[1], 10001, &ms) != 0 || ms == 0) {
 		fprintf(stderr, "usage: cpuprobe MS CPU [CPU ...] (MS 1-10000, at most %d CPUs)\n", MAX_CPUS);
@@ -118,9 +117,8 @@ int main(int argc, char **argv)
 			/* the started threads wait at the barrier for ever: end the process */
 			return 1;
 		}
-		started++;
 	}
-	for (int i = 0; i < started; i++)
+	for (int i = 0; i < n; i++)
 		pthread_join(th[i], NULL);
 	pthread_barrier_destroy(&start);
 	for (int i = 0; i < n; i++) {

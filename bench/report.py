@@ -455,29 +455,24 @@ def probe_lines(raw, sizes, workers):
         return []
 
     def corr(xy):
-        xs, ys = [x for x, _ in xy], [y for _, y in xy]
-        mx, my = statistics.mean(xs), statistics.mean(ys)
-        sxx = sum((x - mx) ** 2 for x in xs)
-        syy = sum((y - my) ** 2 for y in ys)
-        if sxx == 0 or syy == 0:
+        try:
+            return statistics.correlation([x for x, _ in xy], [y for _, y in xy])
+        except statistics.StatisticsError:  # fewer than two runs, or a constant
             return None
-        return sum((x - mx) * (y - my) for x, y in xy) / (sxx * syy) ** 0.5
 
     def fit_at(xy, x0):
-        xs, ys = [x for x, _ in xy], [y for _, y in xy]
-        mx, my = statistics.mean(xs), statistics.mean(ys)
-        sxx = sum((x - mx) ** 2 for x in xs)
-        if sxx == 0:
+        try:
+            slope, intercept = statistics.linear_regression([x for x, _ in xy], [y for _, y in xy])
+        except statistics.StatisticsError:
             return None
-        slope = sum((x - mx) * (y - my) for x, y in xy) / sxx
-        return my + slope * (x0 - mx)
+        return intercept + slope * x0
 
     cells = []
     for t, xy in runs.items():
         r = corr(xy) if len(xy) >= 3 else None
         cells.append(f"{t} {statistics.median(x for x, _ in xy):.2f} ns" + (f" (r {r:.2f})" if r is not None else ""))
     allx = [x for xy in runs.values() for x, _ in xy]
-    fastest = min(v for v in allx)
+    fastest = min(allx)
     out = [f"- info  CPU state around the timed runs on {big} copies (bench/cpuprobe, ns a step on every CPU before "
            f"and after each run, their mean; lower is faster; the fastest run's {fastest:.2f} ns): median state of "
            f"each tool's runs, and the correlation of their wall times with it: " + ", ".join(cells)]
@@ -492,7 +487,7 @@ def probe_lines(raw, sizes, workers):
         out.append(f"- info  rates at the same CPU state (each tool's wall times fitted against the state, read at the "
                    f"median state {x0:.2f} ns; whole wall times, start-up included): " + ", ".join(pairs))
     # The time-per-packet target compares short runs with long ones: did they run in the same states?
-    probed = sorted((int(n) for n in by_size), key=int)
+    probed = sorted(int(n) for n in by_size)
     if len(probed) >= 2:
         cells = []
         for t in ("misport", "minimal"):
