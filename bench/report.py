@@ -434,8 +434,9 @@ def probe_lines(raw, sizes, workers):
     corpus, the first line gives, per tool, the median state of its runs and the correlation of their wall
     times with it: a tool whose runs fell in slower states than another's, or whose times follow the probe
     closely, is compared under unequal conditions by the ratio of medians. The second fits each tool's wall
-    times against the state (least squares) and compares the fits at the median state of all runs; whole
-    wall times, start-up included, so not the targets' figures. The third gives misport's and the minimal
+    times against the state (least squares) and compares the fits at the median state of all runs (the
+    concurrent one-worker runs against one worker too: what the machine allows at that state); whole wall
+    times, start-up included, so not the targets' figures. The third gives misport's and the minimal
     loop's median state on each probed size, for the time-per-packet target. PASS/FAIL uses none of them."""
     if not sizes:
         return []
@@ -478,11 +479,13 @@ def probe_lines(raw, sizes, workers):
            f"each tool's runs, and the correlation of their wall times with it: " + ", ".join(cells)]
     x0 = statistics.median(allx)
     pairs = []
-    for a, b in (("misport", "ndpiReader"), (f"misport-w{workers}", "misport")):
+    # misport-parN goes through N corpora in one run, so its rate is N over its time.
+    for a, b, k in (("misport", "ndpiReader", 1), (f"misport-w{workers}", "misport", 1),
+                    (f"misport-par{workers}", "misport", int(workers))):
         if len(runs.get(a, [])) >= 3 and len(runs.get(b, [])) >= 3:
             fa, fb = fit_at(runs[a], x0), fit_at(runs[b], x0)
             if fa and fb and fa > 0 and fb > 0:
-                pairs.append(f"{a} over {b} {fb / fa:.2f}x")
+                pairs.append(f"{a} over {b} {k * fb / fa:.2f}x" + (f" ({k} corpora at once)" if k > 1 else ""))
     if pairs:
         out.append(f"- info  rates at the same CPU state (each tool's wall times fitted against the state, read at the "
                    f"median state {x0:.2f} ns; whole wall times, start-up included): " + ", ".join(pairs))
