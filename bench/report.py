@@ -131,6 +131,12 @@ def merge_subruns(runs):
     return out
 
 
+def timed_runs(raw):
+    """The rows of raw.tsv that are timed runs which exited 0 with a wall time: not the untimed warm-up
+    runs (sub 0; a raw.tsv older than the column has none)."""
+    return [r for r in raw if r.get("sub") != "0" and r.get("exit") == "0" and num(r.get("wall_s")) is not None]
+
+
 def main():
     res, workers = sys.argv[1], sys.argv[2]
     raw = read_tsv(os.path.join(res, "raw.tsv"))
@@ -365,7 +371,7 @@ def main():
                 "idle machine.")
         out += ["", busy]
     out += ["", "Targets of issue 7 (misport = one worker; the largest corpus unless said):", ""]
-    out += check_targets(rows, sizes, workers, res)
+    out += check_targets(rows, sizes, workers, res, raw, meta)
     out += warmup_lines(raw, workers)
     out += slow_run_lines(raw, sizes)
     out += probe_lines(raw, sizes, workers)
@@ -442,14 +448,12 @@ def probe_lines(raw, sizes, workers):
         return []
     big = str(sizes[-1])
     by_size = {}  # copies -> tool -> [(state, wall)]
-    for r in raw:
-        if r.get("sub") in (None, "0") or r.get("exit") != "0":
-            continue
+    for r in timed_runs(raw):
         try:
             vals = [float(v) for v in (r.get("probe_before") or "").split(",") + (r.get("probe_after") or "").split(",")]
         except ValueError:
             continue  # no probe (an older raw.tsv, cpuprobe failed, or a corpus bench/run does not probe)
-        if num(r["wall_s"]) is not None and vals:
+        if vals:
             by_size.setdefault(r["copies"], {}).setdefault(r["tool"], []).append((sum(vals) / len(vals), num(r["wall_s"])))
     runs = by_size.get(big, {})
     if not runs:
@@ -516,9 +520,8 @@ def slow_run_lines(raw, sizes):
     cells = []
     for n in (small[0], 0):
         for t in ("misport", "minimal"):
-            rs = [(num(r["wall_s"]), num(r["user_s"]) + num(r["sys_s"])) for r in raw
-                  if r["tool"] == t and int(r["copies"]) == n and r["sub"] != "0" and r["exit"] == "0"
-                  and None not in (num(r["wall_s"]), num(r["user_s"]), num(r["sys_s"]))]
+            rs = [(num(r["wall_s"]), num(r["user_s"]) + num(r["sys_s"])) for r in timed_runs(raw)
+                  if r["tool"] == t and int(r["copies"]) == n and None not in (num(r["user_s"]), num(r["sys_s"]))]
             if len(rs) < 2:
                 continue
             mid = statistics.median(w for w, _ in rs)
@@ -535,7 +538,7 @@ def slow_run_lines(raw, sizes):
     return ["- info  slow runs, more than 15% above the median run of the same tool and corpus: " + ", ".join(cells)]
 
 
-def single_run_lines(res, sizes):
+def single_run_lines(raw, meta, sizes):
     """For information: the time per packet from the median of single runs. The table takes each
     repetition's mean over its runs, and the small corpora have several runs a repetition where the largest
     has one: on a machine whose runs split into a fast group and a slow one (bench/JOURNAL.md, thirtieth
@@ -543,14 +546,12 @@ def single_run_lines(res, sizes):
     single runs leaves out, so the two sizes are not measured alike. Here every size gets the same
     estimator: the median of all its timed runs, less the median of the one-packet file's. PASS/FAIL does
     not use it."""
-    raw = read_tsv(os.path.join(res, "raw.tsv"))
-    meta = {int(r["copies"]): r for r in read_tsv(os.path.join(res, "meta.tsv"))}
     pk0 = num(meta.get(0, {}).get("packets")) or 0
     cells = []
     for t in ("misport", "minimal"):
         walls = {}
-        for r in raw:
-            if r["tool"] == t and r.get("sub") not in (None, "0") and r["exit"] == "0" and num(r["wall_s"]) is not None:
+        for r in timed_runs(raw):
+            if r["tool"] == t:
                 walls.setdefault(int(r["copies"]), []).append(num(r["wall_s"]))
         if not walls.get(0):
             continue
@@ -570,7 +571,7 @@ def single_run_lines(res, sizes):
             "; ".join(cells)]
 
 
-def check_targets(rows, sizes, workers, res):
+def check_targets(rows, sizes, workers, res, raw, meta):
     def get(n, t, k):
         r = rows.get((n, t))
         return r.get(k) if r else None
@@ -655,7 +656,7 @@ def check_targets(rows, sizes, workers, res):
                 fp_cells.append(f"{t} {n} over {p[3]} copies {p[0]:.3f}x (range {p[1]:.2f}-{p[2]:.2f})")
     if fp_cells:
         out.append("- info  time per packet paired per repetition (median over repetitions): " + ", ".join(fp_cells))
-    out += single_run_lines(res, sizes)
+    out += single_run_lines(raw, meta, sizes)
     # For information: the same comparison in instructions (callgrind), which the machine's speed does not
     # move; blind to cache misses, so it backs the timed target and does not replace it.
     irs = [(n, get(n, "misport", "ir_per_pkt")) for n in sizes if n >= 5 and get(n, "misport", "ir_per_pkt")]
