@@ -143,10 +143,12 @@ Test(registry, tsv_header_limits_and_nul)
 
 	cr_assert_eq(reg_load_tsv(path, &r, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "header"), "%s", err);
+	unlink(path);
 
 	path = write_tmp_n(HDR "ht\0p\t80\ttcp\t0.1\tWWW\n", sizeof(HDR "ht\0p\t80\ttcp\t0.1\tWWW\n") - 1);
 	cr_assert_eq(reg_load_tsv(path, &r, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, ":3: NUL byte"), "%s", err);
+	unlink(path);
 
 	big = malloc(10000);
 	memset(big, 'a', 9999);
@@ -156,6 +158,7 @@ Test(registry, tsv_header_limits_and_nul)
 	free(big);
 	cr_assert_eq(reg_load_tsv(path, &r, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, ":3: line longer"), "%s", err);
+	unlink(path);
 
 	cr_assert_eq(reg_load_tsv("/nonexistent/registry.tsv", &r, err, sizeof(err)), -1);
 	cr_assert_not_null(strstr(err, "/nonexistent/registry.tsv: cannot open"), "%s", err);
