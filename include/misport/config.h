@@ -151,8 +151,8 @@
  * gets this percentage of an other worker's share of virtual shards (with 2 workers, 70 gives worker 0
  * 105 of 256 shards). The best value depends on what reading costs against the rest: 60 measured best
  * on the VM of 2026-12-03, and 70 on the AMD VM of 2026-12-07 once the corpus files were read back
- * into the page cache (1.06x to 1.07x faster than 60 in three sets of paired rounds; see
- * bench/JOURNAL.md). */
+ * into the page cache (paired rounds: 1.06x to 1.07x faster than 60 at the benchmark's --seed 1 in
+ * three sets, 1.01x with random seeds; see bench/JOURNAL.md). */
 #define MP_WORKER_READER_SHARE_PCT 70u
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). */
