@@ -155,8 +155,12 @@
  * three sets, 1.01x with random seeds; see bench/JOURNAL.md). */
 #define MP_WORKER_READER_SHARE_PCT 70u
 
-/* Workers: bytes of the ring between the reader and each worker (a power of two). */
-#define MP_WORKER_RING_BYTES (16u * 1024u * 1024u)
+/* Workers: bytes of the ring between the reader and each worker (a power of two). Records pass
+ * through it once, so it should stay in the last-level cache beside the workers' own data: on the AMD
+ * VM of 2026-12-07 (32 MiB of L3 shared by both CPUs) 8 MiB took 3 % to 4 % less CPU than 16 MiB and
+ * ran 2 % to 3 % faster; 4 and 2 MiB took less CPU still, but the threads waited on each other more
+ * (bench/JOURNAL.md, fortieth session). */
+#define MP_WORKER_RING_BYTES (8u * 1024u * 1024u)
 
 /* Workers: after writing a record, the reader asks the CPU to fetch the ring's memory this many bytes
  * past the new tail for writing (as many bytes as the record took), so that later records do not wait
