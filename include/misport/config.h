@@ -157,9 +157,9 @@
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). Records pass
  * through it once, so it should stay in the last-level cache beside the workers' own data: on the AMD
- * VM of 2026-12-07 (32 MiB of L3 shared by both CPUs) 8 MiB took 3 % to 4 % less CPU than 16 MiB and
- * ran 2 % to 3 % faster; 4 and 2 MiB took less CPU still, but the threads waited on each other more
- * (bench/JOURNAL.md, fortieth session). */
+ * VM of 2026-12-07 (32 MiB of L3 shared by both CPUs) two workers took 3 % to 5 % less CPU with 8 MiB
+ * than with 16 MiB and ran 2 % to 4 % faster (three sets of paired rounds); 4 and 2 MiB took about as
+ * little CPU as 8 but ran slower (bench/JOURNAL.md, fortieth session). */
 #define MP_WORKER_RING_BYTES (8u * 1024u * 1024u)
 
 /* Workers: after writing a record, the reader asks the CPU to fetch the ring's memory this many bytes
