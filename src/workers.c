@@ -96,6 +96,15 @@ struct rec_dec {
 
 _Static_assert(sizeof(struct rec_dec) % REC_ALIGN == 0, "decoded-packet block must be a REC_ALIGN multiple");
 
+/* Positions are masked with cap - 1, and ring_put waits until a record and the pad before it fit: a ring
+ * smaller than twice the largest record (a frame of MP_CAPTURE_SNAPLEN bytes, config.h) would make it
+ * wait forever. */
+_Static_assert((MP_WORKER_RING_BYTES & (MP_WORKER_RING_BYTES - 1u)) == 0,
+	       "the ring's size must be a power of two");
+_Static_assert(MP_WORKER_RING_BYTES >=
+		   2u * (sizeof(struct rec) + sizeof(struct rec_dec) + MP_CAPTURE_SNAPLEN + REC_ALIGN),
+	       "the ring must hold the largest record with the pad before it");
+
 /* Each side caches the other side's position and reloads it only when the cached value says the ring is
  * full (producer) or empty (consumer), so the two cache lines move between cores once per batch rather
  * than once per packet. */
