@@ -24,14 +24,31 @@ siem_need() {
   fi
 }
 
-# free_port [udp]: prints a loopback port that is free now (for TCP, or UDP with "udp").
-free_port() {
-  python3 - "${1:-tcp}" <<'PY'
+# free_ports PROTO...: prints, space-separated, one loopback port per PROTO ("tcp" or "udp") that is free
+# now, all of them different numbers. The sockets stay bound until every port is chosen, so that two
+# calls of the kernel's allocator cannot hand out the same port twice (separate free_port calls can:
+# two receivers then share one port and one of them never gets its traffic).
+free_ports() {
+  python3 - "$@" <<'PY'
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
+held, ports = [], []
+for proto in sys.argv[1:]:
+    while True:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        held.append(s)
+        port = s.getsockname()[1]
+        if port not in ports:
+            break
+    ports.append(port)
+print(" ".join(str(p) for p in ports))
 PY
+}
+
+# free_port [udp]: prints a loopback port that is free now (for TCP, or UDP with "udp"). A test that needs
+# several ports at once takes them from one free_ports call.
+free_port() {
+  free_ports "${1:-tcp}"
 }
 
 # wait_tcp PORT [SECONDS]: waits until something accepts TCP connections on 127.0.0.1:PORT.

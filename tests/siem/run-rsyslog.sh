@@ -34,7 +34,8 @@ python3 -c 'import jsonschema' 2>/dev/null || siem_need __py_jsonschema__:python
     openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext.cnf
 ) >"$work/openssl.log" 2>&1 || { echo "FAIL cannot make test certificates: $(tail -3 "$work/openssl.log")"; exit 1; }
 
-p_udp=$(free_port udp) p_tcp=$(free_port) p_tls=$(free_port) p_cef=$(free_port)
+read -r p_udp p_tcp p_tls p_cef < <(free_ports udp tcp tcp tcp)
+[[ -n "$p_cef" ]] || { echo "FAIL cannot choose four free loopback ports"; exit 1; }
 mkdir -p "$work/rs"
 cat >"$work/rsyslog.conf" <<EOF
 global(workDirectory="$work/rs" maxMessageSize="64k"
