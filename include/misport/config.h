@@ -148,12 +148,13 @@
 #define MP_WORKER_VSHARDS 256u
 
 /* Workers: the reader thread runs worker 0 besides reading and dispatching every packet, so worker 0
- * gets this percentage of an other worker's share of virtual shards (with 2 workers, 70 gives worker 0
- * 105 of 256 shards). The best value depends on what reading costs against the rest: 60 measured best
- * on the VM of 2026-12-03, and 70 on the AMD VM of 2026-12-07 once the corpus files were read back
- * into the page cache (paired rounds: 1.06x to 1.07x faster than 60 at the benchmark's --seed 1 in
- * three sets, 1.01x with random seeds; see bench/JOURNAL.md). */
-#define MP_WORKER_READER_SHARE_PCT 70u
+ * gets this percentage of an other worker's share of virtual shards (with 2 workers, 60 gives worker 0
+ * 96 of 256 shards). The best value depends on the machine, on what reading costs against the rest: 60
+ * measured best on the VM of 2026-12-03 and on the Intel Xeon VM of 2026-12-07/08 (paired rounds:
+ * 1.013x to 1.025x faster than 70 in four sets, one with random seeds), 70 on the AMD VM of 2026-12-07
+ * (1.06x to 1.07x faster than 60 at the benchmark's --seed 1 in three sets, 1.01x with random seeds);
+ * see bench/JOURNAL.md. */
+#define MP_WORKER_READER_SHARE_PCT 60u
 
 /* Workers: bytes of the ring between the reader and each worker (a power of two). Records pass
  * through it once, so it should stay in the last-level cache beside the workers' own data: on the AMD
